@@ -1,0 +1,3 @@
+from votr_cli.cli import main
+
+main(prog_name="votr")

@@ -1,0 +1,297 @@
+"""The `votr` command line: parse arguments, call the service, render the result.
+
+Only click is imported at module level, so `votr --help` and `votr --version` start fast;
+SQLAlchemy, Alembic and rich are imported by the commands that need them.
+"""
+
+from __future__ import annotations
+
+import functools
+import itertools
+import os
+import sys
+
+import click
+
+from votr_cli import __version__
+from votr_cli.errors import VotrError
+
+EXIT_CODES_HELP = """\b
+Exit codes: 0 done, 1 invalid input, 2 usage error, 3 poll or option not
+found, 4 refused (poll closed, already voted, title taken), 5 database problem."""
+
+
+class Context:
+    """Per-invocation state: where the database is. Opened on first use only."""
+
+    def __init__(self, db_url: str | None):
+        self.db_url = db_url
+        self._database = None
+
+    def database(self):
+        if self._database is None:
+            from votr_cli import settings
+            from votr_cli.db import Database
+
+            self._database = Database(settings.database_location(self.db_url))
+        return self._database
+
+
+def votr_command(fn):
+    """Give a command `--json`, and turn its Result or its VotrError into output and an exit code."""
+
+    @click.option("--json", "as_json", is_flag=True, help="Print one JSON document on stdout.")
+    @click.pass_obj
+    @functools.wraps(fn)
+    def wrapper(obj: Context, as_json: bool, **kwargs):
+        from votr_cli import output
+
+        try:
+            result = fn(obj, **kwargs)
+            _start_stream(result)
+            output.render(result, as_json)
+        except VotrError as exc:
+            output.error(exc.message, as_json)
+            raise SystemExit(exc.exit_code) from None
+        except BrokenPipeError:
+            # The reader (`head`, say) went away: stop quietly, as other Unix tools do.
+            sys.stderr.close()
+            raise SystemExit(0) from None
+        except KeyboardInterrupt:
+            raise SystemExit(130) from None
+        except Exception as exc:
+            if os.environ.get("VOTR_DEBUG"):
+                raise
+            output.error(f"internal error: {type(exc).__name__}: {exc} "
+                         f"(set VOTR_DEBUG=1 to see the traceback)", as_json)
+            raise SystemExit(70) from None
+        finally:
+            if obj._database is not None:
+                obj._database.dispose()
+
+    return wrapper
+
+
+def _start_stream(result) -> None:
+    """Open a streamed listing before anything is written, so that its errors (a missing
+    schema, a locked file) come out as errors rather than after a half-written document."""
+    data = result.data
+    if isinstance(data, dict) and "Polls" in data and not isinstance(data["Polls"], list):
+        stream = iter(data["Polls"])
+        first = list(itertools.islice(stream, 1))
+        data["Polls"] = itertools.chain(first, stream)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+             epilog=EXIT_CODES_HELP)
+@click.version_option(__version__, "-V", "--version", prog_name="votr")
+@click.option("--db", "db_url", metavar="URL",
+              help="SQLAlchemy database URL or SQLite file path "
+                   "[env: VOTR_DATABASE_URL; default: votr.db in $VOTR_HOME]")
+@click.pass_context
+def main(ctx: click.Context, db_url: str | None):
+    """votr: create polls, vote, close them and read the results.
+
+    \b
+    Examples:
+      votr create "Best editor" vim emacs nano
+      votr vote "Best editor" vim --voter ann
+      votr show "Best editor"
+      votr list --json | jq '.Polls[] | {title, total_vote_count}'
+    """
+    ctx.obj = Context(db_url)
+
+
+@main.command()
+@click.argument("title")
+@click.argument("options", nargs=-1)
+@click.option("--closes-at", metavar="WHEN",
+              help="Close the poll at WHEN: ISO-8601 (naive is local time) or a duration: 90s, 30m, 3d, 2w.")
+@votr_command
+def create(obj: Context, title: str, options: tuple[str, ...], closes_at: str | None):
+    """Create an open poll with two or more options.
+
+    An option that another poll already has is linked to it, so its name keeps the
+    first spelling.
+
+    \b
+    Example:
+      votr create "Which side is going to win the EPL this season" Arsenal Spurs --closes-at 3d
+    """
+    from votr_cli import service
+    from votr_cli.output import Result
+
+    return Result("message", service.create_poll(obj.database(), title, list(options), closes_at))
+
+
+@main.command("list")
+@click.option("--status", type=click.Choice(["open", "closed", "all"]), default="all", show_default=True,
+              help="Which polls to list.")
+@votr_command
+def list_(obj: Context, status: str):
+    """List every poll with its counts, oldest first.
+
+    \b
+    Examples:
+      votr list --status open
+      votr list --json | jq -r '.Polls[] | "\\(.title): \\(.total_vote_count)"'
+    """
+    from votr_cli import service
+    from votr_cli.output import Result
+
+    return Result("polls", {"Polls": service.list_polls(obj.database(), status)})
+
+
+@main.command()
+@click.argument("poll")
+@votr_command
+def show(obj: Context, poll: str):
+    """Show one poll: counts, percentages, leader and close date.
+
+    POLL is the poll's id or its exact title.
+
+    \b
+    Example:
+      votr show "who's the fastest footballer"
+    """
+    from votr_cli import service
+    from votr_cli.output import Result
+
+    return Result("show", {"Polls": [service.show_poll(obj.database(), poll)]})
+
+
+@main.command()
+@votr_command
+def options(obj: Context):
+    """List every option name known to the database, with its id.
+
+    \b
+    Example:
+      votr options --json | jq -r '.[].name'
+    """
+    from votr_cli import service
+    from votr_cli.output import Result
+
+    return Result("options", service.list_options(obj.database()))
+
+
+@main.command()
+@click.argument("poll")
+@click.argument("option")
+@click.option("--voter", metavar="NAME",
+              help="Who is voting [env: VOTR_VOTER; default: your login name]. Case does not matter.")
+@votr_command
+def vote(obj: Context, poll: str, option: str, voter: str | None):
+    """Cast one vote for OPTION in POLL. Each voter votes once per poll.
+
+    \b
+    Example:
+      votr vote "Which side is going to win the EPL this season" arsenal --voter ann
+    """
+    from votr_cli import service, settings
+    from votr_cli.output import Result
+
+    return Result("message", service.vote(obj.database(), poll, option, settings.voter(voter)))
+
+
+@main.command()
+@click.argument("poll")
+@votr_command
+def close(obj: Context, poll: str):
+    """Close a poll now. Closing a closed poll changes nothing.
+
+    \b
+    Example:
+      votr close k3v9x2ab
+    """
+    from votr_cli import service
+    from votr_cli.output import Result
+
+    return Result("message", service.close_poll(obj.database(), poll))
+
+
+@main.command()
+@click.argument("poll")
+@click.option("--closes-at", metavar="WHEN", help="Close again at WHEN (ISO-8601 or 90s, 30m, 3d, 2w).")
+@votr_command
+def reopen(obj: Context, poll: str, closes_at: str | None):
+    """Reopen a closed poll, with no close date unless --closes-at gives one.
+
+    \b
+    Example:
+      votr reopen k3v9x2ab --closes-at 2d
+    """
+    from votr_cli import service
+    from votr_cli.output import Result
+
+    return Result("message", service.reopen_poll(obj.database(), poll, closes_at))
+
+
+@main.command("db-upgrade")
+@click.argument("revision", default="head")
+@click.option("--sql", is_flag=True, help="Print the SQL instead of running it; the database is not touched.")
+@votr_command
+def db_upgrade(obj: Context, revision: str, sql: bool):
+    """Upgrade the database schema to REVISION (default: the newest).
+
+    On SQLite a consistent backup is written next to the database first.
+
+    \b
+    Examples:
+      votr db-upgrade
+      votr --db postgresql+psycopg://votr@db/votr db-upgrade --sql > upgrade.sql
+    """
+    from votr_cli import admin
+    from votr_cli.output import Result
+
+    if sql:
+        return Result("sql", {"sql": admin.upgrade_sql(obj.database(), revision)})
+    return Result("report", admin.upgrade(obj.database(), revision))
+
+
+@main.command("db-downgrade")
+@click.argument("revision")
+@votr_command
+def db_downgrade(obj: Context, revision: str):
+    """Downgrade the database schema to REVISION ("base" removes every table).
+
+    On SQLite a consistent backup is written next to the database first.
+
+    \b
+    Example:
+      votr db-downgrade base
+    """
+    from votr_cli import admin
+    from votr_cli.output import Result
+
+    return Result("report", admin.downgrade(obj.database(), revision))
+
+
+@main.command("db-current")
+@votr_command
+def db_current(obj: Context):
+    """Show the database's schema revision and the newest one votr knows.
+
+    \b
+    Example:
+      votr db-current --json | jq .up_to_date
+    """
+    from votr_cli import admin
+    from votr_cli.output import Result
+
+    return Result("current", admin.current(obj.database()))
+
+
+@main.command("db-history")
+@votr_command
+def db_history(obj: Context):
+    """List the schema revisions votr knows, newest first.
+
+    \b
+    Example:
+      votr db-history --json | jq -r '.revisions[].revision'
+    """
+    from votr_cli import admin
+    from votr_cli.output import Result
+
+    return Result("history", admin.history())

@@ -1,0 +1,346 @@
+"""Engine set-up, transactions and the schema-version gate.
+
+- SQLite: WAL (set when the database is created), a busy timeout, foreign keys on every
+  connection, and write transactions that take the write lock at BEGIN (BEGIN IMMEDIATE):
+  a deferred transaction that later upgrades to a writer fails at once with SQLITE_BUSY,
+  which no busy timeout can help.
+- Every command checks the database's Alembic revision against SCHEMA_HEAD before it
+  does anything else, and creates a database that has no tables yet.
+- Driver errors become votr's DatabaseProblem, with a readable message and exit 5.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import TypeVar
+
+from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError, IntegrityError, NoSuchModuleError
+
+from votr_cli import settings
+from votr_cli.errors import DatabaseBusy, DatabaseProblem, SchemaMismatch
+from votr_cli.models import SCHEMA_HEAD, metadata
+
+T = TypeVar("T")
+
+LEGACY_TABLES = {"topics", "options", "polls"}
+# Revision ids of the original Votr web app's own migrations (see shared/legacy-votr).
+LEGACY_REVISIONS = {
+    "347f4ec5eb5e", "0c8b4adb6020", "9858b711820e", "011e1ea78393",
+    "1a7dfd455444", "20a1622bf8e4", "682fa0321a3e", "a6a076719bb6",
+}
+UPGRADE_HINT = "run votr db-upgrade"
+DRIVER_EXTRAS = {"postgresql": "postgresql", "mysql": "mysql", "mariadb": "mysql"}
+# Server errors worth running a whole write transaction again for: deadlocks and
+# serialisation failures, which the server resolves by aborting one of the parties.
+RETRYABLE_SERVER_ERRORS = {"40001", "40P01", 1213}
+WRITE_ATTEMPTS = 5
+
+
+class _NotInitialised(Exception):
+    """The database has no tables at all: create it, then run the work again."""
+
+
+class Database:
+    def __init__(self, location: settings.DatabaseLocation):
+        self.location = location
+        try:
+            self.url = make_url(location.url)
+        except ArgumentError:
+            raise DatabaseProblem(f"not a valid database URL: {location.url!r}") from None
+        self.dialect = self.url.get_backend_name()
+        self.busy_timeout = settings.busy_timeout()
+        self._engine: Engine | None = None
+        self._schema_checked = False
+
+    # -- engine ---------------------------------------------------------------------
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.dialect == "sqlite"
+
+    @property
+    def sqlite_path(self) -> Path | None:
+        database = self.url.database
+        if not self.is_sqlite or not database or database == ":memory:" or self.url.query.get("uri"):
+            return None
+        return Path(database)
+
+    @property
+    def display_url(self) -> str:
+        if self.sqlite_path is not None:
+            return str(self.sqlite_path)
+        return self.url.render_as_string(hide_password=True)
+
+    def exists(self) -> bool:
+        """False only when we know there is nothing there yet (a missing SQLite file)."""
+        path = self.sqlite_path
+        return path is None or path.exists()
+
+    @property
+    def engine(self) -> Engine:
+        if self._engine is None:
+            self._engine = self._make_engine(foreign_keys=True)
+        return self._engine
+
+    def _make_engine(self, *, foreign_keys: bool) -> Engine:
+        path = self.sqlite_path
+        if path is not None and not path.parent.is_dir():
+            if not self.location.is_default:
+                raise DatabaseProblem(f"cannot open database {path}: folder {path.parent} does not exist")
+            path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            if self.is_sqlite:
+                engine = create_engine(self.url, connect_args={"timeout": self.busy_timeout})
+                _configure_sqlite(engine, foreign_keys=foreign_keys)
+            else:
+                engine = create_engine(self.url, **_server_engine_options(self.dialect, self.busy_timeout))
+        except (ModuleNotFoundError, NoSuchModuleError) as exc:
+            extra = DRIVER_EXTRAS.get(self.dialect)
+            hint = f": pip install 'votr-cli[{extra}]'" if extra else ""
+            raise DatabaseProblem(f"no driver for {self.dialect} databases ({exc}){hint}") from None
+        except ArgumentError as exc:
+            raise DatabaseProblem(f"cannot use database URL {self.display_url}: {exc}") from None
+        return engine
+
+    def migration_engine(self) -> Engine:
+        # Batch migrations on SQLite copy and drop tables; with foreign keys enforced
+        # that drop would cascade. The PRAGMA has no effect inside a transaction, so it
+        # is set on connect. db-check verifies foreign keys afterwards.
+        return self._make_engine(foreign_keys=False)
+
+    def dispose(self) -> None:
+        if self._engine is not None:
+            self._engine.dispose()
+
+    # -- transactions ---------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def reading(self) -> Iterator[Connection]:
+        """A read transaction on an up-to-date schema (created first if empty)."""
+        with self.translated_errors():
+            self._ensure_schema()
+            with self.engine.connect() as conn, conn.begin():
+                yield conn
+
+    def write(self, work: Callable[[Connection], T]) -> T:
+        """Run `work` in one write transaction, again if the server aborted it for a deadlock."""
+        with self.translated_errors():
+            self._ensure_schema()
+            for attempt in range(1, WRITE_ATTEMPTS + 1):
+                try:
+                    with self.engine.connect() as conn:
+                        conn = conn.execution_options(votr_write=True)
+                        with conn.begin():
+                            return work(conn)
+                except DBAPIError as exc:
+                    if attempt == WRITE_ATTEMPTS or _server_error_code(exc) not in RETRYABLE_SERVER_ERRORS:
+                        raise
+                    time.sleep(0.01 * 2**attempt)
+        raise AssertionError("unreachable")
+
+    @contextlib.contextmanager
+    def translated_errors(self) -> Iterator[None]:
+        try:
+            yield
+        except IntegrityError as exc:
+            raise DatabaseProblem(f"database refused the change: {_first_line(exc.orig)}") from None
+        except DBAPIError as exc:
+            raise self.describe(exc) from None
+
+    def describe(self, exc: DBAPIError) -> DatabaseProblem:
+        message = _first_line(exc.orig)
+        lowered = message.lower()
+        where = self.display_url
+        if "database is locked" in lowered or "database table is locked" in lowered:
+            return DatabaseBusy(
+                f"database is busy: another process held its lock for more than "
+                f"{self.busy_timeout:g} s (raise VOTR_BUSY_TIMEOUT to wait longer)"
+            )
+        if "lock wait timeout" in lowered or "lock timeout" in lowered or "canceling statement" in lowered:
+            return DatabaseBusy(f"database is busy: a lock was held for more than {self.busy_timeout:g} s")
+        if "readonly database" in lowered or "read-only" in lowered:
+            return DatabaseProblem(f"database {where} is read-only: it can be read but not changed")
+        if "file is not a database" in lowered:
+            return DatabaseProblem(f"{where} is not a SQLite database (file is not a database)")
+        if "malformed" in lowered or "disk i/o error" in lowered:
+            return DatabaseProblem(f"database {where} is corrupt ({message}); restore it from a backup")
+        if "unable to open database file" in lowered:
+            return DatabaseProblem(f"cannot open database {where}")
+        if "no such table" in lowered or "doesn't exist" in lowered or "does not exist" in lowered:
+            return SchemaMismatch(f"database {where} is missing votr tables ({message}); {UPGRADE_HINT}")
+        return DatabaseProblem(f"database error on {where}: {message}")
+
+    # -- schema gate ----------------------------------------------------------------
+
+    def _ensure_schema(self) -> None:
+        if self._schema_checked:
+            return
+        state = self.schema_state(create_missing=True)
+        if state != "current":
+            raise AssertionError(state)
+        self._schema_checked = True
+
+    def schema_state(self, *, create_missing: bool) -> str:
+        """'current', 'missing' (nothing there, and not created), or raises SchemaMismatch."""
+        if not self.exists() and not create_missing:
+            return "missing"
+        try:
+            revisions = self._read_revisions()
+        except _NotInitialised:
+            tables = self.table_names()
+            if not tables:
+                if not create_missing:
+                    return "missing"
+                self.create_schema()
+                return "current"
+            raise SchemaMismatch(self._foreign_database_message(tables)) from None
+        if revisions == [SCHEMA_HEAD]:
+            return "current"
+        raise SchemaMismatch(self._revision_mismatch_message(revisions))
+
+    def _read_revisions(self) -> list[str]:
+        try:
+            with self.engine.connect() as conn:
+                return list(conn.execute(text("SELECT version_num FROM alembic_version")).scalars())
+        except DBAPIError as exc:
+            # An unreadable file fails here too; only a missing table means "not initialised".
+            if self.engine.dialect.name == "sqlite" and "no such table" not in str(exc.orig):
+                raise
+            if self.engine.dialect.name != "sqlite" and "alembic_version" in self.table_names():
+                raise
+            raise _NotInitialised() from None
+
+    def table_names(self) -> list[str]:
+        with self.engine.connect() as conn:
+            return inspect(conn).get_table_names()
+
+    def _foreign_database_message(self, tables: list[str]) -> str:
+        if LEGACY_TABLES <= set(tables):
+            return (f"{self.display_url} was made by the original Votr web app; "
+                    f"{UPGRADE_HINT} to adopt it")
+        return f"{self.display_url} is not a votr database (it has other tables: {', '.join(sorted(tables)[:5])})"
+
+    def _revision_mismatch_message(self, revisions: list[str]) -> str:
+        if not revisions:
+            return f"database schema is behind this votr (at base, not {SCHEMA_HEAD}); {UPGRADE_HINT}"
+        if set(revisions) & LEGACY_REVISIONS:
+            return (f"{self.display_url} was made by the original Votr web app (revision "
+                    f"{', '.join(revisions)}); {UPGRADE_HINT} to adopt it")
+        from votr_cli.migrations import known_revisions  # only on this rare path: it loads Alembic
+
+        current = ", ".join(revisions)
+        if set(revisions) <= known_revisions():
+            return f"database schema is behind this votr (at {current}, not {SCHEMA_HEAD}); {UPGRADE_HINT}"
+        return (f"database schema {current} is ahead of this votr (which knows up to {SCHEMA_HEAD}); "
+                f"upgrade votr, or run db-downgrade with the newer votr")
+
+    def create_schema(self) -> None:
+        """Create every table at head and stamp it, as Alembic's cookbook does.
+
+        Runs inside one write transaction that re-checks for tables, so two processes that
+        both find an empty database do not both create it.
+        """
+        from votr_cli.migrations import stamp_head
+
+        if self.is_sqlite:
+            enable_wal(self.engine)
+        with self.engine.connect() as conn:
+            conn = conn.execution_options(votr_write=True)
+            with conn.begin():
+                _lock_for_schema_change(conn)
+                if inspect(conn).get_table_names():
+                    return
+                metadata.create_all(conn)
+                stamp_head(conn)
+
+
+def _configure_sqlite(engine: Engine, *, foreign_keys: bool) -> None:
+    """The transaction recipe SQLAlchemy documents for pysqlite, plus votr's pragmas."""
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record):
+        # Stop pysqlite from issuing BEGIN itself, so that ours below is the one used.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute(f"PRAGMA foreign_keys={'ON' if foreign_keys else 'OFF'}")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn):
+        if conn.get_execution_options().get("votr_write"):
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        else:
+            conn.exec_driver_sql("BEGIN")
+
+
+def enable_wal(engine: Engine) -> None:
+    """WAL lets readers go on while one process writes. The mode is stored in the file.
+
+    It cannot be changed inside a transaction, so it goes through the driver's own
+    connection, where (see above) no BEGIN is issued implicitly.
+    """
+    raw = engine.raw_connection()
+    try:
+        raw.cursor().execute("PRAGMA journal_mode=WAL").fetchall()
+    finally:
+        raw.close()
+
+
+def _server_engine_options(dialect: str, busy_timeout: float) -> dict:
+    """Make a server wait for locks as long as SQLite's busy timeout would, then fail."""
+    milliseconds = int(busy_timeout * 1000)
+    if dialect == "postgresql":
+        return {"connect_args": {"options": f"-c lock_timeout={milliseconds}", "connect_timeout": 10}}
+    if dialect in ("mysql", "mariadb"):
+        seconds = max(1, round(busy_timeout))
+        return {"connect_args": {"charset": "utf8mb4", "connect_timeout": 10,
+                                 "init_command": f"SET SESSION innodb_lock_wait_timeout={seconds}"}}
+    return {}
+
+
+def _lock_for_schema_change(conn: Connection) -> None:
+    """Serialise schema creation between processes on server backends."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SELECT pg_advisory_xact_lock(7263418)"))
+    elif conn.dialect.name in ("mysql", "mariadb"):
+        conn.execute(text("SELECT GET_LOCK('votr_schema', :timeout)"), {"timeout": 30})
+
+
+def _server_error_code(exc: DBAPIError):
+    orig = exc.orig
+    sqlstate = getattr(orig, "sqlstate", None)  # psycopg
+    if sqlstate:
+        return sqlstate
+    args = getattr(orig, "args", ())
+    return args[0] if args and isinstance(args[0], int) else None  # PyMySQL
+
+
+def _first_line(exc: BaseException | None) -> str:
+    text_ = str(exc).strip()
+    return text_.splitlines()[0] if text_ else type(exc).__name__
+
+
+def insert_ignoring_duplicates(conn: Connection, table, rows: list[dict] | dict) -> int:
+    """Insert, leaving out rows that would break a unique constraint; return rows added.
+
+    Each dialect's own conflict handling does this atomically, so two writers racing for
+    the same key cannot both get in, and neither fails.
+    """
+    name = conn.dialect.name
+    if name == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert
+        statement = insert(table).on_conflict_do_nothing()
+    elif name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+        statement = insert(table).on_conflict_do_nothing()
+    elif name in ("mysql", "mariadb"):
+        from sqlalchemy import insert
+        statement = insert(table).prefix_with("IGNORE")
+    else:
+        raise DatabaseProblem(f"votr does not support {name} databases")
+    return conn.execute(statement, rows).rowcount

@@ -1,0 +1,155 @@
+"""Alembic, driven from code: the `db-*` commands and schema creation.
+
+The revision scripts ship inside the package (as `votr_cli.alembic`), so an installed
+votr finds them from any folder. Alembic's Config is built here rather than read from
+alembic.ini, and the connection is handed to env.py through `config.attributes`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib.util
+import io
+import re
+import sqlite3
+from functools import cache
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from alembic.script.revision import RevisionError
+from alembic.util.exc import CommandError
+from sqlalchemy import Connection
+
+from votr_cli.errors import DatabaseProblem, InvalidInput
+
+
+def script_location() -> str:
+    spec = importlib.util.find_spec("votr_cli.alembic")
+    if spec is None or not spec.submodule_search_locations:
+        raise DatabaseProblem("votr's migration scripts are missing from this installation")
+    return list(spec.submodule_search_locations)[0]
+
+
+def alembic_config(connection: Connection | None = None, *, output=None) -> Config:
+    config = Config(stdout=output or io.StringIO())
+    config.set_main_option("script_location", script_location())
+    if connection is not None:
+        config.attributes["connection"] = connection
+    return config
+
+
+@cache
+def scripts() -> ScriptDirectory:
+    return ScriptDirectory.from_config(alembic_config())
+
+
+def head() -> str:
+    return scripts().get_current_head()
+
+
+def known_revisions() -> set[str]:
+    return {rev.revision for rev in scripts().walk_revisions()}
+
+
+def stamp_head(connection: Connection) -> None:
+    command.stamp(alembic_config(connection), "head")
+
+
+def current_revisions(connection: Connection) -> list[str]:
+    return list(MigrationContext.configure(connection).get_current_heads())
+
+
+def history() -> list[dict]:
+    """Every revision, oldest first."""
+    revisions = list(scripts().walk_revisions())
+    revisions.reverse()
+    heads = set(scripts().get_heads())
+    return [
+        {
+            "revision": rev.revision,
+            "down_revision": rev.down_revision,
+            "message": rev.doc,
+            "is_head": rev.revision in heads,
+        }
+        for rev in revisions
+    ]
+
+
+_RELATIVE = re.compile(r"[+-]\d+")
+
+
+def check_target(revision: str) -> None:
+    """Refuse an unknown revision before anything (a backup, say) is done."""
+    if revision in ("head", "heads", "base") or _RELATIVE.fullmatch(revision):
+        return
+    try:
+        scripts().get_revisions(revision)
+    except (CommandError, RevisionError) as exc:
+        raise InvalidInput(f"unknown revision {revision!r}: {exc}") from None
+
+
+def resolve(revision: str) -> list[str] | None:
+    """The revision ids a target names, or None for a relative target such as -1."""
+    if _RELATIVE.fullmatch(revision):
+        return None
+    if revision == "base":
+        return []
+    if revision in ("head", "heads"):
+        return list(scripts().get_heads())
+    return [rev.revision for rev in scripts().get_revisions(revision)]
+
+
+def upgrade(connection: Connection, revision: str) -> None:
+    with _alembic_errors():
+        command.upgrade(alembic_config(connection), revision)
+
+
+def downgrade(connection: Connection, revision: str) -> None:
+    with _alembic_errors():
+        command.downgrade(alembic_config(connection), revision)
+
+
+def upgrade_sql(url: str, revision: str) -> str:
+    """The SQL an upgrade would run, in Alembic's offline mode: no connection is made."""
+    output = io.StringIO()
+    config = alembic_config(output=output)
+    config.attributes["url"] = url
+    with _alembic_errors():
+        command.upgrade(config, revision if ":" in revision else f"base:{revision}", sql=True)
+    return output.getvalue()
+
+
+class _alembic_errors:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, exc_type, exc, tb):
+        if exc_type is not None and issubclass(exc_type, (CommandError, RevisionError)):
+            raise InvalidInput(str(exc)) from None
+        return False
+
+
+def backup_sqlite(path: Path) -> Path:
+    """A consistent copy of a live SQLite database, through SQLite's backup API.
+
+    A raw file copy could catch the database between a write to the file and to its WAL.
+    """
+    stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    target = path.with_name(f"{path.name}.{stamp}.bak")
+    counter = 1
+    while target.exists():
+        counter += 1
+        target = path.with_name(f"{path.name}.{stamp}-{counter}.bak")
+    source = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+    try:
+        destination = sqlite3.connect(target)
+        try:
+            source.backup(destination)
+        finally:
+            destination.close()
+    finally:
+        source.close()
+    return target

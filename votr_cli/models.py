@@ -1,0 +1,103 @@
+"""The database schema. Table names are those of the original Votr web app.
+
+- topics:  a poll (title, open/closed status, close date, public id)
+- options: an option name, shared by every poll that lists it
+- polls:   one option of one topic, with its vote counter and position in the poll
+- ballots: who voted in which topic, for which option; one row per voter and topic
+
+Core tables rather than ORM classes: every query votr runs is a set-based statement,
+and Core keeps start-up and bulk work cheap.
+"""
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    DateTime,
+    ForeignKey,
+    ForeignKeyConstraint,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    UniqueConstraint,
+)
+from sqlalchemy.dialects import mysql
+
+# Alembic's revision that matches this module. A test checks it against the scripts, so
+# the fast path of every command can check a database's version without loading Alembic.
+SCHEMA_HEAD = "0001"
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_N_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+KEY_LENGTH = 64  # a sha256 hex digest, see votr_cli.text.key
+PUBLIC_ID_LENGTH = 16
+UUID_LENGTH = 36
+# Voter names are compared byte for byte after votr's own folding: MySQL's default
+# collations would also merge accents ("rené" = "rene") and ignore trailing spaces.
+VOTER_LENGTH = 300  # 100 characters can fold to at most three times as many
+VoterName = String(VOTER_LENGTH).with_variant(
+    mysql.VARCHAR(VOTER_LENGTH, charset="utf8mb4", collation="utf8mb4_bin"), "mysql", "mariadb"
+)
+
+topics = Table(
+    "topics",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("public_id", String(PUBLIC_ID_LENGTH), nullable=False, unique=True),
+    Column("title", String(500), nullable=False),
+    Column("title_key", String(KEY_LENGTH), nullable=False, unique=True),
+    Column("status", Boolean, nullable=False, default=True),
+    Column("close_date", DateTime, nullable=True),
+    Column("date_created", DateTime, nullable=False),
+)
+
+options = Table(
+    "options",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("public_id", String(UUID_LENGTH), nullable=False, unique=True),
+    Column("name", String(200), nullable=False),
+    Column("name_key", String(KEY_LENGTH), nullable=False, unique=True),
+    Column("date_created", DateTime, nullable=False),
+)
+
+polls = Table(
+    "polls",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("topic_id", Integer, ForeignKey("topics.id", ondelete="CASCADE"), nullable=False),
+    Column("option_id", Integer, ForeignKey("options.id"), nullable=False),
+    Column("position", Integer, nullable=False),
+    Column("vote_count", Integer, nullable=False, default=0),
+    UniqueConstraint("topic_id", "option_id"),
+    UniqueConstraint("topic_id", "position"),
+    # Explicit, so MySQL does not add an unnamed one of its own for the foreign key.
+    Index(None, "option_id"),
+)
+
+ballots = Table(
+    "ballots",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("topic_id", Integer, ForeignKey("topics.id", ondelete="CASCADE"), nullable=False),
+    Column("voter", VoterName, nullable=False),
+    # NULL where the choice is unknown: a voter carried over from a database that
+    # recorded who voted but not for what.
+    Column("option_id", Integer, nullable=True),
+    Column("date_created", DateTime, nullable=False),
+    UniqueConstraint("topic_id", "voter"),
+    # A ballot can only name an option of its own poll.
+    ForeignKeyConstraint(
+        ["topic_id", "option_id"], ["polls.topic_id", "polls.option_id"], ondelete="CASCADE"
+    ),
+    Index(None, "topic_id", "option_id"),
+)

@@ -1,0 +1,276 @@
+"""Everything votr writes: JSON, rich tables on a terminal, plain lines when piped.
+
+Commands return a Result; `render` picks the form. One place decides the form, so every
+command behaves alike:
+
+- `--json`: exactly one JSON document on stdout; errors as {"error": …} on stderr.
+- a terminal (and no NO_COLOR, no TERM=dumb): rich tables, bars and colour.
+- anything else: plain text, one record per line, tab-separated, no escape sequences.
+
+User text always goes through `text.printable`, and into rich as Text objects, never as
+markup, so `[bold]` stays `[bold]` and control characters never reach the terminal.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from votr_cli.text import escape_for_json, printable
+
+
+@dataclass
+class Result:
+    """What a command produced. `kind` names the human form; `data` is the JSON form."""
+
+    kind: str
+    data: Any
+
+
+def wants_rich(stream=None) -> bool:
+    stream = stream or sys.stdout
+    if os.environ.get("NO_COLOR") or os.environ.get("TERM") == "dumb":
+        return False
+    return stream.isatty()
+
+
+# -- JSON ----------------------------------------------------------------------------
+
+
+def dumps(document: Any) -> str:
+    return escape_for_json(json.dumps(document, ensure_ascii=False))
+
+
+def _write_json(data: Any, out) -> None:
+    if isinstance(data, dict) and isinstance(data.get("Polls"), Iterator):
+        # Streamed: a big listing never sits in memory as one document.
+        out.write('{"Polls": [')
+        for index, poll in enumerate(data["Polls"]):
+            out.write((", " if index else "") + dumps(poll))
+        out.write("]}\n")
+    else:
+        out.write(dumps(data) + "\n")
+
+
+def error(message: str, as_json: bool) -> None:
+    if as_json:
+        sys.stderr.write(dumps({"error": message}) + "\n")
+    else:
+        sys.stderr.write(f"Error: {printable(message)}\n")
+
+
+def render(result: Result, as_json: bool) -> None:
+    out = sys.stdout
+    if as_json:
+        _write_json(result.data, out)
+    elif wants_rich(out):
+        _RICH[result.kind](result.data)
+    else:
+        for line in _PLAIN[result.kind](result.data):
+            out.write(line + "\n")
+    out.flush()
+
+
+# -- plain ---------------------------------------------------------------------------
+
+
+def _status_word(poll: dict) -> str:
+    return "open" if poll["status"] else "closed"
+
+
+def _percent(count: int, total: int) -> float:
+    return 100.0 * count / total if total else 0.0
+
+
+def _leaders(poll: dict) -> set[str]:
+    best = max((choice["vote_count"] for choice in poll["options"]), default=0)
+    return {choice["name"] for choice in poll["options"] if best and choice["vote_count"] == best}
+
+
+def _plain_poll_line(poll: dict) -> str:
+    counts = ", ".join(f"{printable(c['name'])}: {c['vote_count']}" for c in poll["options"])
+    return "\t".join([poll["id"], _status_word(poll), printable(poll["title"]), counts])
+
+
+def _plain_polls(data: dict) -> Iterable[str]:
+    return (_plain_poll_line(poll) for poll in data["Polls"])
+
+
+def _plain_show(data: dict) -> Iterable[str]:
+    poll = data["Polls"][0]
+    leaders = _leaders(poll)
+    yield f"id: {poll['id']}"
+    yield f"title: {printable(poll['title'])}"
+    yield f"status: {_status_word(poll)}"
+    yield f"close_date: {poll['close_date'] or '-'}"
+    yield f"total_vote_count: {poll['total_vote_count']}"
+    for choice in poll["options"]:
+        fields = [printable(choice["name"]), str(choice["vote_count"]),
+                  f"{_percent(choice['vote_count'], poll['total_vote_count']):.1f}%"]
+        if choice["name"] in leaders:
+            fields.append("leader")
+        yield "\t".join(fields)
+
+
+def _plain_message(data: dict) -> Iterable[str]:
+    poll = data["poll"]
+    yield f"{data['message']}: {poll['id']}\t{_status_word(poll)}\t{printable(poll['title'])}"
+
+
+def _plain_options(data: list) -> Iterable[str]:
+    return (f"{option['id']}\t{printable(option['name'])}" for option in data)
+
+
+def _plain_report(data: dict) -> Iterable[str]:
+    yield data["message"]
+    yield from data.get("notes", [])
+
+
+def _plain_sql(data: dict) -> Iterable[str]:
+    yield data["sql"].rstrip("\n")
+
+
+def _plain_current(data: dict) -> Iterable[str]:
+    current = ", ".join(data["current"]) or "none"
+    state = "up to date" if data["up_to_date"] else f"head is {data['head']}"
+    yield f"{current} ({state})"
+
+
+def _plain_history(data: dict) -> Iterable[str]:
+    for rev in reversed(data["revisions"]):
+        head = " (head)" if rev["is_head"] else ""
+        yield f"{rev['down_revision'] or '<base>'} -> {rev['revision']}{head}, {rev['message']}"
+
+
+_PLAIN = {
+    "polls": _plain_polls,
+    "show": _plain_show,
+    "message": _plain_message,
+    "options": _plain_options,
+    "report": _plain_report,
+    "sql": _plain_sql,
+    "current": _plain_current,
+    "history": _plain_history,
+}
+
+
+# -- rich ----------------------------------------------------------------------------
+
+
+def _console():
+    from rich.console import Console
+
+    return Console(highlight=False)
+
+
+def _text(value: str, style: str = ""):
+    from rich.text import Text
+
+    return Text(printable(value), style=style)
+
+
+def _rich_polls(data: dict) -> None:
+    from rich.table import Table
+
+    table = Table(title="Polls", title_justify="left")
+    for column in ("ID", "Title", "Status", "Votes", "Leader", "Closes (UTC)"):
+        table.add_column(column, justify="right" if column == "Votes" else "left")
+    for poll in data["Polls"]:
+        leaders = ", ".join(printable(name) for name in sorted(_leaders(poll)))
+        table.add_row(
+            poll["id"], _text(poll["title"], "bold"),
+            _text(_status_word(poll), "green" if poll["status"] else "red"),
+            str(poll["total_vote_count"]), _text(leaders or "-"), poll["close_date"] or "-",
+        )
+    console = _console()
+    if table.row_count:
+        console.print(table)
+    else:
+        console.print("No polls yet. Create one with: votr create TITLE OPTION OPTION…")
+
+
+def _poll_table(poll: dict):
+    from rich.progress_bar import ProgressBar
+    from rich.table import Table
+
+    leaders = _leaders(poll)
+    caption = (f"{_status_word(poll)}, {poll['total_vote_count']} votes"
+               + (f", closes {poll['close_date']}" if poll["status"] and poll["close_date"] else "")
+               + (f", closed {poll['close_date']}" if not poll["status"] and poll["close_date"] else ""))
+    table = Table(title=_text(poll["title"], "bold"), caption=f"{poll['id']} · {caption}")
+    table.add_column("Option")
+    table.add_column("Votes", justify="right")
+    table.add_column("Share", min_width=20)
+    table.add_column("%", justify="right")
+    table.add_column("")
+    for choice in poll["options"]:
+        share = _percent(choice["vote_count"], poll["total_vote_count"])
+        leader = choice["name"] in leaders
+        table.add_row(
+            _text(choice["name"], "bold" if leader else ""), str(choice["vote_count"]),
+            ProgressBar(total=100, completed=share, width=20), f"{share:.1f}%",
+            _text("★ leader", "yellow") if leader else "",
+        )
+    return table
+
+
+def _rich_show(data: dict) -> None:
+    _console().print(_poll_table(data["Polls"][0]))
+
+
+def _rich_message(data: dict) -> None:
+    console = _console()
+    console.print(_text(data["message"], "green"))
+    console.print(_poll_table(data["poll"]))
+
+
+def _rich_options(data: list) -> None:
+    from rich.table import Table
+
+    table = Table(title="Options", title_justify="left")
+    table.add_column("ID")
+    table.add_column("Name")
+    for option in data:
+        table.add_row(option["id"], _text(option["name"]))
+    _console().print(table)
+
+
+def _rich_report(data: dict) -> None:
+    console = _console()
+    console.print(_text(data["message"], "green"))
+    for note in data.get("notes", []):
+        console.print(_text(note, "yellow"))
+
+
+def _rich_sql(data: dict) -> None:
+    from rich.syntax import Syntax
+
+    _console().print(Syntax(data["sql"], "sql"))
+
+
+def _rich_current(data: dict) -> None:
+    console = _console()
+    for line in _plain_current(data):
+        console.print(_text(line, "green" if data["up_to_date"] else "yellow"))
+
+
+def _rich_history(data: dict) -> None:
+    console = _console()
+    for line in _plain_history(data):
+        console.print(_text(line))
+
+
+_RICH = {
+    "polls": _rich_polls,
+    "show": _rich_show,
+    "message": _rich_message,
+    "options": _rich_options,
+    "report": _rich_report,
+    "sql": _rich_sql,
+    "current": _rich_current,
+    "history": _rich_history,
+}

@@ -1,0 +1,67 @@
+"""Where votr finds its database and who is voting: flags, then environment, then defaults.
+
+An environment variable set to the empty string counts as unset.
+"""
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from votr_cli.errors import InvalidInput
+
+DEFAULT_BUSY_TIMEOUT = 10.0
+
+
+def env(name: str) -> str | None:
+    return os.environ.get(name) or None
+
+
+@dataclass(frozen=True)
+class DatabaseLocation:
+    url: str
+    # The default location's missing folders are created; an explicit path's are not.
+    is_default: bool
+
+
+def database_location(explicit: str | None) -> DatabaseLocation:
+    given = explicit or env("VOTR_DATABASE_URL")
+    if given:
+        if "://" not in given:  # a bare path is a SQLite file, as users expect
+            given = f"sqlite:///{Path(given).expanduser()}"
+        return DatabaseLocation(given, is_default=False)
+    return DatabaseLocation(f"sqlite:///{home() / 'votr.db'}", is_default=True)
+
+
+def home() -> Path:
+    folder = env("VOTR_HOME")
+    if folder:
+        return Path(folder).expanduser()
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir("votr", appauthor=False))
+
+
+def busy_timeout() -> float:
+    value = env("VOTR_BUSY_TIMEOUT")
+    if value is None:
+        return DEFAULT_BUSY_TIMEOUT
+    try:
+        seconds = float(value)
+    except ValueError:
+        raise InvalidInput(f"VOTR_BUSY_TIMEOUT must be a number of seconds, not {value!r}") from None
+    if not 0 <= seconds <= 3600:
+        raise InvalidInput(f"VOTR_BUSY_TIMEOUT must be between 0 and 3600 seconds, not {value!r}")
+    return seconds
+
+
+def voter(explicit: str | None) -> str:
+    """The raw voter name: --voter, else $VOTR_VOTER, else the OS login name."""
+    name = explicit if explicit is not None else env("VOTR_VOTER")
+    if name is not None:
+        return name
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except Exception:  # getpass raises OSError or KeyError when no login name exists
+        raise InvalidInput("cannot tell who is voting: pass --voter NAME or set VOTR_VOTER") from None

@@ -1,0 +1,93 @@
+"""Validation and normalisation of user text: titles, option names and voter names.
+
+Pure functions with no database: the service layer and the tests share them.
+"""
+
+import hashlib
+import re
+import unicodedata
+
+from votr_cli.errors import InvalidInput
+
+MAX_TITLE = 500
+MAX_OPTION = 200
+MAX_VOTER = 100
+
+# Bidirectional overrides and isolates can make text display in an order other than
+# the one it is stored in, so they are refused like control characters.
+_BIDI_CONTROLS = {chr(c) for c in range(0x202A, 0x202F)} | {chr(c) for c in range(0x2066, 0x206A)}
+# Every character of Unicode category Zs (space separators).
+_SPACE_RUN = re.compile("[\u0020\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]+")
+
+
+def _is_forbidden(char: str) -> bool:
+    return unicodedata.category(char) == "Cc" or char in _BIDI_CONTROLS
+
+
+def _describe(char: str) -> str:
+    return f"U+{ord(char):04X}"
+
+
+def clean(value: str, what: str, limit: int) -> str:
+    """Return the display form of `value`: NFC, trimmed, space runs collapsed.
+
+    Raises InvalidInput for control characters, empty text or text over `limit`.
+    """
+    bad = next((c for c in value if _is_forbidden(c)), None)
+    if bad is not None:
+        raise InvalidInput(f"{what} contains a control character ({_describe(bad)})")
+    # Only Unicode space separators (category Zs) are white space here: the others
+    # (tab, newline, …) are control characters and were refused above.
+    text = _SPACE_RUN.sub(" ", unicodedata.normalize("NFC", value)).strip(" ")
+    if not text:
+        raise InvalidInput(f"value for {what} is empty")
+    if len(text) > limit:
+        raise InvalidInput(f"{what} is longer than {limit} characters ({len(text)})")
+    return text
+
+
+def fold(display: str) -> str:
+    """The comparison form: two names that fold alike are the same name."""
+    return unicodedata.normalize("NFC", display.casefold())
+
+
+def key(display: str) -> str:
+    """A fixed-width digest of the folded name, used for unique indexes.
+
+    A digest fits every backend's index-size limit however long the folded text grows
+    (case folding can triple its length), and needs no case-insensitive collation.
+    """
+    return hashlib.sha256(fold(display).encode("utf-8")).hexdigest()
+
+
+def voter_name(value: str) -> str:
+    """A voter is identified by the folded form of the name."""
+    return fold(clean(value, "voter", MAX_VOTER))
+
+
+_TERMINAL_UNSAFE = re.compile(
+    "[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]"
+)
+
+
+def _escape_char(match: re.Match) -> str:
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def printable(text: str) -> str:
+    """Text that is safe to write to a terminal: control characters are escaped.
+
+    Data written by other tools (an old database, say) can hold characters votr would
+    refuse on input; they are shown escaped rather than acted on by the terminal.
+    """
+    return _TERMINAL_UNSAFE.sub(_escape_char, text)
+
+
+def escape_for_json(document: str) -> str:
+    """Escape C1 controls, line separators and bidi controls inside a JSON document.
+
+    json.dumps(ensure_ascii=False) leaves them raw; \\u escapes keep the value intact for
+    any JSON reader while keeping a terminal that shows the document safe.
+    """
+    return _TERMINAL_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", document)

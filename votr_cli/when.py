@@ -1,0 +1,52 @@
+"""Parsing of WHEN values (`--closes-at`) and the UTC clock votr stores times in."""
+
+import datetime as dt
+import re
+
+from votr_cli.errors import InvalidInput
+
+_DURATION = re.compile(r"(\d+)([smhdw])")
+_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
+
+
+def utcnow() -> dt.datetime:
+    """Now, as the naive UTC value the database stores."""
+    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+
+
+def parse_when(value: str, now: dt.datetime | None = None) -> dt.datetime:
+    """A future moment as naive UTC, from ISO-8601 or a duration such as `90s` or `3d`.
+
+    A naive ISO-8601 value is local time, as a user typing a date would mean it.
+    """
+    now = now or utcnow()
+    text = value.strip()
+    duration = _DURATION.fullmatch(text)
+    if duration:
+        amount, unit = duration.groups()
+        try:
+            moment = now + dt.timedelta(seconds=int(amount) * _UNIT_SECONDS[unit])
+        except OverflowError:
+            raise InvalidInput(f"closes-at is too far in the future: {value!r}") from None
+    else:
+        try:
+            parsed = dt.datetime.fromisoformat(text)
+        except ValueError:
+            raise InvalidInput(
+                f"closes-at is not an ISO-8601 date-time or a duration like 30m or 3d: {value!r}"
+            ) from None
+        try:
+            # astimezone() on a naive value takes it as local time.
+            moment = parsed.astimezone(dt.timezone.utc).replace(tzinfo=None)
+        except (OverflowError, OSError):
+            raise InvalidInput(f"closes-at is out of range: {value!r}") from None
+    if moment <= now:
+        raise InvalidInput(f"closes-at lies in the past: {value!r}")
+    return moment
+
+
+def iso_utc(moment: dt.datetime | None) -> str | None:
+    """The contract's close_date form: ISO-8601 UTC to the second, or None."""
+    if moment is None:
+        return None
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
