@@ -8,7 +8,6 @@ alembic.ini, and the connection is handed to env.py through `config.attributes`.
 from __future__ import annotations
 
 import datetime as dt
-import importlib.util
 import io
 import re
 import sqlite3
@@ -27,10 +26,16 @@ from votr_cli.errors import DatabaseProblem, InvalidInput
 
 
 def script_location() -> str:
-    spec = importlib.util.find_spec("votr_cli.alembic")
-    if spec is None or not spec.submodule_search_locations:
-        raise DatabaseProblem("votr's migration scripts are missing from this installation")
-    return list(spec.submodule_search_locations)[0]
+    """The revision scripts: inside the installed package, or at the root of a checkout.
+
+    The folder has no __init__.py on purpose: a regular package named `alembic` at the
+    repository root would shadow the real Alembic for anything run from there.
+    """
+    package = Path(__file__).resolve().parent
+    for candidate in (package / "alembic", package.parent / "alembic"):
+        if (candidate / "env.py").is_file():
+            return str(candidate)
+    raise DatabaseProblem("votr's migration scripts are missing from this installation")
 
 
 def alembic_config(connection: Connection | None = None, *, output=None) -> Config:

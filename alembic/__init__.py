@@ -1,1 +1,0 @@
-"""votr's Alembic environment and revision scripts, installed as `votr_cli.alembic`."""
