@@ -26,7 +26,7 @@ from sqlalchemy.dialects import mysql
 
 # Alembic's revision that matches this module. A test checks it against the scripts, so
 # the fast path of every command can check a database's version without loading Alembic.
-SCHEMA_HEAD = "0001"
+SCHEMA_HEAD = "0002"
 
 metadata = MetaData(
     naming_convention={
@@ -78,6 +78,9 @@ polls = Table(
     Column("option_id", Integer, ForeignKey("options.id"), nullable=False),
     Column("position", Integer, nullable=False),
     Column("vote_count", Integer, nullable=False, default=0),
+    # Votes adopted from an old Votr database, which recorded counts but not who voted
+    # for what: vote_count = adopted_count + the option's ballots.
+    Column("adopted_count", Integer, nullable=False, default=0, server_default="0"),
     UniqueConstraint("topic_id", "option_id"),
     UniqueConstraint("topic_id", "position"),
     # Explicit, so MySQL does not add an unnamed one of its own for the foreign key.
