@@ -70,13 +70,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table('ballots', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_ballots_topic_id_option_id'))
-
+    # Indexes go with their tables; MySQL refuses to drop one a foreign key still needs.
     op.drop_table('ballots')
-    with op.batch_alter_table('polls', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_polls_option_id'))
-
     op.drop_table('polls')
     op.drop_table('topics')
     op.drop_table('options')
