@@ -5,9 +5,9 @@ Like the service layer, these return plain data and raise votr's errors.
 
 from __future__ import annotations
 
-from votr_cli import migrations
-from votr_cli.db import Database, enable_wal
-from votr_cli.errors import DatabaseProblem
+from votr_cli import adoption, migrations
+from votr_cli.db import UPGRADE_HINT, Database, enable_wal
+from votr_cli.errors import DatabaseProblem, InvalidInput, SchemaMismatch
 
 SERVER_BACKUP_NOTE = ("{dialect} database: votr cannot back it up for you. Back it up before "
                       "upgrading (pg_dump, mariadb-dump or your provider's snapshots).")
@@ -29,6 +29,9 @@ def history() -> dict:
 def upgrade(db: Database, revision: str = "head") -> dict:
     migrations.check_target(revision)
     with db.translated_errors():
+        legacy = adoption.pending(db)
+        if legacy is not None:
+            return _adopt(db, legacy, revision)
         before = current(db)["current"] if db.exists() else []
         target = migrations.resolve(revision)
         if before == target:
@@ -45,6 +48,9 @@ def downgrade(db: Database, revision: str) -> dict:
     migrations.check_target(revision)
     if not db.exists():
         raise DatabaseProblem(f"no database at {db.display_url}: nothing to downgrade")
+    if adoption.pending(db) is not None:
+        raise SchemaMismatch(f"{db.display_url} was made by the original Votr web app; "
+                             f"{UPGRADE_HINT} to adopt it")
     with db.translated_errors():
         before = current(db)["current"]
         backup, notes = _backup(db)
@@ -52,6 +58,23 @@ def downgrade(db: Database, revision: str) -> dict:
         after = current(db)["current"]
     return {"message": f"Downgraded {db.display_url} from {_names(before)} to {_names(after)}.",
             "from": before, "to": after, "backup": backup, "notes": notes}
+
+
+def _adopt(db: Database, legacy: adoption.LegacyDatabase, revision: str) -> dict:
+    """An old Votr database becomes votr's, at head: backup first, then adoption."""
+    if migrations.resolve(revision) != [migrations.head()]:
+        raise InvalidInput(f"{db.display_url} was made by the original Votr web app: it can only be "
+                           f"adopted at the newest revision (run votr db-upgrade without a revision)")
+    backup, notes = _backup(db)
+    report = adoption.adopt(db)
+    if report is None:  # another process adopted it since we looked
+        return upgrade(db, revision)
+    return {"message": adoption.describe(report, db.display_url),
+            "from": [legacy.revision] if legacy.revision else [], "to": current(db)["current"],
+            "backup": backup, "notes": notes,
+            "adopted": {key: report[key] for key in ("stage", "legacy_revision", "resumed", "summary",
+                                                     "kept_tables", "dropped")},
+            "repairs": report["repairs"]}
 
 
 def upgrade_sql(db: Database, revision: str = "head") -> str:

@@ -128,6 +128,8 @@ def _plain_options(data: list) -> Iterable[str]:
 def _plain_report(data: dict) -> Iterable[str]:
     yield data["message"]
     yield from data.get("notes", [])
+    # Adoption of an old Votr database: its repairs quote titles the old app stored.
+    yield from (f"repaired: {printable(repair['message'])}" for repair in data.get("repairs", []))
 
 
 def _plain_sql(data: dict) -> Iterable[str]:
@@ -244,6 +246,8 @@ def _rich_report(data: dict) -> None:
     console.print(_text(data["message"], "green"))
     for note in data.get("notes", []):
         console.print(_text(note, "yellow"))
+    for repair in data.get("repairs", []):
+        console.print(_text(f"repaired: {repair['message']}", "yellow"))
 
 
 def _rich_sql(data: dict) -> None:
