@@ -78,6 +78,14 @@ def _adopt(db: Database, legacy: adoption.LegacyDatabase, revision: str) -> dict
 
 
 def upgrade_sql(db: Database, revision: str = "head") -> str:
+    """The upgrade's SQL for the URL's dialect; no connection is made, no driver needed."""
+    from sqlalchemy.exc import NoSuchModuleError
+
+    try:
+        db.url.get_dialect()
+    except NoSuchModuleError:
+        raise DatabaseProblem(f"votr cannot write SQL for {db.dialect} databases: SQLAlchemy "
+                              f"has no dialect of that name") from None
     return migrations.upgrade_sql(db.url.render_as_string(hide_password=False), revision)
 
 
@@ -106,3 +114,181 @@ def _run(db: Database, step, revision: str) -> None:
             conn.commit()
     finally:
         engine.dispose()
+
+
+
+# -- db-check ------------------------------------------------------------------------
+# admin.py loads only on db-* commands, so SQLAlchemy is imported where it is used, as
+# in the rest of this module's callers.
+
+VOTR_TABLES = ("topics", "options", "polls", "ballots")
+ORPHAN_IDS_SHOWN = 100
+
+
+def check(db: Database) -> dict:
+    """Check an existing votr database and report what is wrong; change nothing.
+
+    - The backend's own integrity check: SQLite's `PRAGMA integrity_check` and
+      `PRAGMA foreign_key_check`, MariaDB's `CHECK TABLE`, and on PostgreSQL (which has
+      no built-in one) the amcheck extension's index check when the database has it.
+    - Every counter against its ballots: vote_count = adopted_count + the ballots that
+      name the option. A ballot without an option (a voter carried over from an old
+      Votr database, choice unknown) is in no counter: it only stops a second vote by
+      that voter. The old database's counts are the adopted_count.
+    - Orphan rows: ballots or poll options whose poll or option is gone.
+
+    Never creates a database: a missing one, or one without tables, is an error.
+    """
+    from sqlalchemy.exc import DBAPIError
+
+    if not db.exists():
+        raise DatabaseProblem(f"no database at {db.display_url}: nothing to check")
+    problems: list[dict] = []
+    with db.translated_errors():
+        integrity = _integrity(db)
+        problems += [{"kind": "integrity", "message": message} for message in integrity["messages"]]
+        if integrity.pop("damaged", False):
+            # Reading a damaged file any further could fail anywhere: report what we know.
+            return _check_report(db, integrity, None, problems)
+        if db.schema_state(create_missing=False) == "missing":
+            raise DatabaseProblem(f"no votr database at {db.display_url}: nothing to check")
+        try:
+            checked = _consistency(db, problems)
+        except DBAPIError as exc:
+            if integrity["ok"] is not False:
+                raise
+            problems.append({"kind": "integrity", "message": f"cannot read the tables: {db.describe(exc).message}"})
+            checked = None
+    return _check_report(db, integrity, checked, problems)
+
+
+def _check_report(db: Database, integrity: dict, checked: dict | None, problems: list[dict]) -> dict:
+    return {"ok": not problems, "database": db.display_url, "backend": db.dialect,
+            "integrity": integrity, "checked": checked, "problems": problems}
+
+
+def _integrity(db: Database) -> dict:
+    """The backend's own check, outside any transaction (MariaDB's CHECK TABLE ends one)."""
+    with db.engine.connect() as conn:
+        if db.is_sqlite:
+            return _sqlite_integrity(db, conn)
+        tables = [name for name in VOTR_TABLES if name in db.table_names()]
+        if db.dialect in ("mysql", "mariadb"):
+            return _check_tables(conn, tables)
+        if db.dialect == "postgresql":
+            return _amcheck(conn, tables)
+    return {"method": None, "ok": None, "messages": [], "note": f"votr knows no integrity check for {db.dialect}"}
+
+
+def _sqlite_integrity(db: Database, conn) -> dict:
+    from sqlalchemy.exc import DBAPIError
+
+    method = "PRAGMA integrity_check, PRAGMA foreign_key_check"
+    messages: list[str] = []
+    try:
+        # SQLite lists what it found, then may stop with "malformed": keep both.
+        for row in conn.exec_driver_sql("PRAGMA integrity_check"):
+            if row[0] != "ok":
+                messages.append(row[0])
+    except DBAPIError as exc:
+        problem = db.describe(exc)
+        if "corrupt" not in problem.message:
+            raise problem from None
+        messages.append(str(exc.orig))
+    if messages:
+        return {"method": method, "ok": False, "messages": messages, "damaged": True}
+    for table, rowid, parent, _ in conn.exec_driver_sql("PRAGMA foreign_key_check"):
+        messages.append(f"{table} row {rowid} refers to a missing {parent} row (foreign key)")
+    return {"method": method, "ok": not messages, "messages": messages}
+
+
+def _check_tables(conn, tables: list[str]) -> dict:
+    messages = []
+    if tables:
+        for row in conn.exec_driver_sql(f"CHECK TABLE {', '.join(tables)}").mappings():
+            kind, said = row["Msg_type"].lower(), row["Msg_text"]
+            if kind in ("error", "warning") or (kind == "status" and said.upper() != "OK"):
+                messages.append(f"{row['Table']}: {said}")
+    return {"method": "CHECK TABLE", "ok": not messages, "messages": messages}
+
+
+def _amcheck(conn, tables: list[str]) -> dict:
+    from sqlalchemy import text
+    from sqlalchemy.exc import DBAPIError
+
+    if conn.execute(text("SELECT 1 FROM pg_extension WHERE extname = 'amcheck'")).first() is None:
+        return {"method": None, "ok": None, "messages": [],
+                "note": "PostgreSQL has no built-in integrity check; with the amcheck extension "
+                        "installed in the database (CREATE EXTENSION amcheck), db-check runs it"}
+    indexes = conn.execute(text(
+        "SELECT CAST(i.indexrelid AS regclass) FROM pg_index i "
+        "JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_am a ON a.oid = c.relam "
+        "WHERE a.amname = 'btree' AND i.indrelid = ANY (CAST(:tables AS regclass[]))"),
+        {"tables": tables}).scalars().all()
+    messages = []
+    for index in indexes:
+        try:
+            with conn.begin_nested():
+                # heapallindexed: every table row must also be found in the index.
+                conn.execute(text("SELECT bt_index_check(CAST(:index AS regclass), true)"), {"index": index})
+        except DBAPIError as exc:
+            messages.append(f"{index}: {str(exc.orig).strip().splitlines()[0]}")
+    conn.rollback()
+    return {"method": "amcheck bt_index_check", "ok": not messages, "messages": messages}
+
+
+def _consistency(db: Database, problems: list[dict]) -> dict:
+    """Counters and orphans, read from one snapshot so concurrent votes cannot skew them."""
+    from sqlalchemy import func, select
+
+    from votr_cli.models import ballots, options, polls, topics
+
+    engine = db.engine if db.is_sqlite else db.engine.execution_options(isolation_level="REPEATABLE READ")
+    with engine.connect() as conn, conn.begin():
+        named_ballots = (
+            select(func.count()).select_from(ballots)
+            .where(ballots.c.topic_id == polls.c.topic_id, ballots.c.option_id == polls.c.option_id)
+            .scalar_subquery()
+        )
+        expected = polls.c.adopted_count + named_ballots
+        wrong = conn.execute(
+            select(topics.c.public_id, topics.c.title, options.c.name, polls.c.vote_count,
+                   polls.c.adopted_count, named_ballots.label("ballots"))
+            .select_from(polls)
+            .join(topics, topics.c.id == polls.c.topic_id)
+            .join(options, options.c.id == polls.c.option_id)
+            .where((polls.c.vote_count != expected) | (polls.c.adopted_count < 0))
+            .order_by(polls.c.topic_id, polls.c.position)
+        )
+        for row in wrong:
+            problems.append({
+                "kind": "counter", "poll": row.public_id, "title": row.title, "option": row.name,
+                "vote_count": row.vote_count, "adopted_count": row.adopted_count, "ballots": row.ballots,
+                "message": f"poll {row.public_id} {row.title!r}, option {row.name!r}: counter is "
+                           f"{row.vote_count}, but {row.ballots} ballots + {row.adopted_count} adopted "
+                           f"= {row.ballots + row.adopted_count}",
+            })
+        orphans = {
+            "ballots whose poll is gone": select(ballots.c.id).where(
+                ~select(topics.c.id).where(topics.c.id == ballots.c.topic_id).exists()),
+            "ballots naming an option their poll does not have": select(ballots.c.id).where(
+                ballots.c.option_id.is_not(None),
+                select(topics.c.id).where(topics.c.id == ballots.c.topic_id).exists(),
+                ~select(polls.c.id).where(polls.c.topic_id == ballots.c.topic_id,
+                                          polls.c.option_id == ballots.c.option_id).exists()),
+            "poll options whose poll is gone": select(polls.c.id).where(
+                ~select(topics.c.id).where(topics.c.id == polls.c.topic_id).exists()),
+            "poll options whose option is gone": select(polls.c.id).where(
+                ~select(options.c.id).where(options.c.id == polls.c.option_id).exists()),
+        }
+        for what, query in orphans.items():
+            ids = conn.execute(query.order_by(query.selected_columns[0])).scalars().all()
+            if ids:
+                shown = ", ".join(map(str, ids[:10])) + (", …" if len(ids) > 10 else "")
+                problems.append({"kind": "orphan", "table": query.selected_columns[0].table.name,
+                                 "count": len(ids), "rows": ids[:ORPHAN_IDS_SHOWN],
+                                 "message": f"{len(ids)} {what} (row ids {shown})"})
+        counts = {name: conn.execute(select(func.count()).select_from(table)).scalar_one()
+                  for name, table in (("polls", topics), ("options", options), ("counters", polls),
+                                      ("ballots", ballots))}
+        return counts

@@ -38,6 +38,8 @@ DRIVER_EXTRAS = {"postgresql": "postgresql", "mysql": "mysql", "mariadb": "mysql
 # Server errors worth running a whole write transaction again for: deadlocks and
 # serialisation failures, which the server resolves by aborting one of the parties.
 RETRYABLE_SERVER_ERRORS = {"40001", "40P01", 1213}
+# "undefined table" on PostgreSQL, "table doesn't exist" on MySQL/MariaDB.
+MISSING_TABLE_ERRORS = {"42P01", 1146}
 WRITE_ATTEMPTS = 5
 
 
@@ -138,7 +140,7 @@ class Database:
                         with conn.begin():
                             return work(conn)
                 except DBAPIError as exc:
-                    if attempt == WRITE_ATTEMPTS or _server_error_code(exc) not in RETRYABLE_SERVER_ERRORS:
+                    if attempt == WRITE_ATTEMPTS or not _server_error_codes(exc) & RETRYABLE_SERVER_ERRORS:
                         raise
                     time.sleep(0.01 * 2**attempt)
         raise AssertionError("unreachable")
@@ -156,6 +158,9 @@ class Database:
         message = _first_line(exc.orig)
         lowered = message.lower()
         where = self.display_url
+        unreachable = self._connection_problem(exc, lowered)
+        if unreachable is not None:
+            return unreachable
         if "database is locked" in lowered or "database table is locked" in lowered:
             return DatabaseBusy(
                 f"database is busy: another process held its lock for more than "
@@ -171,9 +176,33 @@ class Database:
             return DatabaseProblem(f"database {where} is corrupt ({message}); restore it from a backup")
         if "unable to open database file" in lowered:
             return DatabaseProblem(f"cannot open database {where}")
-        if "no such table" in lowered or "doesn't exist" in lowered or "does not exist" in lowered:
+        if "no such table" in lowered or _server_error_codes(exc) & MISSING_TABLE_ERRORS:
             return SchemaMismatch(f"database {where} is missing votr tables ({message}); {UPGRADE_HINT}")
         return DatabaseProblem(f"database error on {where}: {message}")
+
+    def _connection_problem(self, exc: DBAPIError, lowered: str) -> DatabaseProblem | None:
+        """A server that cannot be reached or will not let us in, said in plain words.
+
+        psycopg gives no SQLSTATE for a failed connection, so its text is matched;
+        PyMySQL gives the server's error number.
+        """
+        if self.is_sqlite:
+            return None
+        codes = _server_error_codes(exc)
+        server = f"{self.url.host or 'localhost'}{f':{self.url.port}' if self.url.port else ''}"
+        if codes & {2003, 2005, 2006, 2013} or any(sign in lowered for sign in (
+                "connection refused", "could not translate host name", "name or service not known",
+                "no route to host", "timeout expired", "connection timed out")):
+            return DatabaseProblem(f"cannot connect to the {self.dialect} server at {server}: "
+                                   f"{_connection_reason(lowered)} (is it running, and is the URL right?)")
+        if codes & {1044, 1045, 1698} or "password authentication failed" in lowered or (
+                "role" in lowered and "does not exist" in lowered):
+            return DatabaseProblem(f"the {self.dialect} server at {server} refused user "
+                                   f"{self.url.username or ''!r}: check the user name and password in the URL")
+        if 1049 in codes or ("database" in lowered and "does not exist" in lowered and "fatal" in lowered):
+            return DatabaseProblem(f"database {self.url.database!r} does not exist on the {self.dialect} server "
+                                   f"at {server}: create it first (votr creates the tables, not the database)")
+        return None
 
     # -- schema gate ----------------------------------------------------------------
 
@@ -192,13 +221,18 @@ class Database:
         try:
             revisions = self._read_revisions()
         except _NotInitialised:
-            tables = self.table_names()
-            if not tables:
-                if not create_missing:
+            if not create_missing:
+                tables = self.table_names()
+                if not tables:
                     return "missing"
-                self.create_schema()
-                return "current"
-            raise SchemaMismatch(self._foreign_database_message(tables)) from None
+                raise SchemaMismatch(self._foreign_database_message(tables)) from None
+            # Creates the tables, or waits for the process that is creating them (on
+            # MariaDB each CREATE TABLE commits at once, so they can be seen half made).
+            self.create_schema()
+            try:
+                revisions = self._read_revisions()
+            except _NotInitialised:
+                raise SchemaMismatch(self._foreign_database_message(self.table_names())) from None
         if revisions == [SCHEMA_HEAD]:
             return "current"
         raise SchemaMismatch(self._revision_mismatch_message(revisions))
@@ -251,12 +285,15 @@ class Database:
             enable_wal(self.engine)
         with self.engine.connect() as conn:
             conn = conn.execution_options(votr_write=True)
-            with conn.begin():
-                _lock_for_schema_change(conn)
-                if inspect(conn).get_table_names():
-                    return
-                metadata.create_all(conn)
-                stamp_head(conn)
+            try:
+                with conn.begin():
+                    _lock_for_schema_change(conn)
+                    if inspect(conn).get_table_names():
+                        return
+                    metadata.create_all(conn)
+                    stamp_head(conn)
+            finally:
+                _unlock_schema_change(conn)
 
 
 def _configure_sqlite(engine: Engine, *, foreign_keys: bool) -> None:
@@ -298,7 +335,10 @@ def _server_engine_options(dialect: str, busy_timeout: float) -> dict:
         return {"connect_args": {"options": f"-c lock_timeout={milliseconds}", "connect_timeout": 10}}
     if dialect in ("mysql", "mariadb"):
         seconds = max(1, round(busy_timeout))
-        return {"connect_args": {"charset": "utf8mb4", "connect_timeout": 10,
+        # READ COMMITTED, PostgreSQL's default: under InnoDB's REPEATABLE READ, a row that
+        # INSERT IGNORE skipped because another writer just added it stays invisible to
+        # the SELECT that follows in the same transaction.
+        return {"isolation_level": "READ COMMITTED", "connect_args": {"charset": "utf8mb4", "connect_timeout": 10,
                                  "init_command": f"SET SESSION innodb_lock_wait_timeout={seconds}"}}
     return {}
 
@@ -311,13 +351,40 @@ def _lock_for_schema_change(conn: Connection) -> None:
         conn.execute(text("SELECT GET_LOCK('votr_schema', :timeout)"), {"timeout": 30})
 
 
-def _server_error_code(exc: DBAPIError):
+def _unlock_schema_change(conn: Connection) -> None:
+    """MySQL's named lock belongs to the session, which the pool keeps open: release it.
+
+    PostgreSQL's advisory lock above ends with its transaction.
+    """
+    if conn.dialect.name not in ("mysql", "mariadb"):
+        return
+    try:
+        conn.execute(text("DO RELEASE_LOCK('votr_schema')"))
+        conn.commit()
+    except DBAPIError:
+        conn.invalidate()  # a session that broke has lost its lock with it
+
+
+def _connection_reason(lowered: str) -> str:
+    for sign in ("connection refused", "timeout expired", "connection timed out", "no route to host"):
+        if sign in lowered:
+            return sign.replace("expired", "expired while connecting")
+    if "host name" in lowered or "name or service" in lowered or "getaddrinfo" in lowered:
+        return "unknown host name"
+    return "no connection"
+
+
+def _server_error_codes(exc: DBAPIError) -> set:
+    """The SQLSTATE (psycopg, recent PyMySQL) and the MySQL error number (PyMySQL)."""
     orig = exc.orig
-    sqlstate = getattr(orig, "sqlstate", None)  # psycopg
+    codes = set()
+    sqlstate = getattr(orig, "sqlstate", None)
     if sqlstate:
-        return sqlstate
+        codes.add(sqlstate)
     args = getattr(orig, "args", ())
-    return args[0] if args and isinstance(args[0], int) else None  # PyMySQL
+    if args and isinstance(args[0], int):
+        codes.add(args[0])
+    return codes
 
 
 def _first_line(exc: BaseException | None) -> str:
@@ -332,15 +399,17 @@ def insert_ignoring_duplicates(conn: Connection, table, rows: list[dict] | dict)
     the same key cannot both get in, and neither fails.
     """
     name = conn.dialect.name
-    if name == "sqlite":
-        from sqlalchemy.dialects.sqlite import insert
-        statement = insert(table).on_conflict_do_nothing()
-    elif name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-        statement = insert(table).on_conflict_do_nothing()
-    elif name in ("mysql", "mariadb"):
+    if name in ("sqlite", "postgresql"):
+        if name == "sqlite":
+            from sqlalchemy.dialects.sqlite import insert
+        else:
+            from sqlalchemy.dialects.postgresql import insert
+        # Count the rows RETURNING gives back: psycopg reports no rowcount (-1) for
+        # an INSERT that returns rows, and -1 would read as "added".
+        statement = insert(table).on_conflict_do_nothing().returning(*table.primary_key.columns)
+        return len(conn.execute(statement, rows).all())
+    if name in ("mysql", "mariadb"):
         from sqlalchemy import insert
-        statement = insert(table).prefix_with("IGNORE")
-    else:
-        raise DatabaseProblem(f"votr does not support {name} databases")
-    return conn.execute(statement, rows).rowcount
+        # MySQL's affected-rows count leaves out the ignored rows.
+        return conn.execute(insert(table).prefix_with("IGNORE"), rows).rowcount
+    raise DatabaseProblem(f"votr does not support {name} databases")
