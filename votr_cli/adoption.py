@@ -356,6 +356,7 @@ class Plan:
     def _plan_polls(self, rows: list[dict], topic_ids: set[int], option_of: dict[int, int]) -> None:
         by_pair: dict[tuple[int, int], dict] = {}
         positions: dict[int, int] = {}
+        names = {option["id"]: option["name"] for option in self.options}
         for row in rows:
             row_id, topic_id, option_id = row["id"], row.get("topic_id"), row.get("option_id")
             count = row.get("vote_count")
@@ -365,15 +366,16 @@ class Plan:
                             f"polls row {row_id} points at {missing}, which does not exist: its count "
                             f"{count} cannot be carried over")
                 continue
+            pair = (topic_id, option_of[option_id])
+            name = names[pair[1]]
             if count is None:
                 self.repair("null-count", "polls", [row_id],
-                            f"poll {topic_id}, option {option_id}: count was NULL: set to 0")
+                            f"poll {topic_id}, option {name!r}: count was NULL: set to 0")
                 count = 0
-            pair = (topic_id, option_of[option_id])
             existing = by_pair.get(pair)
             if existing is not None:
                 self.repair("duplicate-poll-option", "polls", [existing["id"], row_id],
-                            f"poll {topic_id}: option {pair[1]} was listed twice (rows {existing['id']} and "
+                            f"poll {topic_id}: option {name!r} was listed twice (rows {existing['id']} and "
                             f"{row_id}): counts {existing['vote_count']} + {count} merged into "
                             f"{existing['vote_count'] + count}")
                 existing["vote_count"] += count
