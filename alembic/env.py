@@ -8,6 +8,7 @@ VOTR_DATABASE_URL, or to votr's default SQLite file.
 from logging.config import fileConfig
 
 from alembic import context
+from sqlalchemy import Engine
 
 from votr_cli.models import metadata
 
@@ -44,6 +45,13 @@ def run_migrations_offline() -> None:
 
 def run_migrations_online() -> None:
     connection = config.attributes.get("connection")
+    if isinstance(connection, Engine):
+        # pytest-alembic hands over an engine rather than a connection.
+        with connection.connect() as opened:
+            _configure(connection=opened)
+            with context.begin_transaction():
+                context.run_migrations()
+        return
     if connection is not None:
         _configure(connection=connection)
         with context.begin_transaction():
