@@ -249,16 +249,19 @@ def db_upgrade(obj: Context, revision: str, sql: bool):
     return Result("report", admin.upgrade(obj.database(), revision))
 
 
-@main.command("db-downgrade")
+# ignore_unknown_options: a relative revision such as -1 is REVISION, as in Alembic.
+@main.command("db-downgrade", context_settings={"ignore_unknown_options": True})
 @click.argument("revision")
 @votr_command
 def db_downgrade(obj: Context, revision: str):
-    """Downgrade the database schema to REVISION ("base" removes every table).
+    """Downgrade the database schema to REVISION ("base" removes every table, -1 goes
+    one revision back).
 
     On SQLite a consistent backup is written next to the database first.
 
     \b
-    Example:
+    Examples:
+      votr db-downgrade -1
       votr db-downgrade base
     """
     from votr_cli import admin
