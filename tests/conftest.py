@@ -68,6 +68,25 @@ class ServerDatabases:
             pytest.exit(f"backend {backend} requested but unreachable at "
                         f"{self.base_url.render_as_string(hide_password=True)}: {exc}", returncode=3)
 
+    def drop_leftovers(self) -> None:
+        """Drop the databases of test runs that were killed before they could clean up.
+
+        A database's name carries the process id of the run that made it; runs still
+        alive (other suites on this machine) keep theirs.
+        """
+        from sqlalchemy import text
+
+        if self.backend == "postgresql":
+            listing = text("SELECT datname FROM pg_database WHERE datname LIKE :pattern")
+        else:
+            listing = text("SHOW DATABASES LIKE :pattern")
+        with self.admin.connect() as conn:
+            names = list(conn.execute(listing, {"pattern": "votr\\_t%"}).scalars())
+        for name in names:
+            pid = name.split("_")[1][1:]
+            if pid.isdigit() and not _process_alive(int(pid)):
+                self.drop(self.base_url.set(database=name).render_as_string(hide_password=False))
+
     def create(self) -> str:
         name = f"votr_t{os.getpid()}_{next(_counter)}_{uuid.uuid4().hex[:6]}"
         with self.admin.connect() as conn:
@@ -88,12 +107,25 @@ class ServerDatabases:
                 conn.exec_driver_sql(f"DROP DATABASE IF EXISTS {name}")
 
 
-@pytest.fixture(scope="session")
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+# autouse: a requested server that cannot be reached ends the run at once, whichever
+# tests were selected, rather than passing the tests that happen not to need it.
+@pytest.fixture(scope="session", autouse=True)
 def server_databases(backend):
     if backend == "sqlite":
         yield None
         return
     servers = ServerDatabases(backend)
+    servers.drop_leftovers()
     yield servers
     servers.admin.dispose()
 
