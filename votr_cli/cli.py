@@ -227,6 +227,55 @@ def reopen(obj: Context, poll: str, closes_at: str | None):
     return Result("message", service.reopen_poll(obj.database(), poll, closes_at))
 
 
+@main.command()
+@click.argument("file", default="-", metavar="[FILE|-]")
+@votr_command
+def export(obj: Context, file: str):
+    """Write every poll, option and ballot to FILE as one JSON document (default: stdout).
+
+    The document keeps public ids, statuses, close dates, counts and ballots, so that
+    `votr import` can rebuild the same polls in any other database. It is written to a
+    temporary file first and then renamed, so FILE is never left half-written.
+
+    \b
+    Examples:
+      votr export > all.json
+      votr export all.json --json
+      votr export | jq '.polls | length'
+    """
+    from votr_cli import transfer
+    from votr_cli.output import Result
+
+    document = transfer.export_document(obj.database())
+    if file == "-":
+        return Result("document", document)
+    transfer.write_document(document, file)
+    return Result("report", transfer.export_summary(document, file))
+
+
+@main.command("import")
+@click.argument("file", metavar="FILE|-")
+@votr_command
+def import_(obj: Context, file: str):
+    """Add or update the polls of an export (FILE, or '-' for stdin) in this database.
+
+    The whole document is checked before anything is written, and then written in one
+    transaction. Polls are matched by public id: new ones are added, changed ones are
+    replaced by the document's version, identical ones are skipped, so importing twice
+    changes nothing. Polls the document does not mention are left alone.
+
+    \b
+    Examples:
+      votr export > all.json && votr --db postgresql+psycopg://votr@db/votr import all.json
+      votr --db old.db export | votr --db new.db import - --json
+    """
+    from votr_cli import transfer
+    from votr_cli.output import Result
+
+    return Result("report", transfer.import_document(obj.database(), transfer.read_document(file),
+                                                     "stdin" if file == "-" else file))
+
+
 @main.command("db-upgrade")
 @click.argument("revision", default="head")
 @click.option("--sql", is_flag=True, help="Print the SQL instead of running it; the database is not touched.")

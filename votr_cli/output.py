@@ -136,6 +136,11 @@ def _plain_sql(data: dict) -> Iterable[str]:
     yield data["sql"].rstrip("\n")
 
 
+def _plain_document(data: dict) -> Iterable[str]:
+    # `votr export`: the document is the output, in every form.
+    yield dumps(data)
+
+
 def _plain_current(data: dict) -> Iterable[str]:
     current = ", ".join(data["current"]) or "none"
     state = "up to date" if data["up_to_date"] else f"head is {data['head']}"
@@ -155,6 +160,7 @@ _PLAIN = {
     "options": _plain_options,
     "report": _plain_report,
     "sql": _plain_sql,
+    "document": _plain_document,
     "current": _plain_current,
     "history": _plain_history,
 }
@@ -250,6 +256,10 @@ def _rich_report(data: dict) -> None:
         console.print(_text(f"repaired: {repair['message']}", "yellow"))
 
 
+def _rich_document(data: dict) -> None:
+    sys.stdout.write(dumps(data) + "\n")
+
+
 def _rich_sql(data: dict) -> None:
     from rich.syntax import Syntax
 
@@ -275,6 +285,7 @@ _RICH = {
     "options": _rich_options,
     "report": _rich_report,
     "sql": _rich_sql,
+    "document": _rich_document,
     "current": _rich_current,
     "history": _rich_history,
 }

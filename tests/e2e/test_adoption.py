@@ -7,45 +7,20 @@ installs carry.
 
 from __future__ import annotations
 
-import importlib.util
 from collections import Counter
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 
+from legacy_votr import build, legacy  # noqa: F401 - legacy is a fixture
 from votr_cli.db import LEGACY_REVISIONS
 from votr_cli.models import SCHEMA_HEAD
 
-LEGACY_SCRIPT = Path(__file__).resolve().parents[2].parent / "shared" / "legacy-votr" / "make_legacy_db.py"
 STAGES = ("part5", "tutorial", "unique-id")
 CLOSED_AT = "2017-05-01T12:00:00Z"
 # user_polls of the generated tutorial and unique-id stages: poll -> who voted in it
 LEGACY_VOTERS = {1: {"administrator", "ada", "linus"}, 3: {"ada"}, 4: {"administrator", "ada", "linus"}}
-
-
-@pytest.fixture(scope="session")
-def legacy():
-    if not LEGACY_SCRIPT.is_file():
-        pytest.fail(f"{LEGACY_SCRIPT} is missing: the shared folder must sit beside the repository")
-    spec = importlib.util.spec_from_file_location("make_legacy_db", LEGACY_SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def build(legacy, url: str, stage: str, clean: bool, *statements: str) -> None:
-    """A legacy database as the app left it, plus any extra rows."""
-    engine = sa.create_engine(url)
-    try:
-        tables = legacy.tables(stage)
-        with engine.begin() as conn:
-            tables.create_all(conn)
-            legacy.fill(conn, tables, stage, clean)
-            for statement in statements:
-                conn.execute(sa.text(statement))
-    finally:
-        engine.dispose()
 
 
 def query(url: str, statement: str) -> list:

@@ -1,0 +1,442 @@
+"""Export and import: every poll, option and ballot as one JSON document.
+
+This is how a team moves from one database to another (`votr export > all.json`, then
+`votr --db postgresql+psycopg://… import all.json`). The document, version 1:
+
+    {"format": "votr-export", "version": 1, "exported_at": "…Z", "schema": "0002",
+     "options": [{"id": "<uuid>", "name": "…", "date_created": "…Z"}],
+     "polls": [{"id": "k3v9x2ab", "title": "…", "status": true, "close_date": null,
+                "date_created": "…Z",
+                "options": [{"option": "<uuid>", "vote_count": 3, "adopted_count": 0}],
+                "ballots": [{"voter": "ann", "option": "<uuid>" or null, "date_created": "…Z"}]}]}
+
+- `status` is the stored flag (a poll past its close date still says true, as in the
+  database); dates are UTC to the second; options of a poll are in the poll's order.
+- `adopted_count` is the part of `vote_count` that has no ballot (votes adopted from an
+  old Votr database), so vote_count = adopted_count + the option's ballots, always.
+
+Import checks the whole document before it writes anything, then writes it in one
+transaction. Polls are matched by public id: a poll that is not in the database is
+added; one that is there and differs is replaced by the document's version (its title,
+status, dates, options, counts and ballots); one that is identical is skipped. Options
+are matched by public id, else by name (an option of that name already there is used).
+Nothing in the database that the document does not mention is touched.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import json
+import os
+import sys
+import tempfile
+import uuid
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, bindparam, delete, insert, select, update
+
+from votr_cli import text
+from votr_cli.adoption import stored_text
+from votr_cli.db import Database
+from votr_cli.errors import InvalidInput, Refused
+from votr_cli.models import PUBLIC_ID_LENGTH, SCHEMA_HEAD, VOTER_LENGTH, ballots, options, polls, topics
+from votr_cli.when import iso_utc, utcnow
+
+FORMAT = "votr-export"
+VERSION = 1
+MAX_PROBLEMS_SHOWN = 10
+
+
+# -- export --------------------------------------------------------------------------
+
+
+def export_document(db: Database) -> dict:
+    with db.reading() as conn:
+        return _export(conn)
+
+
+def _export(conn: Connection) -> dict:
+    option_rows = conn.execute(
+        select(options.c.id, options.c.public_id, options.c.name, options.c.date_created).order_by(options.c.id)
+    ).all()
+    public_option = {row.id: row.public_id for row in option_rows}
+    choices = defaultdict(list)
+    for row in conn.execute(select(polls).order_by(polls.c.topic_id, polls.c.position)):
+        choices[row.topic_id].append({"option": public_option[row.option_id], "vote_count": row.vote_count,
+                                      "adopted_count": row.adopted_count})
+    voters = defaultdict(list)
+    for row in conn.execute(select(ballots).order_by(ballots.c.topic_id, ballots.c.id)):
+        voters[row.topic_id].append({"voter": row.voter, "option": public_option.get(row.option_id),
+                                     "date_created": iso_utc(row.date_created)})
+    poll_documents = [
+        {"id": topic.public_id, "title": topic.title, "status": bool(topic.status),
+         "close_date": iso_utc(topic.close_date), "date_created": iso_utc(topic.date_created),
+         "options": choices[topic.id], "ballots": voters[topic.id]}
+        for topic in conn.execute(select(topics).order_by(topics.c.id))
+    ]
+    return {
+        "format": FORMAT, "version": VERSION, "exported_at": iso_utc(utcnow()), "schema": SCHEMA_HEAD,
+        "options": [{"id": row.public_id, "name": row.name, "date_created": iso_utc(row.date_created)}
+                    for row in option_rows],
+        "polls": poll_documents,
+    }
+
+
+def write_document(document: dict, path: str) -> None:
+    """Write the export to `path` through a temporary file, so it is never half-written."""
+    target = Path(path)
+    try:
+        with tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=target.parent or ".", prefix=f".{target.name}.",
+                                         suffix=".tmp", delete=False) as temporary:
+            json.dump(document, temporary, ensure_ascii=False)
+            temporary.write("\n")
+        os.replace(temporary.name, target)
+    except OSError as exc:
+        with contextlib.suppress(NameError, OSError):
+            os.unlink(temporary.name)
+        raise InvalidInput(f"cannot write {path}: {exc.strerror or exc}") from None
+
+
+def read_document(path: str) -> str:
+    """The text of an export, from `path` or, for '-', from stdin."""
+    try:
+        if path == "-":
+            return sys.stdin.read()
+        return Path(path).read_text(encoding="utf-8-sig")
+    except OSError as exc:
+        raise InvalidInput(f"cannot read {path}: {exc.strerror or exc}") from None
+    except UnicodeDecodeError as exc:
+        raise InvalidInput(f"{'stdin' if path == '-' else path} is not UTF-8 text ({exc.reason} at byte "
+                           f"{exc.start}); nothing was imported") from None
+
+
+def export_summary(document: dict, where: str) -> dict:
+    counts = {"polls": len(document["polls"]), "options": len(document["options"]),
+              "ballots": sum(len(poll["ballots"]) for poll in document["polls"])}
+    return {"message": f"Exported {counts['polls']} polls, {counts['options']} options and "
+                       f"{counts['ballots']} ballots to {where}.", "file": where, **counts}
+
+
+# -- validation ----------------------------------------------------------------------
+
+
+class _Problems:
+    def __init__(self):
+        self.found: list[str] = []
+
+    def add(self, where: str, message: str) -> None:
+        self.found.append(f"{where}: {message}")
+
+    def raise_if_any(self) -> None:
+        if not self.found:
+            return
+        shown = "; ".join(self.found[:MAX_PROBLEMS_SHOWN])
+        more = len(self.found) - MAX_PROBLEMS_SHOWN
+        suffix = f"; and {more} more" if more > 0 else ""
+        raise InvalidInput(f"not a valid votr export ({len(self.found)} problem"
+                           f"{'s' if len(self.found) > 1 else ''}, nothing was imported): {shown}{suffix}")
+
+
+def parse(raw: str) -> dict:
+    """The document in `raw`, checked in full and normalised; InvalidInput if anything is wrong."""
+    try:
+        document = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise InvalidInput(f"not a valid votr export: not JSON ({exc}); nothing was imported") from None
+    problems = _Problems()
+    if not isinstance(document, dict) or document.get("format") != FORMAT:
+        raise InvalidInput(f'not a valid votr export: it has no "format": "{FORMAT}"; nothing was imported')
+    version = document.get("version")
+    if version != VERSION:
+        newer = isinstance(version, int) and not isinstance(version, bool) and version > VERSION
+        reason = "made by a newer votr: upgrade votr" if newer else f"unknown version {version!r}"
+        raise InvalidInput(f"cannot import this export: {reason} (this votr reads version {VERSION})")
+    option_list = _list(document, "options", "document", problems)
+    poll_list = _list(document, "polls", "document", problems)
+    problems.raise_if_any()
+
+    normal = {"options": [], "polls": []}
+    option_ids: set[str] = set()
+    option_keys: dict[str, str] = {}
+    for index, item in enumerate(option_list):
+        where = f"options[{index}]"
+        if not isinstance(item, dict):
+            problems.add(where, "not an object")
+            continue
+        option_id = _uuid(item.get("id"), f"{where}.id", problems)
+        name = _text(item.get("name"), f"{where}.name", text.MAX_OPTION, problems)
+        created = _date(item.get("date_created"), f"{where}.date_created", problems, required=True)
+        if option_id in option_ids:
+            problems.add(f"{where}.id", f"option id {option_id} appears twice")
+        if name is not None:
+            other = option_keys.get(text.key(name))
+            if other is not None:
+                problems.add(f"{where}.name", f"{name!r} is the same name as option {other}")
+            option_keys[text.key(name)] = option_id
+        option_ids.add(option_id)
+        normal["options"].append({"id": option_id, "name": name, "date_created": created})
+
+    poll_ids: set[str] = set()
+    title_keys: dict[str, str] = {}
+    for index, item in enumerate(poll_list):
+        where = f"polls[{index}]"
+        if not isinstance(item, dict):
+            problems.add(where, "not an object")
+            continue
+        poll = _parse_poll(item, where, option_ids, problems)
+        if poll["id"] in poll_ids:
+            problems.add(f"{where}.id", f"poll id {poll['id']!r} appears twice")
+        poll_ids.add(poll["id"])
+        if poll["title"] is not None:
+            other = title_keys.get(text.key(poll["title"]))
+            if other is not None:
+                problems.add(f"{where}.title", f"{poll['title']!r} is the same title as poll {other}")
+            title_keys[text.key(poll["title"])] = poll["id"]
+        normal["polls"].append(poll)
+    problems.raise_if_any()
+    return normal
+
+
+def _parse_poll(item: dict, where: str, option_ids: set[str], problems: _Problems) -> dict:
+    poll_id = item.get("id")
+    if not (isinstance(poll_id, str) and 0 < len(poll_id) <= PUBLIC_ID_LENGTH
+            and poll_id == poll_id.strip() and not any(char.isspace() for char in poll_id)
+            and text.printable(poll_id) == poll_id):
+        problems.add(f"{where}.id", f"a poll id is 1 to {PUBLIC_ID_LENGTH} printable characters "
+                                    f"without spaces, not {poll_id!r}")
+    status = item.get("status")
+    if not isinstance(status, bool):
+        problems.add(f"{where}.status", f"must be true or false, not {status!r}")
+    poll = {
+        "id": poll_id, "title": _text(item.get("title"), f"{where}.title", text.MAX_TITLE, problems),
+        "status": status, "close_date": _date(item.get("close_date"), f"{where}.close_date", problems),
+        "date_created": _date(item.get("date_created"), f"{where}.date_created", problems, required=True),
+        "options": [], "ballots": [],
+    }
+    ballot_counts: dict[str, int] = defaultdict(int)
+    listed: set[str] = set()
+    voters: set[str] = set()
+    for index, choice in enumerate(_list(item, "ballots", where, problems)):
+        here = f"{where}.ballots[{index}]"
+        if not isinstance(choice, dict):
+            problems.add(here, "not an object")
+            continue
+        voter = _voter(choice.get("voter"), f"{here}.voter", problems)
+        option = choice.get("option")
+        if option is not None:
+            option = _uuid(option, f"{here}.option", problems)
+            ballot_counts[option] += 1
+        if voter in voters:
+            problems.add(f"{here}.voter", f"{voter!r} voted twice in this poll")
+        voters.add(voter)
+        poll["ballots"].append({"voter": voter, "option": option,
+                                "date_created": _date(choice.get("date_created"), f"{here}.date_created",
+                                                      problems, required=True)})
+    for index, choice in enumerate(_list(item, "options", where, problems)):
+        here = f"{where}.options[{index}]"
+        if not isinstance(choice, dict):
+            problems.add(here, "not an object")
+            continue
+        option = _uuid(choice.get("option"), f"{here}.option", problems)
+        if option not in option_ids:
+            problems.add(f"{here}.option", f"no option {option} in the document's options")
+        if option in listed:
+            problems.add(f"{here}.option", f"option {option} is listed twice in this poll")
+        listed.add(option)
+        vote_count = _count(choice.get("vote_count"), f"{here}.vote_count", problems)
+        adopted_count = _count(choice.get("adopted_count", 0), f"{here}.adopted_count", problems)
+        if vote_count is not None and adopted_count is not None and \
+                vote_count != adopted_count + ballot_counts[option]:
+            problems.add(f"{here}.vote_count", f"{vote_count} is not adopted_count ({adopted_count}) plus "
+                                               f"the option's ballots ({ballot_counts[option]})")
+        poll["options"].append({"option": option, "vote_count": vote_count, "adopted_count": adopted_count})
+    for option in set(ballot_counts) - listed:
+        problems.add(f"{where}.ballots", f"a ballot names option {option}, which this poll does not list")
+    return poll
+
+
+def _list(container: dict, key: str, where: str, problems: _Problems) -> list:
+    value = container.get(key, [])
+    if not isinstance(value, list):
+        problems.add(f"{where}.{key}", "must be a list")
+        return []
+    return value
+
+
+def _text(value: Any, where: str, limit: int, problems: _Problems) -> str | None:
+    if not isinstance(value, str):
+        problems.add(where, f"must be text, not {value!r}")
+        return None
+    display = stored_text(value)
+    if not display:
+        problems.add(where, "is empty")
+        return None
+    if len(display) > limit:
+        problems.add(where, f"is longer than {limit} characters ({len(display)})")
+        return None
+    return display
+
+
+def _voter(value: Any, where: str, problems: _Problems) -> str | None:
+    display = _text(value, where, VOTER_LENGTH, problems)
+    if display is None:
+        return None
+    voter = text.fold(display)
+    if len(voter) > VOTER_LENGTH:
+        problems.add(where, f"is longer than {VOTER_LENGTH} characters")
+        return None
+    return voter
+
+
+def _uuid(value: Any, where: str, problems: _Problems) -> str | None:
+    try:
+        return str(uuid.UUID(value))
+    except (TypeError, ValueError, AttributeError):
+        problems.add(where, f"must be a UUID, not {value!r}")
+        return None
+
+
+def _count(value: Any, where: str, problems: _Problems) -> int | None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        problems.add(where, f"must be a whole number of 0 or more, not {value!r}")
+        return None
+    return value
+
+
+def _date(value: Any, where: str, problems: _Problems, *, required: bool = False) -> str | None:
+    """The date as the export writes it (UTC, to the second), or None."""
+    if value is None and not required:
+        return None
+    try:
+        moment = dt.datetime.fromisoformat(value.replace("Z", "+00:00") if value.endswith("Z") else value)
+    except (AttributeError, TypeError, ValueError):
+        problems.add(where, f"must be an ISO-8601 date-time, not {value!r}")
+        return None
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(dt.timezone.utc).replace(tzinfo=None)
+    return iso_utc(moment)
+
+
+def _stored(iso: str | None) -> dt.datetime | None:
+    return None if iso is None else dt.datetime.strptime(iso, "%Y-%m-%dT%H:%M:%SZ")
+
+
+# -- import --------------------------------------------------------------------------
+
+
+def import_document(db: Database, raw: str, source: str) -> dict:
+    document = parse(raw)
+    counts = db.write(lambda conn: _import(conn, document))
+    polls_part = counts["polls"]
+    message = (f"Imported {source} into {db.display_url}: {polls_part['added']} polls added, "
+               f"{polls_part['updated']} updated, {polls_part['skipped']} skipped; "
+               f"{counts['options']['added']} options added.")
+    return {"message": message, **polls_part, **counts}
+
+
+def _import(conn: Connection, document: dict) -> dict:
+    now = utcnow()
+    existing_options = {row.public_id: row for row in conn.execute(
+        select(options.c.id, options.c.public_id, options.c.name, options.c.name_key))}
+    options_by_key = {row.name_key: row for row in existing_options.values()}
+    existing_topics = {row.public_id: row for row in conn.execute(
+        select(topics.c.id, topics.c.public_id, topics.c.title_key))}
+    topics_by_key = {row.title_key: row for row in existing_topics.values()}
+
+    # Options: which target option each one becomes, and what must change. All checks
+    # come first, so a refusal leaves the database as it was.
+    target_option: dict[str, str] = {}  # document's option id -> the database's
+    new_options, renamed_options = [], []
+    option_counts = {"added": 0, "updated": 0, "skipped": 0}
+    for option in document["options"]:
+        name_key = text.key(option["name"])
+        row = existing_options.get(option["id"])
+        holder = options_by_key.get(name_key)
+        if row is None and holder is not None:
+            target_option[option["id"]] = holder.public_id  # that name is there already: use it
+            option_counts["skipped"] += 1
+        elif row is None:
+            target_option[option["id"]] = option["id"]
+            new_options.append({"public_id": option["id"], "name": option["name"], "name_key": name_key,
+                                "date_created": _stored(option["date_created"]) or now})
+            option_counts["added"] += 1
+        else:
+            target_option[option["id"]] = option["id"]
+            if holder is not None and holder.public_id != option["id"]:
+                raise Refused(f"cannot import option {option['id']} as {option['name']!r}: option "
+                              f"{holder.public_id} already has that name; nothing was imported")
+            if row.name != option["name"]:
+                renamed_options.append({"row_id": row.id, "name": option["name"], "name_key": name_key})
+                option_counts["updated"] += 1
+            else:
+                option_counts["skipped"] += 1
+
+    for poll in document["polls"]:
+        holder = topics_by_key.get(text.key(poll["title"]))
+        if holder is not None and holder.public_id != poll["id"]:
+            raise Refused(f"title taken: poll {holder.public_id} is already titled {poll['title']!r}, "
+                          f"so poll {poll['id']} cannot be imported; nothing was imported")
+
+    current = {poll["id"]: poll for poll in _export(conn)["polls"] if poll["id"] in
+               {document_poll["id"] for document_poll in document["polls"]}}
+    added, replaced, poll_counts = [], [], {"added": 0, "updated": 0, "skipped": 0}
+    for poll in document["polls"]:
+        wanted = _as_exported(poll, target_option)
+        if poll["id"] not in current:
+            added.append(wanted)
+            poll_counts["added"] += 1
+        elif current[poll["id"]] != wanted:
+            replaced.append(wanted)
+            poll_counts["updated"] += 1
+        else:
+            poll_counts["skipped"] += 1
+
+    # Writing.
+    if new_options:
+        conn.execute(insert(options), new_options)
+    if renamed_options:
+        conn.execute(update(options).where(options.c.id == bindparam("row_id"))
+                     .values(name=bindparam("name"), name_key=bindparam("name_key")), renamed_options)
+    if replaced:
+        replaced_ids = [existing_topics[poll["id"]].id for poll in replaced]
+        conn.execute(delete(ballots).where(ballots.c.topic_id.in_(replaced_ids)))
+        conn.execute(delete(polls).where(polls.c.topic_id.in_(replaced_ids)))
+        conn.execute(update(topics).where(topics.c.id == bindparam("row_id")).values(
+            title=bindparam("title"), title_key=bindparam("title_key"), status=bindparam("status"),
+            close_date=bindparam("close_date"), date_created=bindparam("date_created")),
+            [{"row_id": existing_topics[poll["id"]].id, **_topic_values(poll)} for poll in replaced])
+    if added:
+        conn.execute(insert(topics), [{"public_id": poll["id"], **_topic_values(poll)} for poll in added])
+    changed = replaced + added
+    if changed:
+        topic_id = dict(conn.execute(select(topics.c.public_id, topics.c.id)
+                                     .where(topics.c.public_id.in_([poll["id"] for poll in changed]))).all())
+        option_id = dict(conn.execute(select(options.c.public_id, options.c.id)).all())
+        rows = [{"topic_id": topic_id[poll["id"]], "option_id": option_id[choice["option"]], "position": position,
+                 "vote_count": choice["vote_count"], "adopted_count": choice["adopted_count"]}
+                for poll in changed for position, choice in enumerate(poll["options"])]
+        if rows:
+            conn.execute(insert(polls), rows)
+        rows = [{"topic_id": topic_id[poll["id"]], "voter": ballot["voter"],
+                 "option_id": option_id[ballot["option"]] if ballot["option"] else None,
+                 "date_created": _stored(ballot["date_created"])}
+                for poll in changed for ballot in poll["ballots"]]
+        if rows:
+            conn.execute(insert(ballots), rows)
+    return {"polls": poll_counts, "options": option_counts}
+
+
+def _as_exported(poll: dict, target_option: dict[str, str]) -> dict:
+    """The document's poll as `_export` would show it once imported: comparable with the database's."""
+    return {**poll,
+            "options": [{**choice, "option": target_option[choice["option"]]} for choice in poll["options"]],
+            "ballots": [{**ballot, "option": target_option[ballot["option"]] if ballot["option"] else None}
+                        for ballot in poll["ballots"]]}
+
+
+def _topic_values(poll: dict) -> dict:
+    return {"title": poll["title"], "title_key": text.key(poll["title"]), "status": poll["status"],
+            "close_date": _stored(poll["close_date"]), "date_created": _stored(poll["date_created"])}
