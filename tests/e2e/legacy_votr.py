@@ -34,3 +34,15 @@ def build(legacy, url: str, stage: str, clean: bool, *statements: str) -> None:
                 conn.execute(sa.text(statement))
     finally:
         engine.dispose()
+
+
+def check(url: str) -> dict:
+    """What `votr db-check` finds: counters against ballots and adopted counts, orphans."""
+    from votr_cli import admin, settings
+    from votr_cli.db import Database
+
+    database = Database(settings.DatabaseLocation(url, is_default=False))
+    try:
+        return admin.check(database)
+    finally:
+        database.dispose()

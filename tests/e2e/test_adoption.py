@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from legacy_votr import build, legacy  # noqa: F401 - legacy is a fixture
+from legacy_votr import build, check, legacy  # noqa: F401 - legacy is a fixture
 from votr_cli.db import LEGACY_REVISIONS
 from votr_cli.models import SCHEMA_HEAD
 
@@ -84,6 +84,7 @@ def test_every_stage_is_adopted_with_every_poll_count_status_and_date(
         "Arjen robben", "Lionel Messi", "Cristiano Ronaldo", "Alexis sanchez"]
     # Counts carried over have no ballot: they are the adopted part of each counter.
     assert query(database_url, "SELECT count(*) FROM polls WHERE vote_count <> adopted_count") == [(0,)]
+    assert check(database_url)["problems"] == []
 
     expected_repairs = Counter() if clean else Counter(
         {"null-status": 1, "null-count": 2, "duplicate-poll-option": 1})
@@ -120,6 +121,7 @@ def test_legacy_voters_cannot_vote_twice(votr, legacy, database_url, stage):
     # The new vote has a ballot; the adopted part of the counter stays as it was.
     assert query(database_url, "SELECT vote_count, adopted_count FROM polls WHERE topic_id = 3 "
                                "AND option_id = 6") == [(2, 1)]
+    assert check(database_url)["problems"] == []
 
 
 @pytest.mark.parametrize("stage", STAGES)

@@ -10,7 +10,7 @@ import json
 
 import pytest
 
-from legacy_votr import build, legacy  # noqa: F401 - legacy is a fixture
+from legacy_votr import build, check, legacy  # noqa: F401 - legacy is a fixture
 
 
 @pytest.fixture
@@ -70,6 +70,7 @@ def test_an_export_imported_elsewhere_lists_the_same(votr, legacy, database_url,
     report = outcome.json()
     assert (report["added"], report["updated"], report["skipped"]) == (7, 0, 0)
     assert listing(votr, target) == listing(votr, source)
+    assert check(target)["problems"] == []
     assert without_time(export(votr, target)) == without_time(json.loads(path.read_text()))
     # Voters came along: neither one who voted in votr nor one adopted from the old app votes twice.
     assert votr("--db", target, "vote", "Lunch?", "salad", "--voter", "ANN").exit_code == 4

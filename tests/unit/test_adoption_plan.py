@@ -1,0 +1,76 @@
+"""The adoption plan's repair rules on rows no real database needs to hold (orphans, for
+instance, which only SQLite's unenforced foreign keys let in)."""
+
+import datetime as dt
+
+from votr_cli.adoption import Legacy, Plan, numbered_title
+
+NOW = dt.datetime(2026, 1, 1)
+THEN = dt.datetime(2017, 1, 1)
+
+
+def plan(topics=(), options=(), polls=(), users=(), user_polls=()) -> Plan:
+    rows = {"topics": list(topics), "options": list(options), "polls": list(polls),
+            "users": list(users), "user_polls": list(user_polls)}
+    return Plan.build(Legacy(columns={}, rows=rows, other_tables=set()), now=NOW)
+
+
+def topic(topic_id, title, **extra):
+    return {"id": topic_id, "title": title, "status": True, "date_created": THEN, **extra}
+
+
+def rules(result: Plan) -> list[tuple]:
+    return [(repair["rule"], repair["ids"]) for repair in result.repairs]
+
+
+def test_rows_that_point_nowhere_are_reported_not_silently_dropped():
+    result = plan(topics=[topic(1, "A")], options=[{"id": 1, "name": "x", "date_created": THEN}],
+                  polls=[{"id": 1, "topic_id": 1, "option_id": 1, "vote_count": 2},
+                         {"id": 2, "topic_id": 9, "option_id": 1, "vote_count": 5},
+                         {"id": 3, "topic_id": 1, "option_id": 7, "vote_count": 1}],
+                  users=[{"id": 1, "username": "ann"}],
+                  user_polls=[{"id": 1, "topic_id": 1, "user_id": 1, "date_created": THEN},
+                              {"id": 2, "topic_id": 1, "user_id": 4, "date_created": THEN}])
+    assert rules(result) == [("orphan-count", [2]), ("orphan-count", [3]), ("orphan-voter", [2])]
+    assert "its count 5 cannot be carried over" in result.repairs[0]["message"]
+    assert [row["vote_count"] for row in result.polls] == [2]
+    assert [ballot["voter"] for ballot in result.ballots] == ["ann"]
+
+
+def test_missing_titles_names_and_dates_are_filled_in():
+    result = plan(topics=[topic(1, None, date_created=None), topic(2, "   ")],
+                  options=[{"id": 1, "name": "", "date_created": THEN}])
+    assert [row["title"] for row in result.topics] == ["Untitled poll 1", "Untitled poll 2"]
+    assert result.topics[0]["date_created"] == NOW
+    assert [row["name"] for row in result.options] == ["Option 1"]
+    assert rules(result) == [("missing-title", [1]), ("missing-date", [1]), ("missing-title", [2]),
+                             ("missing-name", [1])]
+
+
+def test_duplicate_titles_get_the_first_free_number_in_id_order():
+    result = plan(topics=[topic(1, "Lunch"), topic(2, "LUNCH"), topic(3, "lunch"), topic(4, "Lunch (3)")])
+    assert [row["title"] for row in result.topics] == ["Lunch", "LUNCH (2)", "lunch (4)", "Lunch (3)"]
+    assert numbered_title("x" * 500, 2) == "x" * 496 + " (2)"
+
+
+def test_unusable_unique_ids_are_replaced_and_the_first_holder_keeps_its_id():
+    result = plan(topics=[topic(1, "A", unique_id="abc"), topic(2, "B", unique_id="abc"),
+                          topic(3, "C", unique_id="has space"), topic(4, "D", unique_id=None)])
+    ids = [row["public_id"] for row in result.topics]
+    assert ids[0] == "abc" and len(set(ids)) == 4
+    assert rules(result) == [("public-id", [2]), ("public-id", [3]), ("public-id", [4])]
+
+
+def test_control_characters_from_the_old_app_are_kept_for_display():
+    result = plan(topics=[topic(1, "Tab\there")])
+    assert result.topics[0]["title"] == "Tab\there" and result.repairs == []
+
+
+def test_users_without_a_usable_username_vote_by_e_mail_or_number():
+    result = plan(topics=[topic(1, "A")],
+                  users=[{"id": 1, "username": None, "email": "Ann@Example.org"},
+                         {"id": 2, "username": "\x00", "email": None}],
+                  user_polls=[{"id": 1, "topic_id": 1, "user_id": 1, "date_created": THEN},
+                              {"id": 2, "topic_id": 1, "user_id": 2, "date_created": THEN}])
+    assert [ballot["voter"] for ballot in result.ballots] == ["ann@example.org", "user-2"]
+    assert rules(result) == [("voter-name", [1]), ("voter-name", [2])]
