@@ -33,6 +33,10 @@ def clean(value: str, what: str, limit: int) -> str:
 
     Raises InvalidInput for control characters, empty text or text over `limit`.
     """
+    # Python hands over argument bytes that are not UTF-8 as lone surrogates; no
+    # database can store them.
+    if any(unicodedata.category(c) == "Cs" for c in value):
+        raise InvalidInput(f"{what} is not valid UTF-8 text")
     bad = next((c for c in value if _is_forbidden(c)), None)
     if bad is not None:
         raise InvalidInput(f"{what} contains a control character ({_describe(bad)})")
