@@ -26,7 +26,7 @@ from sqlalchemy.dialects import mysql
 
 # Alembic's revision that matches this module. A test checks it against the scripts, so
 # the fast path of every command can check a database's version without loading Alembic.
-SCHEMA_HEAD = "0002"
+SCHEMA_HEAD = "0003"
 
 metadata = MetaData(
     naming_convention={
@@ -47,6 +47,9 @@ VOTER_LENGTH = 300  # 100 characters can fold to at most three times as many
 VoterName = String(VOTER_LENGTH).with_variant(
     mysql.VARCHAR(VOTER_LENGTH, charset="utf8mb4", collation="utf8mb4_bin"), "mysql", "mariadb"
 )
+# Every other text column compares exactly too, as on SQLite and PostgreSQL: a MariaDB
+# database's default collation would find poll "k3v9x2ab" by "K3V9X2AB" (revision 0003).
+BINARY_TEXT = {"mysql_charset": "utf8mb4", "mysql_collate": "utf8mb4_bin"}
 
 topics = Table(
     "topics",
@@ -58,6 +61,7 @@ topics = Table(
     Column("status", Boolean, nullable=False, default=True),
     Column("close_date", DateTime, nullable=True),
     Column("date_created", DateTime, nullable=False),
+    **BINARY_TEXT,
 )
 
 options = Table(
@@ -68,6 +72,7 @@ options = Table(
     Column("name", String(200), nullable=False),
     Column("name_key", String(KEY_LENGTH), nullable=False, unique=True),
     Column("date_created", DateTime, nullable=False),
+    **BINARY_TEXT,
 )
 
 polls = Table(
@@ -85,6 +90,7 @@ polls = Table(
     UniqueConstraint("topic_id", "position"),
     # Explicit, so MySQL does not add an unnamed one of its own for the foreign key.
     Index(None, "option_id"),
+    **BINARY_TEXT,
 )
 
 ballots = Table(
@@ -103,4 +109,5 @@ ballots = Table(
         ["topic_id", "option_id"], ["polls.topic_id", "polls.option_id"], ondelete="CASCADE"
     ),
     Index(None, "topic_id", "option_id"),
+    **BINARY_TEXT,
 )

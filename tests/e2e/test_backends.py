@@ -56,6 +56,14 @@ def test_percent_and_underscore_are_ordinary_characters(votr):
     assert votr("vote", poll["id"], "a_b", "--voter", "a").exit_code == 0
 
 
+def test_a_poll_id_matches_exactly(votr):
+    # MariaDB's default collations ignore case: votr's tables compare bytes (revision 0003).
+    poll = created(votr("create", "Exact ids", "a", "b", "--json"))
+    assert votr("show", poll["id"]).exit_code == 0
+    assert votr("show", poll["id"].upper(), "--json").exit_code == 3
+    assert votr("show", poll["id"] + " ").exit_code == 0  # surrounding spaces are trimmed
+
+
 def test_titles_are_unique_whatever_the_case_and_spacing(votr):
     created(votr("create", "Best editor", "vim", "emacs", "--json"))
     taken = votr("create", "  BEST   Editor ", "a", "b", "--json")
