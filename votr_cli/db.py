@@ -35,6 +35,7 @@ LEGACY_REVISIONS = {
 }
 UPGRADE_HINT = "run votr db-upgrade"
 DRIVER_EXTRAS = {"postgresql": "postgresql", "mysql": "mysql", "mariadb": "mysql"}
+EXTRA_DRIVERS = {"postgresql": "postgresql+psycopg", "mysql": "mysql+pymysql"}
 # Server errors worth running a whole write transaction again for: deadlocks and
 # serialisation failures, which the server resolves by aborting one of the parties.
 RETRYABLE_SERVER_ERRORS = {"40001", "40P01", 1213}
@@ -104,6 +105,9 @@ class Database:
         except (ModuleNotFoundError, NoSuchModuleError) as exc:
             extra = DRIVER_EXTRAS.get(self.dialect)
             hint = f": pip install 'votr-cli[{extra}]'" if extra else ""
+            if extra and self.url.get_driver_name() != EXTRA_DRIVERS[extra].partition("+")[2]:
+                # The extra installs one driver: a URL that names another still fails.
+                hint += f" and use a {EXTRA_DRIVERS[extra]}:// URL"
             raise DatabaseProblem(f"no driver for {self.dialect} databases ({exc}){hint}") from None
         except ArgumentError as exc:
             raise DatabaseProblem(f"cannot use database URL {self.display_url}: {exc}") from None
@@ -254,6 +258,9 @@ class Database:
             return inspect(conn).get_table_names()
 
     def _foreign_database_message(self, tables: list[str]) -> str:
+        if "legacy_votr_topics" in tables:  # see votr_cli.adoption: MariaDB's DDL commits step by step
+            return (f"the adoption of the old Votr database {self.display_url} was interrupted; "
+                    f"{UPGRADE_HINT} to finish it")
         if LEGACY_TABLES <= set(tables):
             return (f"{self.display_url} was made by the original Votr web app; "
                     f"{UPGRADE_HINT} to adopt it")

@@ -187,6 +187,7 @@ def test_a_missing_driver_is_exit_5_naming_the_extra(votr, url, extra):
     outcome = votr("--db", url, "list")
     assert outcome.exit_code == 5
     assert f"pip install 'votr-cli[{extra}]'" in outcome.stderr
+    assert "use a " in outcome.stderr  # the extra installs another driver than the URL names
     assert outcome.stderr.count("\n") == 1
 
 
