@@ -50,9 +50,13 @@ def votr_command(fn):
             result = fn(obj, **kwargs)
             _start_stream(result)
             output.render(result, as_json)
+            if result.exit_code:
+                raise SystemExit(result.exit_code)
         except VotrError as exc:
             output.error(exc.message, as_json)
             raise SystemExit(exc.exit_code) from None
+        except click.ClickException:
+            raise  # a usage error: click prints it its own way, exit 2
         except BrokenPipeError:
             # The reader (`head`, say) went away: stop quietly, as other Unix tools do.
             sys.stderr.close()
@@ -104,7 +108,7 @@ def main(ctx: click.Context, db_url: str | None):
 
 @main.command()
 @click.argument("title")
-@click.argument("options", nargs=-1)
+@click.argument("options", nargs=-1, metavar="OPTION OPTION...")
 @click.option("--closes-at", metavar="WHEN",
               help="Close the poll at WHEN: ISO-8601 (naive is local time) or a duration: 90s, 30m, 3d, 2w.")
 @votr_command
@@ -176,22 +180,56 @@ def options(obj: Context):
 
 
 @main.command()
-@click.argument("poll")
-@click.argument("option")
+@click.argument("poll", required=False)
+@click.argument("option", required=False)
 @click.option("--voter", metavar="NAME",
-              help="Who is voting [env: VOTR_VOTER; default: your login name]. Case does not matter.")
+              help="Who is voting [env: VOTR_VOTER; default: your login name]. Case does not matter. "
+                   "With --batch: the voter of lines that name none.")
+@click.option("--batch", "batch_file", metavar="FILE", type=click.File("r", encoding="utf-8-sig"),
+              help="Record many votes from FILE ('-' for stdin): JSON Lines or CSV with poll, option "
+                   "and voter, in one transaction.")
 @votr_command
-def vote(obj: Context, poll: str, option: str, voter: str | None):
+def vote(obj: Context, poll: str | None, option: str | None, voter: str | None, batch_file):
     """Cast one vote for OPTION in POLL. Each voter votes once per poll.
 
+    With --batch FILE, POLL and OPTION are left out and each line of FILE is one vote:
+    JSON Lines ({"poll": …, "option": …, "voter": …}) or CSV with a header row
+    naming the columns poll,option,voter. The format comes from the file name (.jsonl,
+    .ndjson, .json, .csv), else from the content. The same rules apply to every line; a
+    rejected line is reported with its number and reason (on stderr, or in the --json
+    summary) and the accepted votes are committed together, in one transaction. Exit 0
+    when every line was accepted, else the most serious line's code: 4 over 3 over 1.
+
     \b
-    Example:
+    Examples:
       votr vote "Which side is going to win the EPL this season" arsenal --voter ann
+      votr vote --batch votes.csv
+      printf '{"poll": "Lunch?", "option": "pizza", "voter": "bo"}\\n' | votr vote --batch - --json
     """
     from votr_cli import service, settings
     from votr_cli.output import Result
 
+    if batch_file is not None:
+        if poll is not None or option is not None:
+            raise click.UsageError("give either POLL and OPTION or --batch FILE, not both")
+        return _vote_batch(obj, batch_file, voter)
+    if poll is None or option is None:
+        raise click.UsageError(f"Missing argument '{'POLL' if poll is None else 'OPTION'}'.")
     return Result("message", service.vote(obj.database(), poll, option, settings.voter(voter)))
+
+
+def _vote_batch(obj: Context, batch_file, voter: str | None):
+    from votr_cli import batch, output, service, settings
+
+    try:
+        content = batch_file.read()
+    except UnicodeDecodeError as exc:
+        raise VotrError(f"{batch_file.name} is not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    lines = list(batch.read_lines(batch_file.name, content))
+    database = obj.database()
+    with output.progress("Voting", total=len(lines)) as advance:
+        summary = service.vote_batch(database, lines, lambda: settings.voter(voter), advance)
+    return output.Result("batch", summary, exit_code=summary["exit_code"])
 
 
 @main.command()
@@ -225,6 +263,47 @@ def reopen(obj: Context, poll: str, closes_at: str | None):
     from votr_cli.output import Result
 
     return Result("message", service.reopen_poll(obj.database(), poll, closes_at))
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to listen on. Anything but loopback needs a token.")
+@click.option("--port", type=click.IntRange(0, 65535), default=5000, show_default=True,
+              help="TCP port to listen on (0: any free port, printed at start).")
+@click.option("--token", metavar="TOKEN",
+              help="Require 'Authorization: Bearer TOKEN' on every write [env: VOTR_API_TOKEN, "
+                   "which keeps it out of the process list].")
+@votr_command
+def serve(obj: Context, host: str, port: int, token: str | None):
+    """Serve the Votr REST API (the original web app's endpoints) over HTTP.
+
+    Needs the api extra: pip install 'votr-cli[api]'. Runs on waitress, a production
+    WSGI server, until Ctrl-C or SIGTERM. Reads are open to every client that can reach
+    it; with a token, creating, voting, closing and reopening need it. The OpenAPI
+    document is at /api/openapi.json.
+
+    \b
+    Examples:
+      votr serve
+      VOTR_API_TOKEN=$(python3 -c 'import secrets; print(secrets.token_urlsafe())') votr serve --host 0.0.0.0
+      curl -s localhost:5000/api/polls | jq '.Polls[].title'
+    """
+    from votr_cli import settings
+    from votr_cli.output import Result
+
+    try:
+        from votr_cli import api
+    except ModuleNotFoundError as exc:
+        if (exc.name or "").partition(".")[0] not in ("flask", "werkzeug", "waitress"):
+            raise
+        raise VotrError(f"votr serve needs the api extra ({exc.name} is not installed): "
+                        f"pip install 'votr-cli[api]'") from None
+
+    def announce(line: str) -> None:
+        click.echo(line, err=True)
+
+    urls = api.serve(obj.database(), host, port, token or settings.env("VOTR_API_TOKEN"), announce)
+    return Result("report", {"message": f"votr serve stopped ({', '.join(urls)})", "urls": urls})
 
 
 @main.command()
@@ -347,3 +426,25 @@ def db_history(obj: Context):
     from votr_cli.output import Result
 
     return Result("history", admin.history())
+
+
+@main.command("db-check")
+@votr_command
+def db_check(obj: Context):
+    """Check the database: integrity, every counter against its ballots, orphan rows.
+
+    Runs the backend's own integrity check (SQLite, MariaDB; PostgreSQL with the
+    amcheck extension installed). Each option's counter must equal its ballots plus the
+    votes adopted from an old Votr database. Changes nothing and never creates a
+    database. Exit 0 when clean, 5 with the problems listed otherwise.
+
+    \b
+    Examples:
+      votr db-check
+      votr db-check --json | jq -r '.problems[].message'
+    """
+    from votr_cli import admin
+    from votr_cli.output import Result
+
+    report = admin.check(obj.database())
+    return Result("check", report, exit_code=0 if report["ok"] else 5)
