@@ -13,10 +13,11 @@ markup, so `[bold]` stays `[bold]` and control characters never reach the termin
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,6 +30,9 @@ class Result:
 
     kind: str
     data: Any
+    # Non-zero when the command did its work but must still report failure (a batch
+    # with rejected lines): the output is rendered first, then the process exits so.
+    exit_code: int = 0
 
 
 def wants_rich(stream=None) -> bool:
@@ -73,6 +77,23 @@ def render(result: Result, as_json: bool) -> None:
         for line in _PLAIN[result.kind](result.data):
             out.write(line + "\n")
     out.flush()
+
+
+@contextlib.contextmanager
+def progress(description: str, total: int) -> Iterator[Callable[[int], None] | None]:
+    """A rich progress bar on stderr when it is a terminal; nothing at all otherwise.
+
+    Yields the function to call with the number of steps done since the last call.
+    """
+    if not wants_rich(sys.stderr):
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import Progress
+
+    with Progress(console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task(description, total=total)
+        yield lambda steps: bar.advance(task, steps)
 
 
 # -- plain ---------------------------------------------------------------------------
@@ -153,7 +174,19 @@ def _plain_history(data: dict) -> Iterable[str]:
         yield f"{rev['down_revision'] or '<base>'} -> {rev['revision']}{head}, {rev['message']}"
 
 
+def _batch_rejections(data: dict) -> list[str]:
+    return [f"line {entry['line']}: {printable(entry['error'])}" for entry in data["rejected"]]
+
+
+def _plain_batch(data: dict) -> Iterable[str]:
+    # The rejected lines go to stderr, as errors do; stdout keeps the one summary line.
+    for line in _batch_rejections(data):
+        sys.stderr.write(f"Error: {line}\n")
+    yield data["message"]
+
+
 _PLAIN = {
+    "batch": _plain_batch,
     "polls": _plain_polls,
     "show": _plain_show,
     "message": _plain_message,
@@ -278,7 +311,17 @@ def _rich_history(data: dict) -> None:
         console.print(_text(line))
 
 
+def _rich_batch(data: dict) -> None:
+    from rich.console import Console
+
+    errors = Console(stderr=True, highlight=False)
+    for line in _batch_rejections(data):
+        errors.print(_text(line, "red"))
+    _console().print(_text(data["message"], "red" if data["rejected"] else "green"))
+
+
 _RICH = {
+    "batch": _rich_batch,
     "polls": _rich_polls,
     "show": _rich_show,
     "message": _rich_message,

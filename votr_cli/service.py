@@ -7,18 +7,21 @@ knows about click or rich, so another front end can call it unchanged.
 
 from __future__ import annotations
 
+import collections
 import datetime as dt
 import itertools
 import secrets
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import Connection, and_, false, func, insert, not_, or_, select, true, update
+from sqlalchemy import Connection, and_, bindparam, false, func, insert, not_, or_, select, true, tuple_, update
 from sqlalchemy.exc import IntegrityError
 
 from votr_cli import text
 from votr_cli.db import Database, insert_ignoring_duplicates
-from votr_cli.errors import InvalidInput, NotFound, Refused
+from votr_cli.errors import DatabaseBusy, InvalidInput, NotFound, Refused, VotrError
 from votr_cli.models import ballots, options, polls, topics
 from votr_cli.when import iso_utc, parse_when, utcnow
 
@@ -69,19 +72,32 @@ def _poll_by_topic_id(conn: Connection, topic_id: int, now: dt.datetime) -> dict
     return _poll_document(topic, rows, now)
 
 
+def _poll_ref(ref: str) -> str:
+    """The display form of a POLL argument (an id or a title)."""
+    return text.clean(ref, "poll", limit=max(len(ref), 1))
+
+
+def _no_poll(display: str) -> NotFound:
+    return NotFound(f"no poll with id or title {display!r}")
+
+
+def _topics_query(condition, lock: bool):
+    query = select(*_TOPIC_COLUMNS).where(condition)
+    if lock:
+        # Servers: a vote holds the poll row shared, so a concurrent close waits for
+        # it (and the other way round). SQLite's BEGIN IMMEDIATE already serialises.
+        query = query.with_for_update(read=True)
+    return query
+
+
 def _find_topic(conn: Connection, ref: str, *, lock: bool = False):
     """A poll by public id, else by exact (normalised) title."""
-    display = text.clean(ref, "poll", limit=max(len(ref), 1))
+    display = _poll_ref(ref)
     for condition in (topics.c.public_id == display, topics.c.title_key == text.key(display)):
-        query = select(*_TOPIC_COLUMNS).where(condition)
-        if lock:
-            # Servers: a vote holds the poll row shared, so a concurrent close waits for
-            # it (and the other way round). SQLite's BEGIN IMMEDIATE already serialises.
-            query = query.with_for_update(read=True)
-        topic = conn.execute(query).one_or_none()
+        topic = conn.execute(_topics_query(condition, lock)).one_or_none()
         if topic is not None:
             return topic
-    raise NotFound(f"no poll with id or title {display!r}")
+    raise _no_poll(display)
 
 
 def list_polls(db: Database, status: str = "all") -> Iterator[dict]:
@@ -184,32 +200,266 @@ def _new_public_id(conn: Connection) -> str:
             return candidate
 
 
-def vote(db: Database, ref: str, option: str, voter: str) -> dict:
+@dataclass(frozen=True)
+class _BallotRequest:
+    """One vote, validated and normalised: what a single vote and a batch line both become."""
+
+    ref: str
+    option_display: str
+    option_key: str
+    voter_key: str
+
+
+def _ballot_request(ref: str, option: str, voter: str) -> _BallotRequest:
     voter_key = text.voter_name(voter)
     option_display = text.clean(option, "option", text.MAX_OPTION)
-    option_key = text.key(option_display)
+    return _BallotRequest(_poll_ref(ref), option_display, text.key(option_display), voter_key)
+
+
+def _check_votable(topic, choice, request: _BallotRequest, now: dt.datetime) -> None:
+    """The rules between a valid request and its ballot: the option exists, the poll is open."""
+    if choice is None:
+        raise NotFound(f"poll {topic.title!r} has no option {request.option_display!r}")
+    if not _is_open(topic.status, topic.close_date, now):
+        raise Refused(f"poll {topic.title!r} is closed")
+
+
+def _already_voted(voter_key: str) -> Refused:
+    return Refused(f"{MSG_MULTIPLE_VOTES}: {voter_key!r} has already voted in this poll")
+
+
+def vote(db: Database, ref: str, option: str, voter: str) -> dict:
+    request = _ballot_request(ref, option, voter)
 
     def work(conn: Connection) -> dict:
         now = utcnow()
-        topic = _find_topic(conn, ref, lock=conn.dialect.name != "sqlite")
+        topic = _find_topic(conn, request.ref, lock=conn.dialect.name != "sqlite")
         choice = conn.execute(
             select(polls.c.id, polls.c.option_id)
             .join_from(polls, options, polls.c.option_id == options.c.id)
-            .where(polls.c.topic_id == topic.id, options.c.name_key == option_key)
+            .where(polls.c.topic_id == topic.id, options.c.name_key == request.option_key)
         ).one_or_none()
-        if choice is None:
-            raise NotFound(f"poll {topic.title!r} has no option {option_display!r}")
-        if not _is_open(topic.status, topic.close_date, now):
-            raise Refused(f"poll {topic.title!r} is closed")
+        _check_votable(topic, choice, request, now)
         added = insert_ignoring_duplicates(conn, ballots, {
-            "topic_id": topic.id, "voter": voter_key, "option_id": choice.option_id, "date_created": now,
+            "topic_id": topic.id, "voter": request.voter_key, "option_id": choice.option_id, "date_created": now,
         })
         if not added:
-            raise Refused(f"{MSG_MULTIPLE_VOTES}: {voter_key!r} has already voted in this poll")
+            raise _already_voted(request.voter_key)
         conn.execute(update(polls).where(polls.c.id == choice.id).values(vote_count=polls.c.vote_count + 1))
         return {"message": MSG_VOTED, "poll": _poll_by_topic_id(conn, topic.id, now)}
 
     return db.write(work)
+
+
+# -- batch voting ----------------------------------------------------------------------
+
+# Lines resolved and written per round of set-based statements. Every round runs inside
+# the one transaction of the batch; the size only bounds the statements' parameter lists.
+BATCH_ROUND = 5000
+# Ballots looked up per statement: two parameters each, well under SQLite's limit of 32766.
+EXISTING_BALLOTS_PER_QUERY = 400
+TOPICS_PER_QUERY = 500
+# Times a whole batch runs again when a concurrent writer recorded one of its voters
+# first (servers only: on SQLite the batch holds the write lock from its first read).
+BATCH_ATTEMPTS = 5
+
+
+@dataclass(frozen=True)
+class BatchLine:
+    """One line of a batch file: what it asks for, or why it could not be read."""
+
+    number: int
+    poll: str | None = None
+    option: str | None = None
+    voter: str | None = None
+    error: VotrError | None = None
+
+
+class _LostRace(Exception):
+    """Another transaction recorded one of this batch's ballots after the batch checked."""
+
+
+def _batched(items: Sequence, size: int) -> Iterator[Sequence]:
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
+
+
+def _find_topics(conn: Connection, refs: set[str], lock: bool) -> dict[str, Any]:
+    """Polls by public id, else by exact title, as _find_topic does, for many refs at once."""
+    found: dict[str, Any] = {}
+    for group in _batched(sorted(refs), TOPICS_PER_QUERY):
+        for topic in conn.execute(_topics_query(topics.c.public_id.in_(group), lock)):
+            found[topic.public_id] = topic
+    by_title: dict[str, list[str]] = collections.defaultdict(list)  # "Lunch" and "lunch" share a key
+    for ref in refs - found.keys():
+        by_title[text.key(ref)].append(ref)
+    for group in _batched(sorted(by_title), TOPICS_PER_QUERY):
+        query = _topics_query(topics.c.title_key.in_(group), lock).add_columns(topics.c.title_key)
+        for topic in conn.execute(query):
+            found.update(dict.fromkeys(by_title[topic.title_key], topic))
+    return found
+
+
+def _choices_of(conn: Connection, topic_ids: set[int]) -> dict[tuple[int, str], Any]:
+    """Every option of these polls, keyed by (topic id, option key)."""
+    choices: dict[tuple[int, str], Any] = {}
+    for group in _batched(sorted(topic_ids), TOPICS_PER_QUERY):
+        rows = conn.execute(
+            select(polls.c.id, polls.c.topic_id, polls.c.option_id, options.c.name_key)
+            .join_from(polls, options, polls.c.option_id == options.c.id)
+            .where(polls.c.topic_id.in_(group))
+        )
+        for row in rows:
+            choices[(row.topic_id, row.name_key)] = row
+    return choices
+
+
+def _existing_ballots(conn: Connection, pairs: list[tuple[int, str]]) -> set[tuple[int, str]]:
+    existing: set[tuple[int, str]] = set()
+    for group in _batched(pairs, EXISTING_BALLOTS_PER_QUERY):
+        rows = conn.execute(
+            select(ballots.c.topic_id, ballots.c.voter)
+            .where(tuple_(ballots.c.topic_id, ballots.c.voter).in_(group))
+        )
+        existing.update((row.topic_id, row.voter) for row in rows)
+    return existing
+
+
+def _insert_ballots(conn: Connection, rows: list[tuple[int, str, int]], now: dt.datetime) -> None:
+    """Insert many ballots through the driver's own executemany.
+
+    The statement is compiled from the table by SQLAlchemy for this dialect; only the
+    per-row parameter handling is skipped, which costs more than the inserts themselves
+    at a hundred thousand rows. A duplicate (topic, voter) still fails in the database.
+    """
+    columns = ["topic_id", "voter", "option_id", "date_created"]
+    compiled = insert(ballots).inline().compile(dialect=conn.dialect, column_keys=columns)
+    to_driver = ballots.c.date_created.type.dialect_impl(conn.dialect).bind_processor(conn.dialect)
+    created = to_driver(now) if to_driver else now
+    if compiled.positional:
+        order = [columns.index(name) for name in compiled.positiontup]
+        parameters = [tuple((*row, created)[i] for i in order) for row in rows]
+    else:
+        parameters = [dict(zip(columns, (*row, created))) for row in rows]
+    try:
+        conn.exec_driver_sql(str(compiled), parameters)
+    except IntegrityError:
+        raise _LostRace() from None
+
+
+def vote_batch(db: Database, lines: Iterable[BatchLine], default_voter: Callable[[], str],
+               progress: Callable[[int], None] | None = None) -> dict:
+    """Record many votes in one transaction, by the same rules as `vote`.
+
+    Each line is accepted or rejected on its own; the accepted ones are committed together
+    (all or none of them, whatever happens to the process). `default_voter` names the voter
+    of lines that give none. `progress` is told how many lines each round finished.
+    """
+    lines = list(lines)
+    requests: dict[int, _BallotRequest] = {}
+    rejected: dict[int, VotrError] = {}
+    cleaned: dict[tuple, _BallotRequest | VotrError] = {}
+    fallback_voter: list[str] = []
+    for line in lines:
+        if line.error is not None:
+            rejected[line.number] = line.error
+            continue
+        try:
+            voter = line.voter
+            if voter is None:
+                if not fallback_voter:
+                    fallback_voter.append(default_voter())
+                voter = fallback_voter[0]
+            # The same poll, option and voter recur across lines: normalise each once.
+            fields = (line.poll, line.option, voter)
+            request = cleaned.get(fields)
+            if request is None:
+                try:
+                    request = _ballot_request(*fields)
+                except VotrError as exc:
+                    request = exc
+                cleaned[fields] = request
+            if isinstance(request, VotrError):
+                raise request
+            requests[line.number] = request
+        except VotrError as exc:
+            rejected[line.number] = exc
+
+    def work(conn: Connection) -> dict:
+        now = utcnow()
+        lock = conn.dialect.name != "sqlite"
+        refused = dict(rejected)
+        topics_by_ref: dict[str, Any] = {}
+        choices: dict[tuple[int, str], Any] = {}
+        voted: set[tuple[int, str]] = set()
+        added_per_choice: collections.Counter[int] = collections.Counter()
+        numbers = sorted(requests)
+        if progress and rejected:
+            progress(len(rejected))
+        for round_numbers in _batched(numbers, BATCH_ROUND):
+            round_requests = [(number, requests[number]) for number in round_numbers]
+            unknown = {request.ref for _, request in round_requests} - topics_by_ref.keys()
+            found = _find_topics(conn, unknown, lock)
+            choices.update(_choices_of(conn, {topic.id for topic in found.values()}))
+            topics_by_ref.update({ref: found.get(ref) for ref in unknown})
+            candidates = []
+            for number, request in round_requests:
+                try:
+                    topic = topics_by_ref[request.ref]
+                    if topic is None:
+                        raise _no_poll(request.ref)
+                    choice = choices.get((topic.id, request.option_key))
+                    _check_votable(topic, choice, request, now)
+                    pair = (topic.id, request.voter_key)
+                    if pair in voted:
+                        raise _already_voted(request.voter_key)
+                    voted.add(pair)
+                    candidates.append((number, pair, choice))
+                except VotrError as exc:
+                    refused[number] = exc
+            existing = _existing_ballots(conn, [pair for _, pair, _ in candidates])
+            new_rows = []
+            for number, (topic_id, voter_key), choice in candidates:
+                if (topic_id, voter_key) in existing:
+                    refused[number] = _already_voted(voter_key)
+                else:
+                    new_rows.append((topic_id, voter_key, choice.option_id))
+                    added_per_choice[choice.id] += 1
+            if new_rows:
+                _insert_ballots(conn, new_rows, now)
+            if progress:
+                progress(len(round_numbers))
+        if added_per_choice:
+            conn.execute(
+                update(polls).where(polls.c.id == bindparam("choice_id"))
+                .values(vote_count=polls.c.vote_count + bindparam("added")),
+                [{"choice_id": choice_id, "added": added} for choice_id, added in added_per_choice.items()],
+            )
+        return _batch_summary(len(lines), sum(added_per_choice.values()), refused)
+
+    for attempt in range(1, BATCH_ATTEMPTS + 1):
+        try:
+            return db.write(work)
+        except _LostRace:
+            if attempt == BATCH_ATTEMPTS:
+                raise DatabaseBusy("other writers kept recording the same voters' ballots while "
+                                   "this batch ran; nothing was recorded, run it again") from None
+    raise AssertionError("unreachable")
+
+
+def _batch_summary(line_count: int, accepted: int, refused: dict[int, VotrError]) -> dict:
+    rejected = [{"line": number, "error": refused[number].message, "exit_code": refused[number].exit_code}
+                for number in sorted(refused)]
+    return {
+        "message": f"{accepted} vote{'' if accepted == 1 else 's'} recorded, "
+                   f"{len(rejected)} line{'' if len(rejected) == 1 else 's'} rejected",
+        "lines": line_count,
+        "accepted": accepted,
+        "rejected": rejected,
+        # The most serious refusal decides the exit code: 4 (refused by state) over
+        # 3 (not found) over 1 (invalid input); 0 when every line was accepted.
+        "exit_code": max((entry["exit_code"] for entry in rejected), default=0),
+    }
 
 
 def close_poll(db: Database, ref: str) -> dict:

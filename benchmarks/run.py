@@ -1,0 +1,465 @@
+"""votr's benchmark: each figure against a plain-Python reference measured in the same run.
+
+    python benchmarks/run.py            # the full run (about two minutes)
+    python benchmarks/run.py --scale 0.01 --runs 1   # tiny data: checks that it works
+
+Every data set is built in a temporary folder: the schema by votr itself (its first
+command creates the database), the rows by raw sqlite3 in bulk. Each figure is the median
+of several runs, votr and its reference taking turns so that both see the same load. The
+script prints every figure with its ratio and target and exits 1 when a ratio misses it.
+
+| work | reference | target |
+| --- | --- | --- |
+| votr --help, votr --version | python -c "import click" | <= 1.5x time |
+| one votr vote, one votr create (10,000 polls) | python -c "import sqlalchemy" | <= 1.3x time |
+| votr vote --batch, 100,000 votes over 1,000 polls | sqlite3: insert + counter update per vote, one transaction | >= 0.5x throughput |
+| votr list --json, 100,000 polls x 5 options | sqlite3 + json building the same document | <= 2x time and peak memory |
+| votr show, a poll with 1,000,000 ballots | votr show, the same poll with 10 ballots | <= 1.2x time |
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import hashlib
+import json
+import os
+import platform
+import random
+import shutil
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+
+PYTHON = sys.executable
+OPTIONS_PER_POLL = 5
+OPTION_NAMES = 50  # option names are shared between polls, as votr links equal names
+BATCH_VOTERS = 100  # every batch voter votes once in every batch poll
+
+
+# -- measuring ------------------------------------------------------------------------
+
+
+@dataclass
+class Run:
+    seconds: float
+    peak_kib: int
+
+
+def run_once(command: list[str], env: dict, stdout=subprocess.DEVNULL, stdin=None) -> Run:
+    """Wall time and peak resident memory of one process, which must succeed."""
+    started = time.perf_counter()
+    process = subprocess.Popen(command, env=env, stdout=stdout, stdin=stdin, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(process.pid, 0)
+    seconds = time.perf_counter() - started
+    stderr = process.stderr.read().decode(errors="replace")
+    process.stderr.close()
+    process.returncode = os.waitstatus_to_exitcode(status)
+    if process.returncode != 0:
+        raise SystemExit(f"benchmark command failed (exit {process.returncode}): {' '.join(command)}\n{stderr}")
+    return Run(seconds, usage.ru_maxrss)
+
+
+@dataclass
+class Figure:
+    name: str
+    votr: float
+    reference: float
+    unit: str
+    ratio: float
+    target: str
+    passed: bool
+
+
+class Report:
+    def __init__(self) -> None:
+        self.figures: list[Figure] = []
+        self.notes: list[str] = []
+
+    def time_at_most(self, name: str, votr_s: float, reference_s: float, limit: float) -> None:
+        ratio = votr_s / reference_s
+        self._add(Figure(name, votr_s, reference_s, "s", ratio, f"<= {limit:g}x", ratio <= limit))
+
+    def memory_at_most(self, name: str, votr_kib: float, reference_kib: float, limit: float) -> None:
+        ratio = votr_kib / reference_kib
+        self._add(Figure(name, votr_kib / 1024, reference_kib / 1024, "MiB", ratio, f"<= {limit:g}x",
+                         ratio <= limit))
+
+    def throughput_at_least(self, name: str, votr_per_s: float, reference_per_s: float, limit: float) -> None:
+        ratio = votr_per_s / reference_per_s
+        self._add(Figure(name, votr_per_s, reference_per_s, "votes/s", ratio, f">= {limit:g}x",
+                         ratio >= limit))
+
+    def _add(self, figure: Figure) -> None:
+        self.figures.append(figure)
+        verdict = "ok" if figure.passed else "MISSED"
+        print(f"  {figure.name}: votr {_number(figure.votr)} {figure.unit}, reference "
+              f"{_number(figure.reference)} {figure.unit}, ratio {figure.ratio:.2f} "
+              f"(target {figure.target}) {verdict}", flush=True)
+
+    def note(self, line: str) -> None:
+        self.notes.append(line)
+        print(f"  {line}", flush=True)
+
+    def table(self) -> str:
+        rows = ["| work | votr | reference | ratio | target | |", "| --- | ---: | ---: | ---: | --- | --- |"]
+        for f in self.figures:
+            rows.append(f"| {f.name} | {_number(f.votr)} {f.unit} | {_number(f.reference)} {f.unit} "
+                        f"| {f.ratio:.2f} | {f.target} | {'ok' if f.passed else 'MISSED'} |")
+        return "\n".join(rows)
+
+
+def _number(value: float) -> str:
+    if value >= 1000:
+        return f"{value:,.0f}"
+    return f"{value:.3f}" if value < 10 else f"{value:.1f}"
+
+
+def median_pair(runs: int, votr_run, reference_run) -> tuple[list[Run], list[Run]]:
+    """Run votr and its reference in turn `runs` times, after one unmeasured warm-up each."""
+    votr_run(-1)
+    reference_run(-1)
+    votr_runs, reference_runs = [], []
+    for attempt in range(runs):
+        votr_runs.append(votr_run(attempt))
+        reference_runs.append(reference_run(attempt))
+    return votr_runs, reference_runs
+
+
+def median_seconds(runs: list[Run]) -> float:
+    return statistics.median(run.seconds for run in runs)
+
+
+def median_peak(runs: list[Run]) -> float:
+    return statistics.median(run.peak_kib for run in runs)
+
+
+# -- building data with raw sqlite3 ---------------------------------------------------
+
+
+def title_key(display: str) -> str:
+    """votr's normalised key (votr_cli.text.key): sha256 of the case-folded NFC text."""
+    return hashlib.sha256(unicodedata.normalize("NFC", display.casefold()).encode()).hexdigest()
+
+
+NOW = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None).isoformat(" ")
+
+
+class Bench:
+    def __init__(self, folder: Path, scale: float, runs: int):
+        self.folder = folder
+        self.scale = scale
+        self.runs = runs
+        self.report = Report()
+        self.votr = str(Path(PYTHON).parent / "votr")
+        if not Path(self.votr).exists():
+            self.votr = shutil.which("votr") or sys.exit("the votr command is not installed")
+        self.env = {key: value for key, value in os.environ.items()
+                    if not key.startswith("VOTR_") and key != "NO_COLOR"}
+        self.env.update({"VOTR_HOME": str(folder / "home"), "VOTR_VOTER": "bench"})
+
+    def scaled(self, count: int, least: int = 2) -> int:
+        return max(least, round(count * self.scale))
+
+    def votr_command(self, database: Path, *args: str) -> list[str]:
+        return [self.votr, "--db", str(database), *args]
+
+    def new_database(self, name: str) -> Path:
+        """An empty database at votr's schema, made by votr itself."""
+        path = self.folder / name
+        run_once(self.votr_command(path, "list", "--json"), self.env)
+        return path
+
+    def fill(self, path: Path, poll_count: int, *, votes: bool = True, prefix: str = "Poll") -> None:
+        """poll_count open polls of OPTIONS_PER_POLL options each, with random counts."""
+        randomness = random.Random(poll_count)
+        connection = sqlite3.connect(path)
+        with connection:
+            connection.executemany(
+                "INSERT INTO options (id, public_id, name, name_key, date_created) VALUES (?, ?, ?, ?, ?)",
+                [(n, f"00000000-0000-4000-8000-{n:012d}", f"Option {n}", title_key(f"Option {n}"), NOW)
+                 for n in range(1, OPTION_NAMES + 1)])
+            connection.executemany(
+                "INSERT INTO topics (id, public_id, title, title_key, status, close_date, date_created) "
+                "VALUES (?, ?, ?, ?, 1, NULL, ?)",
+                ((n, f"p{n:07d}", f"{prefix} {n}", title_key(f"{prefix} {n}"), NOW)
+                 for n in range(1, poll_count + 1)))
+            connection.executemany(
+                "INSERT INTO polls (topic_id, option_id, position, vote_count) VALUES (?, ?, ?, ?)",
+                ((topic, (topic + position) % OPTION_NAMES + 1, position,
+                  randomness.randrange(100) if votes else 0)
+                 for topic in range(1, poll_count + 1) for position in range(OPTIONS_PER_POLL)))
+        connection.close()
+
+    def python(self, code: str) -> list[str]:
+        return [PYTHON, "-c", code]
+
+    # -- 1. start-up --------------------------------------------------------------------
+
+    def startup(self) -> None:
+        print("start-up", flush=True)
+        runs = self.runs * 3  # quick commands: more runs for a steadier median
+        click_runs = [run_once(self.python("import click"), self.env) for _ in range(runs + 1)][1:]
+        for args in (["--help"], ["--version"]):
+            votr_runs, reference_runs = median_pair(
+                runs, lambda _: run_once([self.votr, *args], self.env),
+                lambda _: run_once(self.python("import click"), self.env))
+            reference_runs += click_runs
+            self.report.time_at_most(f"votr {' '.join(args)}", median_seconds(votr_runs),
+                                     median_seconds(reference_runs), 1.5)
+
+    # -- 2. one vote, one create on 10,000 polls ----------------------------------------
+
+    def single_commands(self) -> None:
+        polls = self.scaled(10_000)
+        print(f"one vote, one create on {polls:,} polls", flush=True)
+        database = self.new_database("single.db")
+        self.fill(database, polls)
+        runs = self.runs * 3
+        # Each run is a new voter (the warm-up is "voter -1"), so every vote is recorded.
+        votr_runs, reference_runs = median_pair(
+            runs, lambda n: run_once(self.votr_command(database, "vote", f"p{polls // 2:07d}",
+                                                       f"Option {(polls // 2) % OPTION_NAMES + 1}",
+                                                       "--voter", f"voter {n}"), self.env),
+            lambda _: run_once(self.python("import sqlalchemy"), self.env))
+        self.report.time_at_most(f"votr vote ({polls:,} polls)", median_seconds(votr_runs),
+                                 median_seconds(reference_runs), 1.3)
+        votr_runs, reference_runs = median_pair(
+            runs, lambda n: run_once(self.votr_command(database, "create", f"New poll {n}", "yes", "no"), self.env),
+            lambda _: run_once(self.python("import sqlalchemy"), self.env))
+        self.report.time_at_most(f"votr create ({polls:,} polls)", median_seconds(votr_runs),
+                                 median_seconds(reference_runs), 1.3)
+        # The old web app took 35 s to list 10,000 polls (one query per poll and option).
+        listing = [run_once(self.votr_command(database, "list", "--json"), self.env) for _ in range(self.runs)]
+        plain = [run_once(self.votr_command(database, "list"), self.env) for _ in range(self.runs)]
+        self.report.note(f"votr list --json on {polls:,} polls: {median_seconds(listing):.2f} s, "
+                         f"votr list (plain text): {median_seconds(plain):.2f} s "
+                         f"(the old web app: 35 s for 10,000 polls)")
+
+    # -- 3. batch voting ----------------------------------------------------------------
+
+    def batch(self) -> None:
+        polls = self.scaled(1_000)
+        voters = BATCH_VOTERS if self.scale >= 1 else max(2, round(BATCH_VOTERS * self.scale ** 0.5))
+        print(f"vote --batch: {polls * voters:,} votes over {polls:,} polls", flush=True)
+        template = self.new_database("batch-template.db")
+        self.fill(template, polls, votes=False)
+        votes_file = self.folder / "votes.jsonl"
+        randomness = random.Random(7)
+        with votes_file.open("w") as out:
+            for voter in range(voters):
+                for topic in range(1, polls + 1):
+                    position = randomness.randrange(OPTIONS_PER_POLL)
+                    out.write(json.dumps({"poll": f"p{topic:07d}",
+                                          "option": f"Option {(topic + position) % OPTION_NAMES + 1}",
+                                          "voter": f"voter {voter}"}) + "\n")
+        vote_count = polls * voters
+        reference = self.folder / "batch_reference.py"
+        reference.write_text(BATCH_REFERENCE)
+
+        def fresh_copy(name: str) -> Path:
+            copy = self.folder / name
+            for suffix in ("", "-wal", "-shm"):
+                Path(f"{copy}{suffix}").unlink(missing_ok=True)
+            shutil.copyfile(template, copy)
+            return copy
+
+        def votr_run(_):
+            database = fresh_copy("batch-votr.db")
+            result = run_once(self.votr_command(database, "vote", "--batch", str(votes_file), "--json"),
+                              self.env, stdout=subprocess.PIPE)
+            self.check_batch(database, vote_count)
+            return result
+
+        def reference_run(_):
+            database = fresh_copy("batch-reference.db")
+            result = run_once([PYTHON, str(reference), str(database), str(votes_file)], self.env)
+            self.check_batch(database, vote_count)
+            return result
+
+        votr_runs, reference_runs = median_pair(self.runs, votr_run, reference_run)
+        self.report.throughput_at_least(f"votr vote --batch ({vote_count:,} votes)",
+                                        vote_count / median_seconds(votr_runs),
+                                        vote_count / median_seconds(reference_runs), 0.5)
+
+    @staticmethod
+    def check_batch(database: Path, expected: int) -> None:
+        connection = sqlite3.connect(database)
+        ballots, counted = connection.execute(
+            "SELECT (SELECT count(*) FROM ballots), (SELECT sum(vote_count) FROM polls)").fetchone()
+        connection.close()
+        if ballots != expected or counted != expected:
+            raise SystemExit(f"batch recorded {ballots} ballots and counted {counted}, not {expected}")
+
+    # -- 4. big listing -----------------------------------------------------------------
+
+    def listing(self) -> None:
+        polls = self.scaled(100_000)
+        print(f"list --json: {polls:,} polls x {OPTIONS_PER_POLL} options", flush=True)
+        database = self.new_database("list.db")
+        self.fill(database, polls)
+        reference = self.folder / "list_reference.py"
+        reference.write_text(LIST_REFERENCE)
+        votr_out, reference_out = self.folder / "list-votr.json", self.folder / "list-reference.json"
+
+        def votr_run(_):
+            with votr_out.open("wb") as out:
+                return run_once(self.votr_command(database, "list", "--json"), self.env, stdout=out)
+
+        def reference_run(_):
+            with reference_out.open("wb") as out:
+                return run_once([PYTHON, str(reference), str(database)], self.env, stdout=out)
+
+        votr_runs, reference_runs = median_pair(self.runs, votr_run, reference_run)
+        if json.loads(votr_out.read_text()) != json.loads(reference_out.read_text()):
+            raise SystemExit("votr list --json and the reference produced different documents")
+        self.report.time_at_most(f"votr list --json ({polls:,} polls), time", median_seconds(votr_runs),
+                                 median_seconds(reference_runs), 2)
+        self.report.memory_at_most(f"votr list --json ({polls:,} polls), peak memory", median_peak(votr_runs),
+                                   median_peak(reference_runs), 2)
+
+    # -- 5. show on a poll with many ballots ----------------------------------------------
+
+    def show(self) -> None:
+        ballots = self.scaled(1_000_000, least=100)
+        print(f"show: a poll with {ballots:,} ballots against one with 10", flush=True)
+        results = {}
+        for count in (10, ballots):
+            database = self.new_database(f"show-{count}.db")
+            self.fill(database, 1, votes=False)
+            connection = sqlite3.connect(database)
+            with connection:
+                option_ids = [row[0] for row in connection.execute(
+                    "SELECT option_id FROM polls WHERE topic_id = 1 ORDER BY position")]
+                connection.executemany(
+                    "INSERT INTO ballots (topic_id, voter, option_id, date_created) VALUES (1, ?, ?, ?)",
+                    ((f"voter {n}", option_ids[n % OPTIONS_PER_POLL], NOW) for n in range(count)))
+                connection.executemany(
+                    "UPDATE polls SET vote_count = ? WHERE topic_id = 1 AND option_id = ?",
+                    [(len(range(position, count, OPTIONS_PER_POLL)), option_id)
+                     for position, option_id in enumerate(option_ids)])
+            connection.close()
+            results[count] = database
+        big, small = median_pair(
+            self.runs * 3, lambda _: run_once(self.votr_command(results[ballots], "show", "p0000001"), self.env),
+            lambda _: run_once(self.votr_command(results[10], "show", "p0000001"), self.env))
+        self.report.time_at_most(f"votr show ({ballots:,} ballots vs 10)", median_seconds(big),
+                                 median_seconds(small), 1.2)
+
+
+# The references: plain Python and sqlite3 doing the same work, run as their own processes
+# like votr, so that both pay for starting Python.
+
+BATCH_REFERENCE = textwrap.dedent('''
+    import datetime, json, sqlite3, sys
+
+    connection = sqlite3.connect(sys.argv[1], isolation_level=None)
+    connection.execute("PRAGMA foreign_keys=ON")
+    now = datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None).isoformat(" ")
+    connection.execute("BEGIN IMMEDIATE")
+    topic_ids = dict(connection.execute("SELECT public_id, id FROM topics"))
+    option_ids = dict(connection.execute("SELECT name, id FROM options"))
+    with open(sys.argv[2]) as lines:
+        for line in lines:
+            vote = json.loads(line)
+            topic_id, option_id = topic_ids[vote["poll"]], option_ids[vote["option"]]
+            added = connection.execute(
+                "INSERT INTO ballots (topic_id, voter, option_id, date_created) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT DO NOTHING", (topic_id, vote["voter"], option_id, now)).rowcount
+            if added:
+                connection.execute("UPDATE polls SET vote_count = vote_count + 1 "
+                                   "WHERE topic_id = ? AND option_id = ?", (topic_id, option_id))
+    connection.execute("COMMIT")
+''')
+
+LIST_REFERENCE = textwrap.dedent('''
+    import json, sqlite3, sys
+
+    connection = sqlite3.connect(sys.argv[1])
+    rows = connection.execute(
+        "SELECT topics.id, topics.public_id, topics.title, topics.status, topics.close_date, "
+        "options.name, polls.vote_count FROM topics "
+        "LEFT JOIN polls ON polls.topic_id = topics.id LEFT JOIN options ON options.id = polls.option_id "
+        "ORDER BY topics.id, polls.position").fetchall()
+    polls, current = [], None
+    for topic_id, public_id, title, status, close_date, name, vote_count in rows:
+        if current is None or current["_id"] != topic_id:
+            current = {"_id": topic_id, "id": public_id, "title": title, "status": bool(status),
+                       "options": [], "close_date": close_date, "total_vote_count": 0}
+            polls.append(current)
+        if name is not None:
+            current["options"].append({"name": name, "vote_count": vote_count})
+            current["total_vote_count"] += vote_count
+    for poll in polls:
+        del poll["_id"]
+    json.dump({"Polls": polls}, sys.stdout, ensure_ascii=False)
+''')
+
+
+def machine() -> str:
+    model = "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    load = ", ".join(f"{value:.2f}" for value in os.getloadavg())
+    return (f"{os.cpu_count()} CPUs ({model}), Python {platform.python_version()}, "
+            f"SQLite {sqlite3.sqlite_version}, load average {load}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--scale", type=float, default=1.0,
+                        help="multiply every data size by this (0.01 for a quick check; default 1)")
+    parser.add_argument("--runs", type=int, default=3,
+                        help="measured runs per figure; quick commands run three times as often (default 3)")
+    parser.add_argument("--keep", metavar="FOLDER", help="build the data sets in FOLDER and keep them")
+    args = parser.parse_args(argv)
+    if args.scale <= 0 or args.runs < 1:
+        parser.error("--scale must be above 0 and --runs at least 1")
+
+    print(f"machine: {machine()}", flush=True)
+    started = time.perf_counter()
+    if args.keep:
+        folder = Path(args.keep)
+        folder.mkdir(parents=True, exist_ok=True)
+        cleanup = None
+    else:
+        cleanup = tempfile.TemporaryDirectory(prefix="votr-bench-")
+        folder = Path(cleanup.name)
+    try:
+        bench = Bench(folder, args.scale, args.runs)
+        bench.startup()
+        bench.single_commands()
+        bench.batch()
+        bench.listing()
+        bench.show()
+    finally:
+        if cleanup is not None:
+            cleanup.cleanup()
+    report = bench.report
+    print()
+    print(report.table())
+    missed = [figure.name for figure in report.figures if not figure.passed]
+    print(f"\n{len(report.figures) - len(missed)} of {len(report.figures)} targets met "
+          f"in {time.perf_counter() - started:.0f} s; load average now "
+          f"{', '.join(f'{value:.2f}' for value in os.getloadavg())}")
+    if missed:
+        print(f"missed: {'; '.join(missed)}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
