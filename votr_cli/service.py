@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import collections
 import datetime as dt
+import functools
 import itertools
 import secrets
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import Connection, and_, bindparam, false, func, insert, not_, or_, select, true, tuple_, update
+from sqlalchemy import Connection, and_, bindparam, false, func, insert, not_, or_, select, true, update
 from sqlalchemy.exc import IntegrityError
 
 from votr_cli import text
@@ -72,9 +72,9 @@ def _poll_by_topic_id(conn: Connection, topic_id: int, now: dt.datetime) -> dict
     return _poll_document(topic, rows, now)
 
 
-def _poll_ref(ref: str) -> str:
+def _poll_ref(ref: str, normalise=text) -> str:
     """The display form of a POLL argument (an id or a title)."""
-    return text.clean(ref, "poll", limit=max(len(ref), 1))
+    return normalise.clean(ref, "poll", limit=max(len(ref), 1))
 
 
 def _no_poll(display: str) -> NotFound:
@@ -200,26 +200,25 @@ def _new_public_id(conn: Connection) -> str:
             return candidate
 
 
-@dataclass(frozen=True)
-class _BallotRequest:
-    """One vote, validated and normalised: what a single vote and a batch line both become."""
+class _BallotTarget(NamedTuple):
+    """The poll and option a vote names, validated and normalised (a tuple: a batch uses
+    it as a dictionary key once per line)."""
 
     ref: str
     option_display: str
     option_key: str
-    voter_key: str
 
 
-def _ballot_request(ref: str, option: str, voter: str) -> _BallotRequest:
-    voter_key = text.voter_name(voter)
-    option_display = text.clean(option, "option", text.MAX_OPTION)
-    return _BallotRequest(_poll_ref(ref), option_display, text.key(option_display), voter_key)
+def _ballot_target(ref: str, option: str, normalise=text) -> _BallotTarget:
+    """`normalise` is the text module, or a _RememberedText that gives the same answers."""
+    option_display = normalise.clean(option, "option", text.MAX_OPTION)
+    return _BallotTarget(_poll_ref(ref, normalise), option_display, normalise.key(option_display))
 
 
-def _check_votable(topic, choice, request: _BallotRequest, now: dt.datetime) -> None:
+def _check_votable(topic, choice, target: _BallotTarget, now: dt.datetime) -> None:
     """The rules between a valid request and its ballot: the option exists, the poll is open."""
     if choice is None:
-        raise NotFound(f"poll {topic.title!r} has no option {request.option_display!r}")
+        raise NotFound(f"poll {topic.title!r} has no option {target.option_display!r}")
     if not _is_open(topic.status, topic.close_date, now):
         raise Refused(f"poll {topic.title!r} is closed")
 
@@ -229,22 +228,23 @@ def _already_voted(voter_key: str) -> Refused:
 
 
 def vote(db: Database, ref: str, option: str, voter: str) -> dict:
-    request = _ballot_request(ref, option, voter)
+    voter_key = text.voter_name(voter)
+    target = _ballot_target(ref, option)
 
     def work(conn: Connection) -> dict:
         now = utcnow()
-        topic = _find_topic(conn, request.ref, lock=conn.dialect.name != "sqlite")
+        topic = _find_topic(conn, target.ref, lock=conn.dialect.name != "sqlite")
         choice = conn.execute(
             select(polls.c.id, polls.c.option_id)
             .join_from(polls, options, polls.c.option_id == options.c.id)
-            .where(polls.c.topic_id == topic.id, options.c.name_key == request.option_key)
+            .where(polls.c.topic_id == topic.id, options.c.name_key == target.option_key)
         ).one_or_none()
-        _check_votable(topic, choice, request, now)
+        _check_votable(topic, choice, target, now)
         added = insert_ignoring_duplicates(conn, ballots, {
-            "topic_id": topic.id, "voter": request.voter_key, "option_id": choice.option_id, "date_created": now,
+            "topic_id": topic.id, "voter": voter_key, "option_id": choice.option_id, "date_created": now,
         })
         if not added:
-            raise _already_voted(request.voter_key)
+            raise _already_voted(voter_key)
         conn.execute(update(polls).where(polls.c.id == choice.id).values(vote_count=polls.c.vote_count + 1))
         return {"message": MSG_VOTED, "poll": _poll_by_topic_id(conn, topic.id, now)}
 
@@ -256,16 +256,17 @@ def vote(db: Database, ref: str, option: str, voter: str) -> dict:
 # Lines resolved and written per round of set-based statements. Every round runs inside
 # the one transaction of the batch; the size only bounds the statements' parameter lists.
 BATCH_ROUND = 5000
-# Ballots looked up per statement: two parameters each, well under SQLite's limit of 32766.
-EXISTING_BALLOTS_PER_QUERY = 400
+# Bounds of one look-up of existing ballots: its parameters (well under SQLite's limit of
+# 32766) and the polls x voters pairs it probes in the unique index.
+EXISTING_BALLOTS_PARAMETERS = 900
+EXISTING_BALLOTS_PROBES = 20_000
 TOPICS_PER_QUERY = 500
 # Times a whole batch runs again when a concurrent writer recorded one of its voters
 # first (servers only: on SQLite the batch holds the write lock from its first read).
 BATCH_ATTEMPTS = 5
 
 
-@dataclass(frozen=True)
-class BatchLine:
+class BatchLine(NamedTuple):
     """One line of a batch file: what it asks for, or why it could not be read."""
 
     number: int
@@ -277,6 +278,16 @@ class BatchLine:
 
 class _LostRace(Exception):
     """Another transaction recorded one of this batch's ballots after the batch checked."""
+
+
+class _RememberedText:
+    """votr_cli.text's normalisers, remembering their answers: a batch names the same
+    polls, options and voters over and over, and normalising is most of a line's cost."""
+
+    def __init__(self) -> None:
+        self.clean = functools.lru_cache(maxsize=BATCH_ROUND)(text.clean)
+        self.key = functools.lru_cache(maxsize=BATCH_ROUND)(text.key)
+        self.voter_name = functools.lru_cache(maxsize=BATCH_ROUND)(text.voter_name)
 
 
 def _batched(items: Sequence, size: int) -> Iterator[Sequence]:
@@ -315,36 +326,93 @@ def _choices_of(conn: Connection, topic_ids: set[int]) -> dict[tuple[int, str], 
 
 
 def _existing_ballots(conn: Connection, pairs: list[tuple[int, str]]) -> set[tuple[int, str]]:
+    """Which (topic id, voter) pairs already have a ballot.
+
+    Each statement asks for a few voters across a few polls (an IN list on each column
+    of the unique index, which every backend looks up directly), grouping the pairs by
+    voter so that the polls x voters it probes stay close to the pairs wanted.
+    """
     existing: set[tuple[int, str]] = set()
-    for group in _batched(pairs, EXISTING_BALLOTS_PER_QUERY):
-        rows = conn.execute(
-            select(ballots.c.topic_id, ballots.c.voter)
-            .where(tuple_(ballots.c.topic_id, ballots.c.voter).in_(group))
-        )
-        existing.update((row.topic_id, row.voter) for row in rows)
+    group_topics: set[int] = set()
+    group_voters: set[str] = set()
+
+    def flush() -> None:
+        if group_topics:
+            rows = conn.execute(
+                select(ballots.c.topic_id, ballots.c.voter)
+                .where(ballots.c.topic_id.in_(sorted(group_topics)), ballots.c.voter.in_(sorted(group_voters)))
+            )
+            existing.update((row.topic_id, row.voter) for row in rows)
+        group_topics.clear()
+        group_voters.clear()
+
+    for topic_id, voter in sorted(pairs, key=lambda pair: (pair[1], pair[0])):
+        topics_after = len(group_topics | {topic_id})
+        voters_after = len(group_voters | {voter})
+        if topics_after + voters_after > EXISTING_BALLOTS_PARAMETERS or topics_after * voters_after > EXISTING_BALLOTS_PROBES:
+            flush()
+        group_topics.add(topic_id)
+        group_voters.add(voter)
+    flush()
     return existing
 
 
-def _insert_ballots(conn: Connection, rows: list[tuple[int, str, int]], now: dt.datetime) -> None:
-    """Insert many ballots through the driver's own executemany.
+_BALLOT_COLUMNS = ["topic_id", "voter", "option_id", "date_created"]
+
+
+def _insert_ballots(conn: Connection, rows: list[tuple]) -> None:
+    """Insert many ballots, given as _BALLOT_COLUMNS tuples, through the driver's executemany.
 
     The statement is compiled from the table by SQLAlchemy for this dialect; only the
     per-row parameter handling is skipped, which costs more than the inserts themselves
-    at a hundred thousand rows. A duplicate (topic, voter) still fails in the database.
+    at a hundred thousand rows (see _driver_time for the one value it would convert).
+    A duplicate (topic, voter) fails in the database with IntegrityError, as a single
+    vote's would.
     """
-    columns = ["topic_id", "voter", "option_id", "date_created"]
-    compiled = insert(ballots).inline().compile(dialect=conn.dialect, column_keys=columns)
-    to_driver = ballots.c.date_created.type.dialect_impl(conn.dialect).bind_processor(conn.dialect)
-    created = to_driver(now) if to_driver else now
-    if compiled.positional:
-        order = [columns.index(name) for name in compiled.positiontup]
-        parameters = [tuple((*row, created)[i] for i in order) for row in rows]
+    compiled = insert(ballots).inline().compile(dialect=conn.dialect, column_keys=_BALLOT_COLUMNS)
+    if not compiled.positional:
+        parameters = [dict(zip(_BALLOT_COLUMNS, row)) for row in rows]
+    elif list(compiled.positiontup) == _BALLOT_COLUMNS:
+        parameters = rows
     else:
-        parameters = [dict(zip(columns, (*row, created))) for row in rows]
+        order = [_BALLOT_COLUMNS.index(name) for name in compiled.positiontup]
+        parameters = [tuple(row[i] for i in order) for row in rows]
+    conn.exec_driver_sql(str(compiled), parameters)
+
+
+def _driver_time(conn: Connection, moment: dt.datetime):
+    """A ballot's creation time as this dialect hands it to its driver (SQLite: text)."""
+    to_driver = ballots.c.date_created.type.dialect_impl(conn.dialect).bind_processor(conn.dialect)
+    return to_driver(moment) if to_driver else moment
+
+
+def _record_ballots(conn: Connection, candidates: list, now: dt.datetime) -> list:
+    """Insert the candidates' ballots; return the candidates that had voted already.
+
+    Most ballots are new, so they are inserted straight away and the database's unique
+    constraint is the check. Only when it refuses one does a savepoint undo the round
+    and the round look up which voters had voted, then insert the others.
+    """
+    created = _driver_time(conn, now)
+    rows = [(topic_id, voter_key, choice.option_id, created) for _, (topic_id, voter_key), choice in candidates]
     try:
-        conn.exec_driver_sql(str(compiled), parameters)
+        with conn.begin_nested():
+            _insert_ballots(conn, rows)
+        return []
     except IntegrityError:
+        pass
+    existing = _existing_ballots(conn, [pair for _, pair, _ in candidates])
+    voted = [candidate for candidate in candidates if candidate[1] in existing]
+    fresh = [row for row, candidate in zip(rows, candidates) if candidate[1] not in existing]
+    try:
+        if fresh:
+            with conn.begin_nested():
+                _insert_ballots(conn, fresh)
+    except IntegrityError:
+        # A concurrent transaction committed one of these voters' ballots after our
+        # snapshot (servers only): run the whole batch again.
         raise _LostRace() from None
+    return voted
 
 
 def vote_batch(db: Database, lines: Iterable[BatchLine], default_voter: Callable[[], str],
@@ -356,9 +424,10 @@ def vote_batch(db: Database, lines: Iterable[BatchLine], default_voter: Callable
     of lines that give none. `progress` is told how many lines each round finished.
     """
     lines = list(lines)
-    requests: dict[int, _BallotRequest] = {}
+    requests: list[tuple[int, _BallotTarget, str]] = []
     rejected: dict[int, VotrError] = {}
-    cleaned: dict[tuple, _BallotRequest | VotrError] = {}
+    normalise = _RememberedText()
+    targets: dict[tuple[str, str], _BallotTarget] = {}
     fallback_voter: list[str] = []
     for line in lines:
         if line.error is not None:
@@ -370,18 +439,11 @@ def vote_batch(db: Database, lines: Iterable[BatchLine], default_voter: Callable
                 if not fallback_voter:
                     fallback_voter.append(default_voter())
                 voter = fallback_voter[0]
-            # The same poll, option and voter recur across lines: normalise each once.
-            fields = (line.poll, line.option, voter)
-            request = cleaned.get(fields)
-            if request is None:
-                try:
-                    request = _ballot_request(*fields)
-                except VotrError as exc:
-                    request = exc
-                cleaned[fields] = request
-            if isinstance(request, VotrError):
-                raise request
-            requests[line.number] = request
+            voter_key = normalise.voter_name(voter)  # first, as in `vote`
+            target = targets.get((line.poll, line.option))
+            if target is None:
+                target = targets[line.poll, line.option] = _ballot_target(line.poll, line.option, normalise)
+            requests.append((line.number, target, voter_key))
         except VotrError as exc:
             rejected[line.number] = exc
 
@@ -391,44 +453,38 @@ def vote_batch(db: Database, lines: Iterable[BatchLine], default_voter: Callable
         refused = dict(rejected)
         topics_by_ref: dict[str, Any] = {}
         choices: dict[tuple[int, str], Any] = {}
+        # What each distinct (poll, option) comes to: (topic id, polls row) or the error.
+        verdicts: dict[_BallotTarget, tuple | VotrError] = {}
         voted: set[tuple[int, str]] = set()
         added_per_choice: collections.Counter[int] = collections.Counter()
-        numbers = sorted(requests)
         if progress and rejected:
             progress(len(rejected))
-        for round_numbers in _batched(numbers, BATCH_ROUND):
-            round_requests = [(number, requests[number]) for number in round_numbers]
-            unknown = {request.ref for _, request in round_requests} - topics_by_ref.keys()
-            found = _find_topics(conn, unknown, lock)
-            choices.update(_choices_of(conn, {topic.id for topic in found.values()}))
-            topics_by_ref.update({ref: found.get(ref) for ref in unknown})
+        for round_requests in _batched(requests, BATCH_ROUND):
+            unknown = {target.ref for _, target, _ in round_requests} - topics_by_ref.keys()
+            if unknown:
+                found = _find_topics(conn, unknown, lock)
+                choices.update(_choices_of(conn, {topic.id for topic in found.values()}))
+                topics_by_ref.update({ref: found.get(ref) for ref in unknown})
             candidates = []
-            for number, request in round_requests:
-                try:
-                    topic = topics_by_ref[request.ref]
-                    if topic is None:
-                        raise _no_poll(request.ref)
-                    choice = choices.get((topic.id, request.option_key))
-                    _check_votable(topic, choice, request, now)
-                    pair = (topic.id, request.voter_key)
-                    if pair in voted:
-                        raise _already_voted(request.voter_key)
-                    voted.add(pair)
-                    candidates.append((number, pair, choice))
-                except VotrError as exc:
-                    refused[number] = exc
-            existing = _existing_ballots(conn, [pair for _, pair, _ in candidates])
-            new_rows = []
-            for number, (topic_id, voter_key), choice in candidates:
-                if (topic_id, voter_key) in existing:
+            for number, target, voter_key in round_requests:
+                verdict = verdicts.get(target)
+                if verdict is None:
+                    verdict = verdicts[target] = _verdict(topics_by_ref, choices, target, now)
+                if isinstance(verdict, VotrError):
+                    refused[number] = verdict
+                    continue
+                pair = (verdict[0], voter_key)
+                if pair in voted:
                     refused[number] = _already_voted(voter_key)
-                else:
-                    new_rows.append((topic_id, voter_key, choice.option_id))
-                    added_per_choice[choice.id] += 1
-            if new_rows:
-                _insert_ballots(conn, new_rows, now)
+                    continue
+                voted.add(pair)
+                candidates.append((number, pair, verdict[1]))
+            voted_before = _record_ballots(conn, candidates, now) if candidates else []
+            for number, (_, voter_key), _ in voted_before:
+                refused[number] = _already_voted(voter_key)
+            added_per_choice.update(choice.id for number, _, choice in candidates if number not in refused)
             if progress:
-                progress(len(round_numbers))
+                progress(len(round_requests))
         if added_per_choice:
             conn.execute(
                 update(polls).where(polls.c.id == bindparam("choice_id"))
@@ -445,6 +501,18 @@ def vote_batch(db: Database, lines: Iterable[BatchLine], default_voter: Callable
                 raise DatabaseBusy("other writers kept recording the same voters' ballots while "
                                    "this batch ran; nothing was recorded, run it again") from None
     raise AssertionError("unreachable")
+
+
+def _verdict(topics_by_ref: dict, choices: dict, target: _BallotTarget, now: dt.datetime) -> tuple | VotrError:
+    topic = topics_by_ref[target.ref]
+    if topic is None:
+        return _no_poll(target.ref)
+    choice = choices.get((topic.id, target.option_key))
+    try:
+        _check_votable(topic, choice, target, now)
+    except VotrError as exc:
+        return exc
+    return topic.id, choice
 
 
 def _batch_summary(line_count: int, accepted: int, refused: dict[int, VotrError]) -> dict:
