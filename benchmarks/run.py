@@ -1,7 +1,7 @@
 """votr's benchmark: each figure against a plain-Python reference measured in the same run.
 
     python benchmarks/run.py            # the full run (about two minutes)
-    python benchmarks/run.py --scale 0.01 --runs 1   # tiny data: checks that it works
+    python benchmarks/run.py --smoke    # tiny data, one run: checks that it works
 
 Every data set is built in a temporary folder: the schema by votr itself (its first
 command creates the database), the rows by raw sqlite3 in bulk. Each figure is the median
@@ -122,10 +122,14 @@ def _number(value: float) -> str:
     return f"{value:.3f}" if value < 10 else f"{value:.1f}"
 
 
+WARM_UP = True
+
+
 def median_pair(runs: int, votr_run, reference_run) -> tuple[list[Run], list[Run]]:
     """Run votr and its reference in turn `runs` times, after one unmeasured warm-up each."""
-    votr_run(-1)
-    reference_run(-1)
+    if WARM_UP:
+        votr_run(-1)
+        reference_run(-1)
     votr_runs, reference_runs = [], []
     for attempt in range(runs):
         votr_runs.append(votr_run(attempt))
@@ -153,10 +157,11 @@ NOW = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None).isoformat(" ")
 
 
 class Bench:
-    def __init__(self, folder: Path, scale: float, runs: int):
+    def __init__(self, folder: Path, scale: float, runs: int, quick_runs: int):
         self.folder = folder
         self.scale = scale
         self.runs = runs
+        self.quick_runs = quick_runs  # for commands that take a fraction of a second
         self.report = Report()
         self.votr = str(Path(PYTHON).parent / "votr")
         if not Path(self.votr).exists():
@@ -205,8 +210,8 @@ class Bench:
 
     def startup(self) -> None:
         print("start-up", flush=True)
-        runs = self.runs * 3  # quick commands: more runs for a steadier median
-        click_runs = [run_once(self.python("import click"), self.env) for _ in range(runs + 1)][1:]
+        runs = self.quick_runs
+        click_runs = [run_once(self.python("import click"), self.env) for _ in range(runs)]
         for args in (["--help"], ["--version"]):
             votr_runs, reference_runs = median_pair(
                 runs, lambda _: run_once([self.votr, *args], self.env),
@@ -222,7 +227,7 @@ class Bench:
         print(f"one vote, one create on {polls:,} polls", flush=True)
         database = self.new_database("single.db")
         self.fill(database, polls)
-        runs = self.runs * 3
+        runs = self.quick_runs
         # Each run is a new voter (the warm-up is "voter -1"), so every vote is recorded.
         votr_runs, reference_runs = median_pair(
             runs, lambda n: run_once(self.votr_command(database, "vote", f"p{polls // 2:07d}",
@@ -348,7 +353,7 @@ class Bench:
             connection.close()
             results[count] = database
         big, small = median_pair(
-            self.runs * 3, lambda _: run_once(self.votr_command(results[ballots], "show", "p0000001"), self.env),
+            self.quick_runs, lambda _: run_once(self.votr_command(results[ballots], "show", "p0000001"), self.env),
             lambda _: run_once(self.votr_command(results[10], "show", "p0000001"), self.env))
         self.report.time_at_most(f"votr show ({ballots:,} ballots vs 10)", median_seconds(big),
                                  median_seconds(small), 1.2)
@@ -425,9 +430,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=3,
                         help="measured runs per figure; quick commands run three times as often (default 3)")
     parser.add_argument("--keep", metavar="FOLDER", help="build the data sets in FOLDER and keep them")
+    parser.add_argument("--smoke", action="store_true",
+                        help="tiny data, one run of each, no warm-up: checks that the benchmark works "
+                             "(its figures mean nothing)")
     args = parser.parse_args(argv)
     if args.scale <= 0 or args.runs < 1:
         parser.error("--scale must be above 0 and --runs at least 1")
+    quick_runs = args.runs * 3
+    if args.smoke:
+        global WARM_UP
+        WARM_UP = False
+        args.scale, args.runs, quick_runs = min(args.scale, 0.001), 1, 1
 
     print(f"machine: {machine()}", flush=True)
     started = time.perf_counter()
@@ -439,7 +452,7 @@ def main(argv: list[str] | None = None) -> int:
         cleanup = tempfile.TemporaryDirectory(prefix="votr-bench-")
         folder = Path(cleanup.name)
     try:
-        bench = Bench(folder, args.scale, args.runs)
+        bench = Bench(folder, args.scale, args.runs, quick_runs)
         bench.startup()
         bench.single_commands()
         bench.batch()

@@ -221,11 +221,12 @@ def vote(obj: Context, poll: str | None, option: str | None, voter: str | None, 
 def _vote_batch(obj: Context, batch_file, voter: str | None):
     from votr_cli import batch, output, service, settings
 
+    name = getattr(batch_file, "name", "<stdin>")  # a stream that stands in for stdin may have none
     try:
         content = batch_file.read()
     except UnicodeDecodeError as exc:
-        raise VotrError(f"{batch_file.name} is not UTF-8 text ({exc.reason} at byte {exc.start})") from None
-    lines = list(batch.read_lines(batch_file.name, content))
+        raise VotrError(f"{name} is not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    lines = list(batch.read_lines(name, content))
     database = obj.database()
     with output.progress("Voting", total=len(lines)) as advance:
         summary = service.vote_batch(database, lines, lambda: settings.voter(voter), advance)
