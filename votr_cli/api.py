@@ -153,16 +153,22 @@ def create_app(database: Database, token: str | None = None) -> Flask:
     def votr_error(error: VotrError):
         status = status_for(error)
         headers = {"Retry-After": str(RETRY_AFTER_SECONDS)} if status == 503 else None
+        message = error.message
         if status >= 500:
             log.error("%s %s: %s", request.method, request.path, error.message)
-        return as_json({"error": error.message}, status, headers)
+            if status == 500:
+                # The details name the database and its server: for the operator only.
+                message = "the server cannot use its database; its log says why"
+        return as_json({"error": message}, status, headers)
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
         # Keep the headers werkzeug chose (Allow on a 405), replace its HTML page.
         response = error.get_response()
         message = error.description or error.name
-        if error.code == 413:
+        if error.code == 404:
+            message = f"no endpoint at {request.path}; the API is described at /api/openapi.json"
+        elif error.code == 413:
             message = f"request body is larger than {MAX_BODY_BYTES // 1024} KiB"
         response.set_data(json.dumps({"error": message}))
         response.content_type = "application/json"
@@ -277,8 +283,8 @@ def serve(database: Database, host: str, port: int, token: str | None,
         raise SystemExit(0)
 
     previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
-    logging.basicConfig(stream=sys.stderr, level=logging.INFO, format="%(name)s: %(message)s")
-    logging.getLogger("waitress").setLevel(logging.WARNING)
+    # Errors (the app's and waitress's own warnings) go to stderr, one line each.
+    logging.basicConfig(stream=sys.stderr, format="votr serve: %(levelname)s: %(name)s: %(message)s")
     try:
         for url in urls:
             announce(f"votr serve: listening on {url} (database {database.display_url}"

@@ -121,7 +121,7 @@ ERROR_CASES = [
     ("GET", "/api/poll/nope", None, 404, "no poll with id or title 'nope'"),
     ("POST", "/api/poll/nope/close", None, 404, "no poll"),
     ("GET", "/api/polls?status=maybe", None, 400, "status must be one of"),
-    ("GET", "/api/no-such-thing", None, 404, "not found"),
+    ("GET", "/api/no-such-thing", None, 404, "no endpoint at /api/no-such-thing"),
     ("DELETE", "/api/polls", None, 405, "not allowed"),
     ("POST", "/api/polls", b"[" + b" " * (2 * 1024 * 1024) + b"]", 413, "larger than"),
 ]
@@ -241,6 +241,18 @@ def test_a_busy_database_is_503_with_retry_after(start_server, database_url, bac
     assert busy.headers["Retry-After"] == "1"
     assert busy.json()["error"].startswith("database is busy")
     assert server.get(f"/api/poll/{poll_id}").json()["Polls"][0]["total_vote_count"] == 0
+
+
+def test_a_database_broken_under_the_server_is_a_500_without_details(server, database_url):
+    create(server)
+    engine = create_engine(database_url)
+    with engine.begin() as conn:
+        conn.exec_driver_sql("ALTER TABLE topics RENAME TO topics_gone")
+    engine.dispose()
+    broken = server.get("/api/polls")
+    assert broken.status_code == 500
+    assert broken.json() == {"error": "the server cannot use its database; its log says why"}
+    assert "topics" in server.log.read_text()  # the operator gets the details
 
 
 # -- starting up ---------------------------------------------------------------------
