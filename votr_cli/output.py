@@ -185,6 +185,23 @@ def _plain_batch(data: dict) -> Iterable[str]:
     yield data["message"]
 
 
+def _plain_check(data: dict) -> Iterable[str]:
+    integrity = data["integrity"]
+    yield f"database: {printable(data['database'])} ({data['backend']})"
+    if integrity["ok"] is None:
+        yield f"integrity: not checked ({printable(integrity.get('note', ''))})"
+    else:
+        yield f"integrity: {'ok' if integrity['ok'] else 'FAILED'} ({integrity['method']})"
+    checked = data["checked"]
+    if checked is not None:
+        yield (f"checked: {checked['polls']} polls, {checked['options']} options, "
+               f"{checked['counters']} counters, {checked['ballots']} ballots")
+    for problem in data["problems"]:
+        yield f"problem: {printable(problem['message'])}"
+    count = len(data["problems"])
+    yield "result: clean" if data["ok"] else f"result: {count} problem{'s' if count != 1 else ''} found"
+
+
 _PLAIN = {
     "batch": _plain_batch,
     "polls": _plain_polls,
@@ -196,6 +213,7 @@ _PLAIN = {
     "document": _plain_document,
     "current": _plain_current,
     "history": _plain_history,
+    "check": _plain_check,
 }
 
 
@@ -320,6 +338,14 @@ def _rich_batch(data: dict) -> None:
     _console().print(_text(data["message"], "red" if data["rejected"] else "green"))
 
 
+def _rich_check(data: dict) -> None:
+    console = _console()
+    for line in _plain_check(data):
+        label = line.split(":", 1)[0]
+        bad = label == "problem" or "FAILED" in line or (label == "result" and not data["ok"])
+        console.print(_text(line, "red" if bad else "green" if label in ("integrity", "result") else ""))
+
+
 _RICH = {
     "batch": _rich_batch,
     "polls": _rich_polls,
@@ -331,4 +357,5 @@ _RICH = {
     "document": _rich_document,
     "current": _rich_current,
     "history": _rich_history,
+    "check": _rich_check,
 }
