@@ -1,0 +1,142 @@
+"""The SQLite set-up that concurrent votes rest on: WAL, busy timeout, BEGIN IMMEDIATE,
+foreign keys.
+
+These are about SQLite itself, so each test uses a SQLite file of its own whatever
+backend the suite runs on. SQLite is always there: the tests run and pass in every
+backend's pass instead of being skipped in two of them.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+
+import pytest
+from sqlalchemy import insert
+from sqlalchemy.exc import IntegrityError
+
+from votr_cli import service, settings
+from votr_cli.db import Database
+from votr_cli.models import ballots
+from votr_cli.when import utcnow
+
+
+@pytest.fixture
+def sqlite_file(tmp_path, monkeypatch):
+    monkeypatch.delenv("VOTR_BUSY_TIMEOUT", raising=False)
+    monkeypatch.setenv("VOTR_HOME", str(tmp_path / "home"))
+    return tmp_path / "setup.db"
+
+
+def open_database(path) -> Database:
+    return Database(settings.database_location(str(path)))
+
+
+@pytest.fixture
+def db(sqlite_file):
+    database = open_database(sqlite_file)
+    service.create_poll(database, "Setup", ["a", "b"])  # first use creates the file
+    yield database
+    database.dispose()
+
+
+def other_connection(path, timeout: float = 0) -> sqlite3.Connection:
+    """A second connection, as another process would have; no busy wait unless asked."""
+    return sqlite3.connect(path, timeout=timeout, isolation_level=None)
+
+
+def test_a_new_database_is_created_in_wal_mode(db, sqlite_file):
+    raw = other_connection(sqlite_file)
+    try:
+        assert raw.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+    finally:
+        raw.close()
+
+
+def test_the_busy_timeout_is_10_s_unless_votr_busy_timeout_says_otherwise(db, sqlite_file, monkeypatch):
+    with db.engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == 10_000
+    monkeypatch.setenv("VOTR_BUSY_TIMEOUT", "2.5")
+    patient = open_database(sqlite_file)
+    try:
+        with patient.engine.connect() as conn:
+            assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == 2_500
+    finally:
+        patient.dispose()
+
+
+@pytest.mark.parametrize("value", ["soon", "-1", "99999"])
+def test_a_busy_timeout_that_is_not_a_number_of_seconds_is_invalid_input(votr, value):
+    outcome = votr("list", env={"VOTR_BUSY_TIMEOUT": value})
+    assert outcome.exit_code == 1
+    assert "VOTR_BUSY_TIMEOUT" in outcome.stderr
+
+
+def test_foreign_keys_are_enforced_on_every_connection(db):
+    # Several connections: the pool's first, a second one open at the same time, and a
+    # fresh one after the pool is emptied.
+    with db.engine.connect() as first, db.engine.connect() as second:
+        assert first.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+        assert second.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+    db.engine.dispose()
+    with db.engine.connect() as fresh:
+        assert fresh.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+
+    def ballot_for_a_missing_poll(conn):
+        conn.execute(insert(ballots).values(topic_id=9999, voter="ghost", option_id=None, date_created=utcnow()))
+
+    with pytest.raises(IntegrityError, match="FOREIGN KEY"):
+        with db.engine.connect() as conn, conn.begin():
+            ballot_for_a_missing_poll(conn)
+
+
+def test_a_write_transaction_holds_the_write_lock_from_begin(db, sqlite_file):
+    """BEGIN IMMEDIATE: before the work has written anything, no one else can write."""
+    seen = {}
+
+    def work(conn):
+        other = other_connection(sqlite_file)
+        try:
+            with pytest.raises(sqlite3.OperationalError, match="database is locked"):
+                other.execute("BEGIN IMMEDIATE")
+            seen["blocked"] = True
+        finally:
+            other.close()
+
+    db.write(work)
+    assert seen == {"blocked": True}
+    free = other_connection(sqlite_file)  # and the lock is gone with the transaction
+    try:
+        free.execute("BEGIN IMMEDIATE")
+        free.execute("ROLLBACK")
+    finally:
+        free.close()
+
+
+def test_a_read_transaction_leaves_writers_free(db, sqlite_file):
+    with db.reading():
+        other = other_connection(sqlite_file)
+        try:
+            other.execute("BEGIN IMMEDIATE")
+            other.execute("UPDATE polls SET vote_count = vote_count")
+            other.execute("COMMIT")
+        finally:
+            other.close()
+
+
+def test_why_begin_immediate_a_deferred_transaction_cannot_wait_for_the_lock(db, sqlite_file):
+    """What votr avoids: a deferred transaction that read, then wants to write after another
+    writer committed, fails at once with SQLITE_BUSY, however long its busy timeout."""
+    deferred = other_connection(sqlite_file, timeout=30)
+    writer = other_connection(sqlite_file)
+    try:
+        deferred.execute("BEGIN")
+        deferred.execute("SELECT vote_count FROM polls").fetchall()
+        writer.execute("BEGIN IMMEDIATE")
+        writer.execute("UPDATE polls SET vote_count = vote_count + 1")
+        writer.execute("COMMIT")
+        with pytest.raises(sqlite3.OperationalError, match="database is locked"):
+            deferred.execute("UPDATE polls SET vote_count = vote_count + 1")
+        deferred.execute("ROLLBACK")
+    finally:
+        deferred.close()
+        writer.close()
