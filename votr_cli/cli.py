@@ -287,7 +287,7 @@ def serve(obj: Context, host: str, port: int, token: str | None):
     Examples:
       votr serve
       VOTR_API_TOKEN=$(python3 -c 'import secrets; print(secrets.token_urlsafe())') votr serve --host 0.0.0.0
-      curl -s localhost:5000/api/polls | jq '.Polls[].title'
+      curl -s http://127.0.0.1:5000/api/polls | jq '.Polls[].title'
     """
     from votr_cli import settings
     from votr_cli.output import Result
