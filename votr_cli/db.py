@@ -77,6 +77,8 @@ class Database:
     def display_url(self) -> str:
         if self.sqlite_path is not None:
             return str(self.sqlite_path)
+        if self.is_sqlite and self.url.query.get("uri") and self.url.database:
+            return self.url.database  # "file:/path/votr.db", as SQLite's URI names it
         return self.url.render_as_string(hide_password=True)
 
     def exists(self) -> bool:
