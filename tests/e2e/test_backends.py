@@ -7,11 +7,17 @@ when it cannot be reached, each turned into one readable line and exit 5.
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import threading
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
+
+REPO = Path(__file__).resolve().parents[2]
 
 
 def created(outcome) -> dict:
@@ -236,3 +242,18 @@ def test_concurrent_first_use_creates_the_schema_once(votr_env):
         assert service.poll_count(database) == 4
     finally:
         database.dispose()
+
+
+def test_an_unreachable_test_backend_fails_the_run_rather_than_skipping(backend, tmp_path):
+    """What .ci/run relies on: a requested server that is down makes scripts/test fail."""
+    server = backend if backend != "sqlite" else "postgresql"  # port 1 needs no real server
+    unreachable = {"postgresql": "postgresql+psycopg://postgres@127.0.0.1:1/test",
+                   "mysql": "mysql+pymysql://root@127.0.0.1:1/test"}[server]
+    variable = f"VOTR_TEST_{server.upper()}_URL"
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--backend", server,
+         "tests/unit/test_when.py"],
+        cwd=REPO, env={**os.environ, variable: unreachable}, capture_output=True, text=True, timeout=120)
+    assert done.returncode != 0
+    assert f"backend {server} requested but unreachable" in done.stdout + done.stderr
+    assert " passed" not in done.stdout
