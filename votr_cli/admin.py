@@ -38,7 +38,7 @@ def upgrade(db: Database, revision: str = "head") -> dict:
             return {"message": f"Database is already at {_names(before)}; nothing to do.",
                     "from": before, "to": before, "backup": None, "notes": []}
         backup, notes = _backup(db)
-        _run(db, migrations.upgrade, revision)
+        _run(db, migrations.upgrade, revision, backup)
         after = current(db)["current"]
     return {"message": f"Upgraded {db.display_url} from {_names(before)} to {_names(after)}.",
             "from": before, "to": after, "backup": backup, "notes": notes}
@@ -54,7 +54,7 @@ def downgrade(db: Database, revision: str) -> dict:
     with db.translated_errors():
         before = current(db)["current"]
         backup, notes = _backup(db)
-        _run(db, migrations.downgrade, revision)
+        _run(db, migrations.downgrade, revision, backup)
         after = current(db)["current"]
     return {"message": f"Downgraded {db.display_url} from {_names(before)} to {_names(after)}.",
             "from": before, "to": after, "backup": backup, "notes": notes}
@@ -104,7 +104,9 @@ def _backup(db: Database) -> tuple[str | None, list[str]]:
     return None, [SERVER_BACKUP_NOTE.format(dialect=db.dialect)]
 
 
-def _run(db: Database, step, revision: str) -> None:
+def _run(db: Database, step, revision: str, backup: str | None = None) -> None:
+    from sqlalchemy.exc import DBAPIError
+
     engine = db.migration_engine()
     try:
         if db.is_sqlite:
@@ -112,8 +114,22 @@ def _run(db: Database, step, revision: str) -> None:
         with engine.connect() as conn:
             step(conn.execution_options(votr_write=True), revision)
             conn.commit()
+    except DBAPIError as exc:
+        problem = db.describe(exc)
+        raise type(problem)(f"{problem.message}; {_after_a_failed_migration(db, backup)}") from None
     finally:
         engine.dispose()
+
+
+def _after_a_failed_migration(db: Database, backup: str | None) -> str:
+    """Where a failed migration leaves the database, and what the operator does next."""
+    if db.is_sqlite or db.dialect == "postgresql":
+        where = f" (backup: {backup})" if backup else ""
+        return f"the failed revision was rolled back: the database stays at the last revision that completed{where}"
+    if db.dialect in ("mysql", "mariadb"):
+        return ("MariaDB/MySQL commit table changes at once, so the failed revision may be half applied: "
+                "restore your backup, fix the cause, then run votr db-upgrade again")
+    return "compare the database with your backup before going on"
 
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
@@ -176,3 +177,28 @@ def test_upgrade_sql_prints_the_sql_and_touches_nothing(votr, backend, database_
         assert votr("--db", unreachable, "db-upgrade", "--sql").stdout == outcome.stdout
     assert outcome.stderr == ""
 
+
+
+def test_a_migration_that_fails_on_the_database_says_where_it_stands(votr, backend, database_url):
+    from votr_cli import admin, settings
+    from votr_cli.db import Database
+    from votr_cli.errors import DatabaseProblem
+
+    votr("list")
+
+    def failing_step(conn, _revision):
+        conn.execute(sa.text("SELECT missing_column FROM topics"))
+
+    database = Database(settings.DatabaseLocation(database_url, is_default=False))
+    try:
+        with pytest.raises(DatabaseProblem) as failure:
+            admin._run(database, failing_step, "head", backup="/somewhere/votr.db.bak")
+    finally:
+        database.dispose()
+    message = failure.value.message
+    assert "\n" not in message
+    if backend == "mysql":
+        assert "may be half applied: restore your backup" in message
+    else:
+        assert "rolled back: the database stays at the last revision that completed" in message
+    assert votr("db-current", "--json").json()["up_to_date"] is True
