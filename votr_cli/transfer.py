@@ -116,8 +116,12 @@ def read_document(path: str) -> str:
 def export_summary(document: dict, where: str) -> dict:
     counts = {"polls": len(document["polls"]), "options": len(document["options"]),
               "ballots": sum(len(poll["ballots"]) for poll in document["polls"])}
-    return {"message": f"Exported {counts['polls']} polls, {counts['options']} options and "
-                       f"{counts['ballots']} ballots to {where}.", "file": where, **counts}
+    return {"message": f"Exported {_amount(counts['polls'], 'poll')}, {_amount(counts['options'], 'option')} "
+                       f"and {_amount(counts['ballots'], 'ballot')} to {where}.", "file": where, **counts}
+
+
+def _amount(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"
 
 
 # -- validation ----------------------------------------------------------------------
@@ -331,9 +335,9 @@ def import_document(db: Database, raw: str, source: str) -> dict:
     document = parse(raw)
     counts = db.write(lambda conn: _import(conn, document))
     polls_part = counts["polls"]
-    message = (f"Imported {source} into {db.display_url}: {polls_part['added']} polls added, "
+    message = (f"Imported {source} into {db.display_url}: {_amount(polls_part['added'], 'poll')} added, "
                f"{polls_part['updated']} updated, {polls_part['skipped']} skipped; "
-               f"{counts['options']['added']} options added.")
+               f"{_amount(counts['options']['added'], 'option')} added.")
     return {"message": message, **polls_part, **counts}
 
 

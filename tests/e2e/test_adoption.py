@@ -268,3 +268,22 @@ def test_leftovers_of_a_finished_copy_are_dropped(votr, legacy, database_url):
     engine.dispose()
     assert "legacy_votr_topics" not in table_names(database_url)
     assert votr("list", "--json").json() == listing
+
+
+def test_an_adoption_stopped_after_moving_the_old_tables_aside_is_finished(votr, legacy, database_url):
+    """On MariaDB each step of the DDL commits at once: the old tables may be renamed and
+    nothing else done yet."""
+    build(legacy, database_url, "tutorial", False, *(
+        f"ALTER TABLE {name} RENAME TO legacy_votr_{name}"
+        for name in ("user_polls", "polls", "topics", "options", "alembic_version")))
+    refused = votr("list", "--json")
+    assert refused.exit_code == 5
+    assert "interrupted" in refused.error() and "votr db-upgrade" in refused.error()
+
+    outcome = votr("db-upgrade", "--json")
+
+    assert outcome.exit_code == 0, outcome.stderr
+    assert outcome.json()["adopted"]["resumed"] is True
+    assert outcome.json()["from"] == ["682fa0321a3e"]
+    assert without_ids(votr("list", "--json").json()["Polls"]) == expected_polls(legacy, "tutorial", False)
+    assert not [name for name in table_names(database_url) if name.startswith("legacy_votr_")]
