@@ -167,8 +167,11 @@ class Bench:
         if not Path(self.votr).exists():
             self.votr = shutil.which("votr") or sys.exit("the votr command is not installed")
         self.env = {key: value for key, value in os.environ.items()
-                    if not key.startswith("VOTR_") and key != "NO_COLOR"}
-        self.env.update({"VOTR_HOME": str(folder / "home"), "VOTR_VOTER": "bench"})
+                    if not key.startswith("VOTR_") and key not in ("NO_COLOR", "PYTHONDONTWRITEBYTECODE")}
+        # Byte-code caching on, as in an installed votr (pip compiles it), even from an
+        # editable install; the cache goes to the temporary folder, not the source tree.
+        self.env.update({"VOTR_HOME": str(folder / "home"), "VOTR_VOTER": "bench",
+                         "PYTHONPYCACHEPREFIX": str(folder / "pycache")})
 
     def scaled(self, count: int, least: int = 2) -> int:
         return max(least, round(count * self.scale))
