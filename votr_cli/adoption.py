@@ -52,7 +52,7 @@ from sqlalchemy import Connection, MetaData, Table, inspect, insert, select, tex
 
 from votr_cli import text
 from votr_cli.db import LEGACY_REVISIONS, LEGACY_TABLES, Database, _lock_for_schema_change, enable_wal
-from votr_cli.errors import InvalidInput
+from votr_cli.errors import DatabaseProblem, InvalidInput
 from votr_cli.models import PUBLIC_ID_LENGTH, ballots, metadata, options, polls, topics
 from votr_cli.service import PUBLIC_ID_ALPHABET, PUBLIC_ID_SIZE
 from votr_cli.when import utcnow
@@ -175,6 +175,16 @@ def _move_aside(conn: Connection, operations) -> None:
         return
     for name in present:
         operations.rename_table(name, MOVED_PREFIX + name)
+    if conn.dialect.name == "postgresql":
+        # A renamed table keeps its id sequence's name; move it aside too, so that votr's
+        # new tables get the usual names (topics_id_seq, not topics_id_seq1).
+        for name in present:
+            if name == "alembic_version":
+                continue
+            sequence = conn.execute(sql_text("SELECT pg_get_serial_sequence(:table, 'id')"),
+                                    {"table": MOVED_PREFIX + name}).scalar()
+            if sequence:
+                conn.execute(sql_text(f"ALTER SEQUENCE {sequence} RENAME TO {MOVED_PREFIX}{name}_id_seq"))
 
 
 def _drop_moved(conn: Connection, operations) -> None:
@@ -215,7 +225,11 @@ def _read_moved(conn: Connection) -> Legacy:
             continue
         table = Table(stored, reflected, autoload_with=conn)
         columns[name] = set(table.c.keys())
-        rows[name] = [dict(row) for row in conn.execute(select(table).order_by(table.c.id)).mappings()]
+        try:
+            rows[name] = [dict(row) for row in conn.execute(select(table).order_by(table.c.id)).mappings()]
+        except ValueError as exc:  # SQLite stores whatever the app wrote: a date it cannot parse
+            raise DatabaseProblem(f"cannot read the old table {name}: {exc}; nothing was changed "
+                                  f"(fix the value, or restore from the backup)") from None
     return Legacy(columns, rows, present)
 
 

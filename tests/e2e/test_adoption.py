@@ -91,6 +91,11 @@ def test_every_stage_is_adopted_with_every_poll_count_status_and_date(
     if not clean and stage != "part5":
         expected_repairs["duplicate-voter"] = 1
     assert Counter(repair["rule"] for repair in report["repairs"]) == expected_repairs
+    if backend == "postgresql":
+        # New rows get ids after the adopted ones, from sequences with the usual names.
+        assert query(database_url, "SELECT pg_get_serial_sequence('topics', 'id')") == [("public.topics_id_seq",)]
+    assert votr("create", "After adoption", "yes", "no").exit_code == 0
+    assert query(database_url, "SELECT max(id) FROM topics") == [(5,)]
     if backend == "sqlite":
         assert Path(report["backup"]).is_file()
         assert report["notes"] == [f"Backup written to {report['backup']}"]
