@@ -93,6 +93,10 @@ def write_document(document: dict, path: str) -> None:
                                          suffix=".tmp", delete=False) as temporary:
             json.dump(document, temporary, ensure_ascii=False)
             temporary.write("\n")
+        # A temporary file is private (0600); give the export the mode any new file gets.
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(temporary.name, 0o666 & ~umask)
         os.replace(temporary.name, target)
     except OSError as exc:
         with contextlib.suppress(NameError, OSError):
