@@ -1,0 +1,135 @@
+"""Control characters already in the database never reach the terminal.
+
+votr refuses control characters on input, but data written by other tools (an old
+database, an import, plain SQL) can hold them. Here rows are inserted with SQL, around
+votr, on the selected backend; votr then shows them escaped in plain and rich output
+(rich through a real pseudo-terminal) and intact in JSON.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import pty
+import re
+import subprocess
+import uuid
+
+import pytest
+import sqlalchemy as sa
+
+from conftest import votr_executable
+from votr_cli.models import options, polls, topics
+from votr_cli.text import key
+from votr_cli.when import utcnow
+
+# Colour, a hyperlink, a bell, a carriage return that would overwrite the line, a C1
+# CSI, a bidi override that reverses what follows, a line separator and rich markup.
+EVIL_TITLE = "Evil \x1b[31mred\x1b[0m \x1b]8;;https://example.com\x07link\x1b]8;;\x07 \rcarriage \x9b2J \u202eesrever [bold]b[/]"
+EVIL_OPTION = "opt\x07bell\u2028\x1b[2Jclear"
+CLEAN_OPTION = "plain"
+
+# What may never be written raw: every C0 (except the newline and tab votr's own plain
+# format uses between records and fields), DEL, C1, line/paragraph separators, bidi.
+UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+
+
+@pytest.fixture
+def evil_poll(votr, votr_env) -> str:
+    """A poll written straight into the database; returns its public id."""
+    assert votr("list").exit_code == 0  # votr creates the schema
+    public_id = "evil0001"
+    now = utcnow()
+    engine = sa.create_engine(votr_env["VOTR_DATABASE_URL"])
+    try:
+        with engine.begin() as conn:
+            topic_id = conn.execute(sa.insert(topics).values(
+                public_id=public_id, title=EVIL_TITLE, title_key=key(EVIL_TITLE), status=True,
+                close_date=None, date_created=now)).inserted_primary_key[0]
+            for position, name in enumerate([EVIL_OPTION, CLEAN_OPTION]):
+                option_id = conn.execute(sa.insert(options).values(
+                    public_id=str(uuid.uuid4()), name=name, name_key=key(name),
+                    date_created=now)).inserted_primary_key[0]
+                conn.execute(sa.insert(polls).values(topic_id=topic_id, option_id=option_id,
+                                                     position=position, vote_count=0))
+    finally:
+        engine.dispose()
+    return public_id
+
+
+def assert_terminal_safe(text: str) -> None:
+    found = UNSAFE.search(text)
+    assert found is None, f"raw U+{ord(found.group()):04X} at {found.start()} in {text!r}"
+
+
+def test_plain_output_shows_control_characters_escaped(votr, evil_poll):
+    for args in (["list"], ["show", evil_poll], ["options"], ["vote", evil_poll, CLEAN_OPTION, "--voter", "ann"]):
+        outcome = votr(*args)
+        assert outcome.exit_code == 0, outcome
+        assert_terminal_safe(outcome.stdout)
+        assert_terminal_safe(outcome.stderr)
+    shown = votr("show", evil_poll).stdout
+    assert "\\x1b[31mred\\x1b[0m" in shown
+    assert "\\x0dcarriage" in shown and "\\x9b2J" in shown and "\\u202eesrever" in shown
+    assert "[bold]b[/]" in shown  # markup is text
+    assert "opt\\x07bell\\u2028\\x1b[2Jclear" in shown
+
+
+def test_errors_that_name_the_poll_are_escaped_too(votr, evil_poll):
+    assert votr("close", evil_poll).exit_code == 0
+    for as_json in ([], ["--json"]):
+        refused = votr("vote", evil_poll, CLEAN_OPTION, "--voter", "bob", *as_json)
+        assert refused.exit_code == 4
+        assert_terminal_safe(refused.stderr)
+
+
+def test_json_keeps_the_text_intact(votr, evil_poll):
+    listed = votr("list", "--json")
+    assert_terminal_safe(listed.stdout.replace("\n", ""))  # \u escapes in the document
+    poll = listed.json()["Polls"][0]
+    assert poll["title"] == EVIL_TITLE
+    assert [option["name"] for option in poll["options"]] == [EVIL_OPTION, CLEAN_OPTION]
+    assert votr("show", evil_poll, "--json").json()["Polls"][0] == poll
+    assert EVIL_OPTION in [option["name"] for option in votr("options", "--json").json()]
+
+
+def run_in_terminal(votr_env: dict, *args: str) -> str:
+    """Run the installed votr with a pseudo-terminal as stdin, stdout and stderr."""
+    controller, terminal = pty.openpty()
+    env = {**os.environ, **votr_env, "TERM": "xterm-256color", "COLUMNS": "250", "LINES": "50"}
+    env.pop("NO_COLOR", None)
+    process = subprocess.Popen([votr_executable(), *args], stdin=terminal, stdout=terminal,
+                               stderr=terminal, env=env, close_fds=True)
+    os.close(terminal)
+    chunks = []
+    while True:
+        try:
+            chunk = os.read(controller, 65536)
+        except OSError:  # EIO: the terminal's other end has closed
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    os.close(controller)
+    assert process.wait(timeout=60) == 0
+    return b"".join(chunks).decode("utf-8")
+
+
+RICH_STYLE = re.compile(r"\x1b\[[0-9;]*m")
+
+
+@pytest.mark.parametrize("command", [["list"], ["show"], ["options"]])
+def test_rich_output_on_a_real_terminal_shows_them_escaped(votr_env, evil_poll, command):
+    args = [*command, evil_poll] if command == ["show"] else command
+    screen = run_in_terminal(votr_env, *args)
+    assert RICH_STYLE.search(screen), "expected rich's styled output on a TTY"
+    # The raw sequences never arrive; rich's own styles are the only escapes there are.
+    for raw in ("\x1b[31mred", "\x1b]8;;", "\x07", "\x9b", "\u202e", "\u2028", "\x1b[2J", "\rcarriage"):
+        assert raw not in screen, repr(raw)
+    text = RICH_STYLE.sub("", screen).replace("\r\n", "\n")
+    assert "\x1b" not in text
+    assert_terminal_safe(text)
+    if command == ["options"]:
+        assert "opt\\x07bell\\u2028\\x1b[2Jclear" in text
+    else:
+        assert "\\x1b[31mred\\x1b[0m" in text and "[bold]b[/]" in text
