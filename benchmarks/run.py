@@ -51,6 +51,7 @@ BATCH_VOTERS = 100  # every batch voter votes once in every batch poll
 class Run:
     seconds: float
     peak_kib: int
+    cpu_seconds: float  # user + system: what the process computed, whatever else ran
 
 
 def run_once(command: list[str], env: dict, stdout=subprocess.DEVNULL, stdin=None) -> Run:
@@ -64,7 +65,7 @@ def run_once(command: list[str], env: dict, stdout=subprocess.DEVNULL, stdin=Non
     process.returncode = os.waitstatus_to_exitcode(status)
     if process.returncode != 0:
         raise SystemExit(f"benchmark command failed (exit {process.returncode}): {' '.join(command)}\n{stderr}")
-    return Run(seconds, usage.ru_maxrss)
+    return Run(seconds, usage.ru_maxrss, usage.ru_utime + usage.ru_stime)
 
 
 @dataclass
@@ -76,6 +77,7 @@ class Figure:
     ratio: float
     target: str
     passed: bool
+    cpu_ratio: float | None = None
 
 
 class Report:
@@ -83,9 +85,14 @@ class Report:
         self.figures: list[Figure] = []
         self.notes: list[str] = []
 
-    def time_at_most(self, name: str, votr_s: float, reference_s: float, limit: float) -> None:
+    def time_at_most(self, name: str, votr_runs: list[Run], reference_runs: list[Run], limit: float) -> None:
+        """Judged on wall time; the CPU-time ratio is shown beside it, as a machine busy with
+        other work stretches wall times far more than CPU times."""
+        votr_s, reference_s = median_seconds(votr_runs), median_seconds(reference_runs)
         ratio = votr_s / reference_s
-        self._add(Figure(name, votr_s, reference_s, "s", ratio, f"<= {limit:g}x", ratio <= limit))
+        cpu_ratio = (statistics.median(run.cpu_seconds for run in votr_runs)
+                     / statistics.median(run.cpu_seconds for run in reference_runs))
+        self._add(Figure(name, votr_s, reference_s, "s", ratio, f"<= {limit:g}x", ratio <= limit, cpu_ratio))
 
     def memory_at_most(self, name: str, votr_kib: float, reference_kib: float, limit: float) -> None:
         ratio = votr_kib / reference_kib
@@ -100,19 +107,22 @@ class Report:
     def _add(self, figure: Figure) -> None:
         self.figures.append(figure)
         verdict = "ok" if figure.passed else "MISSED"
+        cpu = f", CPU-time ratio {figure.cpu_ratio:.2f}" if figure.cpu_ratio is not None else ""
         print(f"  {figure.name}: votr {_number(figure.votr)} {figure.unit}, reference "
               f"{_number(figure.reference)} {figure.unit}, ratio {figure.ratio:.2f} "
-              f"(target {figure.target}) {verdict}", flush=True)
+              f"(target {figure.target}) {verdict}{cpu}", flush=True)
 
     def note(self, line: str) -> None:
         self.notes.append(line)
         print(f"  {line}", flush=True)
 
     def table(self) -> str:
-        rows = ["| work | votr | reference | ratio | target | |", "| --- | ---: | ---: | ---: | --- | --- |"]
+        rows = ["| work | votr | reference | ratio | target | | CPU-time ratio |",
+                "| --- | ---: | ---: | ---: | --- | --- | ---: |"]
         for f in self.figures:
+            cpu = f"{f.cpu_ratio:.2f}" if f.cpu_ratio is not None else ""
             rows.append(f"| {f.name} | {_number(f.votr)} {f.unit} | {_number(f.reference)} {f.unit} "
-                        f"| {f.ratio:.2f} | {f.target} | {'ok' if f.passed else 'MISSED'} |")
+                        f"| {f.ratio:.2f} | {f.target} | {'ok' if f.passed else 'MISSED'} | {cpu} |")
         return "\n".join(rows)
 
 
@@ -220,8 +230,8 @@ class Bench:
                 runs, lambda _: run_once([self.votr, *args], self.env),
                 lambda _: run_once(self.python("import click"), self.env))
             reference_runs += click_runs
-            self.report.time_at_most(f"votr {' '.join(args)}", median_seconds(votr_runs),
-                                     median_seconds(reference_runs), 1.5)
+            self.report.time_at_most(f"votr {' '.join(args)}", votr_runs,
+                                     reference_runs, 1.5)
 
     # -- 2. one vote, one create on 10,000 polls ----------------------------------------
 
@@ -237,13 +247,13 @@ class Bench:
                                                        f"Option {(polls // 2) % OPTION_NAMES + 1}",
                                                        "--voter", f"voter {n}"), self.env),
             lambda _: run_once(self.python("import sqlalchemy"), self.env))
-        self.report.time_at_most(f"votr vote ({polls:,} polls)", median_seconds(votr_runs),
-                                 median_seconds(reference_runs), 1.3)
+        self.report.time_at_most(f"votr vote ({polls:,} polls)", votr_runs,
+                                 reference_runs, 1.3)
         votr_runs, reference_runs = median_pair(
             runs, lambda n: run_once(self.votr_command(database, "create", f"New poll {n}", "yes", "no"), self.env),
             lambda _: run_once(self.python("import sqlalchemy"), self.env))
-        self.report.time_at_most(f"votr create ({polls:,} polls)", median_seconds(votr_runs),
-                                 median_seconds(reference_runs), 1.3)
+        self.report.time_at_most(f"votr create ({polls:,} polls)", votr_runs,
+                                 reference_runs, 1.3)
         # The old web app took 35 s to list 10,000 polls (one query per poll and option).
         listing = [run_once(self.votr_command(database, "list", "--json"), self.env) for _ in range(self.runs)]
         plain = [run_once(self.votr_command(database, "list"), self.env) for _ in range(self.runs)]
@@ -328,8 +338,8 @@ class Bench:
         votr_runs, reference_runs = median_pair(self.runs, votr_run, reference_run)
         if json.loads(votr_out.read_text()) != json.loads(reference_out.read_text()):
             raise SystemExit("votr list --json and the reference produced different documents")
-        self.report.time_at_most(f"votr list --json ({polls:,} polls), time", median_seconds(votr_runs),
-                                 median_seconds(reference_runs), 2)
+        self.report.time_at_most(f"votr list --json ({polls:,} polls), time", votr_runs,
+                                 reference_runs, 2)
         self.report.memory_at_most(f"votr list --json ({polls:,} polls), peak memory", median_peak(votr_runs),
                                    median_peak(reference_runs), 2)
 
@@ -358,8 +368,8 @@ class Bench:
         big, small = median_pair(
             self.quick_runs, lambda _: run_once(self.votr_command(results[ballots], "show", "p0000001"), self.env),
             lambda _: run_once(self.votr_command(results[10], "show", "p0000001"), self.env))
-        self.report.time_at_most(f"votr show ({ballots:,} ballots vs 10)", median_seconds(big),
-                                 median_seconds(small), 1.2)
+        self.report.time_at_most(f"votr show ({ballots:,} ballots vs 10)", big,
+                                 small, 1.2)
 
 
 # The references: plain Python and sqlite3 doing the same work, run as their own processes
@@ -431,7 +441,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--scale", type=float, default=1.0,
                         help="multiply every data size by this (0.01 for a quick check; default 1)")
     parser.add_argument("--runs", type=int, default=3,
-                        help="measured runs per figure; quick commands run three times as often (default 3)")
+                        help="measured runs per figure; quick commands run five times as often (default 3)")
     parser.add_argument("--keep", metavar="FOLDER", help="build the data sets in FOLDER and keep them")
     parser.add_argument("--smoke", action="store_true",
                         help="tiny data, one run of each, no warm-up: checks that the benchmark works "
@@ -439,7 +449,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.scale <= 0 or args.runs < 1:
         parser.error("--scale must be above 0 and --runs at least 1")
-    quick_runs = args.runs * 3
+    quick_runs = args.runs * 5
     if args.smoke:
         global WARM_UP
         WARM_UP = False
