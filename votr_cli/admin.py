@@ -132,10 +132,7 @@ def _after_a_failed_migration(db: Database, backup: str | None) -> str:
     return "compare the database with your backup before going on"
 
 
-
 # -- db-check ------------------------------------------------------------------------
-# admin.py loads only on db-* commands, so SQLAlchemy is imported where it is used, as
-# in the rest of this module's callers.
 
 VOTR_TABLES = ("topics", "options", "polls", "ballots")
 ORPHAN_IDS_SHOWN = 100
