@@ -11,6 +11,7 @@ from __future__ import annotations
 import sqlite3
 
 import pytest
+import sqlalchemy as sa
 from sqlalchemy import insert
 from sqlalchemy.exc import IntegrityError
 
@@ -140,3 +141,28 @@ def test_why_begin_immediate_a_deferred_transaction_cannot_wait_for_the_lock(db,
     finally:
         deferred.close()
         writer.close()
+
+
+def test_every_write_command_writes_inside_begin_immediate(db):
+    """Not only votes: every statement that changes data runs in a transaction that took
+    the write lock at BEGIN."""
+    changes_outside: list[str] = []
+    changes_inside: list[str] = []
+    last_begin = {"kind": None}
+
+    def watch(conn, cursor, statement, *rest):
+        words = statement.split()
+        first = words[0].upper() if words else ""
+        if first == "BEGIN":
+            last_begin["kind"] = " ".join(words).upper()
+        elif first in ("INSERT", "UPDATE", "DELETE", "REPLACE"):
+            target = changes_inside if last_begin["kind"] == "BEGIN IMMEDIATE" else changes_outside
+            target.append(" ".join(words[:3]))
+
+    sa.event.listen(db.engine, "before_cursor_execute", watch)
+    poll = service.create_poll(db, "Every write", ["x", "y"])["poll"]
+    service.vote(db, poll["id"], "x", "ann")
+    service.close_poll(db, poll["id"])
+    service.reopen_poll(db, poll["id"], "3d")
+    assert changes_outside == []
+    assert len(changes_inside) >= 6  # topic, options, polls, ballot, counter, close, reopen
