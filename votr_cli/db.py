@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -181,10 +182,20 @@ class Database:
         if "malformed" in lowered or "disk i/o error" in lowered:
             return DatabaseProblem(f"database {where} is corrupt ({message}); restore it from a backup")
         if "unable to open database file" in lowered:
-            return DatabaseProblem(f"cannot open database {where}")
+            return DatabaseProblem(f"cannot open database {where}{self._read_only_folder_hint()}")
         if "no such table" in lowered or _server_error_codes(exc) & MISSING_TABLE_ERRORS:
             return SchemaMismatch(f"database {where} is missing votr tables ({message}); {UPGRADE_HINT}")
         return DatabaseProblem(f"database error on {where}: {message}")
+
+    def _read_only_folder_hint(self) -> str:
+        """A WAL database is read through its -shm file, made beside it: in a folder that
+        cannot be written, SQLite cannot open it at all, unless told nothing changes it."""
+        path = self.sqlite_path
+        if path is None or not path.is_file() or os.access(path.parent, os.W_OK):
+            return ""
+        return (f": its folder {path.parent} is read-only, and SQLite needs to write {path.name}-shm "
+                f"there; to read a copy that nothing writes to, use "
+                f"--db 'sqlite:///file:{path.resolve()}?immutable=1&uri=true'")
 
     def _connection_problem(self, exc: DBAPIError, lowered: str) -> DatabaseProblem | None:
         """A server that cannot be reached or will not let us in, said in plain words.

@@ -159,3 +159,23 @@ def test_a_schema_ahead_is_exit_5_and_not_touched(votr, database):
         assert_one_line_error(votr, command, "is ahead of this votr")
     current = votr("db-current", "--json")
     assert current.json()["current"] == ["9999_from_the_future"]
+
+
+@pytest.fixture
+def read_only_folder(sqlite_poll):
+    """The database in a folder that cannot be written (immutable, as for the file above)."""
+    subprocess.run(["chattr", "+i", str(sqlite_poll), str(sqlite_poll.parent)], check=True)
+    try:
+        yield sqlite_poll
+    finally:
+        subprocess.run(["chattr", "-i", str(sqlite_poll.parent), str(sqlite_poll)], check=True)
+
+
+def test_a_database_in_a_read_only_folder_says_how_to_read_it(votr, read_only_folder):
+    # SQLite reads a WAL database through a -shm file it must create beside it.
+    assert_one_line_error(votr, ["--db", str(read_only_folder), "list"], "is read-only, and SQLite needs to write")
+    hinted = votr("--db", str(read_only_folder), "list").stderr.split("--db ")[-1].strip().strip("'")
+    assert hinted == f"sqlite:///file:{read_only_folder}?immutable=1&uri=true"
+    listed = votr("--db", hinted, "list", "--json")
+    assert listed.exit_code == 0 and listed.json()["Polls"][0]["total_vote_count"] == 3
+    assert_one_line_error(votr, ["--db", hinted, "vote", "Lunch", "sushi", "--voter", "dee"], "is read-only")
