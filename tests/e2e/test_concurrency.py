@@ -2,8 +2,9 @@
 
 Every test here starts the installed `votr` as OS processes, on the selected backend.
 Where a test needs "another connection holds the write lock", it uses the backend's own
-kind: SQLite's write lock (BEGIN IMMEDIATE from a second connection), and on the servers
-an uncommitted row lock on the poll, which is what a concurrent `votr close` holds.
+kind: SQLite's write lock (BEGIN IMMEDIATE from a second connection); on PostgreSQL the
+poll's counter rows, so a vote waits (or times out) after writing its ballot, in the
+middle of its transaction; on MariaDB the poll's row, as a concurrent `votr close` holds.
 Nothing here asserts on wall-clock speed: the machine is shared and slow.
 """
 
@@ -81,7 +82,15 @@ class BackendProbe:
             return release
         conn = sa.create_engine(self.url).connect()
         transaction = conn.begin()
-        conn.execute(sa.text("SELECT id FROM topics WHERE public_id = :id FOR UPDATE"), {"id": poll_id})
+        if self.backend == "postgresql":
+            # The poll's counters, locked as an update of them would: a vote gets as far
+            # as inserting its ballot, then waits to count it.
+            conn.execute(sa.text("SELECT polls.id FROM polls JOIN topics ON topics.id = polls.topic_id "
+                                 "WHERE topics.public_id = :id FOR NO KEY UPDATE OF polls"), {"id": poll_id})
+        else:
+            # MariaDB: the poll's row, as a concurrent `votr close` holds it. (Its foreign
+            # key checks would stop a vote at the ballot if the counters were locked.)
+            conn.execute(sa.text("SELECT id FROM topics WHERE public_id = :id FOR UPDATE"), {"id": poll_id})
 
         def release():
             transaction.rollback()
