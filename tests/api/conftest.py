@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import signal
 import subprocess
-import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 import requests
+
+from tests.conftest import votr_executable
 
 START_TIMEOUT = 30  # seconds; generous because the machine is shared and slow at times
 LISTENING = re.compile(r"listening on (http://\S+)")
@@ -47,15 +47,6 @@ class Server:
         if self.process.poll() is None:
             self.process.send_signal(signum)
         return self.process.wait(timeout=timeout)
-
-
-def votr_executable() -> str:
-    """The installed `votr` entry point beside the running Python."""
-    candidate = Path(sys.executable).parent / "votr"
-    found = str(candidate) if candidate.exists() else shutil.which("votr")
-    if not found:
-        pytest.fail("the votr entry point is not installed: pip install -e '.[test]'")
-    return found
 
 
 def _wait_for_url(process: subprocess.Popen, log: Path) -> str:

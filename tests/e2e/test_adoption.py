@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from legacy_votr import build, check, legacy  # noqa: F401 - legacy is a fixture
+from tests.e2e.legacy_votr import build, check, legacy  # noqa: F401 - legacy is a fixture
 from votr_cli.db import LEGACY_REVISIONS
 from votr_cli.models import SCHEMA_HEAD
 

@@ -23,7 +23,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
-from conftest import votr_executable
+from tests.conftest import votr_executable
 
 PROCESSES = 16
 ROUNDS = 3

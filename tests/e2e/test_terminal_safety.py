@@ -18,7 +18,7 @@ import uuid
 import pytest
 import sqlalchemy as sa
 
-from conftest import votr_executable
+from tests.conftest import votr_executable
 from votr_cli.models import options, polls, topics
 from votr_cli.text import key
 from votr_cli.when import utcnow

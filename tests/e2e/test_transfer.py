@@ -10,7 +10,7 @@ import json
 
 import pytest
 
-from legacy_votr import build, check, legacy  # noqa: F401 - legacy is a fixture
+from tests.e2e.legacy_votr import build, check, legacy  # noqa: F401 - legacy is a fixture
 
 
 @pytest.fixture
