@@ -415,7 +415,9 @@ def import_(obj: Context, file: str):
 def db_upgrade(obj: Context, revision: str, sql: bool):
     """Upgrade the database schema to REVISION (default: the newest).
 
-    On SQLite a consistent backup is written next to the database first.
+    It also adopts a database made by the original Votr web app. On SQLite a
+    consistent backup is written next to the database first; on PostgreSQL and
+    MariaDB votr cannot back up for you, so back up first (pg_dump, mariadb-dump).
 
     \b
     Examples:
