@@ -286,15 +286,8 @@ class Plan:
         used_ids = set(kept_ids.values())
         for row in rows:
             topic_id = row["id"]
-            title = stored_text(row.get("title"))
-            if not title:
-                title = f"Untitled poll {topic_id}"
-                self.repair("missing-title", "topics", [topic_id], f"poll {topic_id} had no title: named {title!r}")
-            if len(title) > text.MAX_TITLE:
-                shortened = title[: text.MAX_TITLE].rstrip(" ")
-                self.repair("long-title", "topics", [topic_id],
-                            f"poll {topic_id}: title over {text.MAX_TITLE} characters shortened to {shortened!r}")
-                title = shortened
+            title = self._usable_text(row.get("title"), "topics", topic_id, "title", text.MAX_TITLE,
+                                      placeholder=f"Untitled poll {topic_id}", who=f"poll {topic_id}")
             if text.key(title) in taken_keys:
                 number = 2
                 candidate = numbered_title(title, number)
@@ -324,6 +317,19 @@ class Plan:
             })
         return {row["id"] for row in rows}
 
+    def _usable_text(self, raw, table: str, row_id: int, field: str, limit: int, *, placeholder: str,
+                     who: str) -> str:
+        """A title or name votr can hold: a missing one gets a placeholder, a long one is cut."""
+        value = stored_text(raw)
+        if not value:
+            value = placeholder
+            self.repair(f"missing-{field}", table, [row_id], f"{who} had no {field}: named {value!r}")
+        if len(value) > limit:
+            value = value[:limit].rstrip(" ")
+            self.repair(f"long-{field}", table, [row_id],
+                        f"{who}: {field} over {limit} characters shortened to {value!r}")
+        return value
+
     @staticmethod
     def _kept_public_ids(rows: list[dict]) -> dict[int, str]:
         """Legacy unique_ids that can stay: printable, short enough, first holder wins."""
@@ -344,14 +350,8 @@ class Plan:
         option_of: dict[int, int] = {}
         for row in rows:
             option_id = row["id"]
-            name = stored_text(row.get("name"))
-            if not name:
-                name = f"Option {option_id}"
-                self.repair("missing-name", "options", [option_id], f"option {option_id} had no name: named {name!r}")
-            if len(name) > text.MAX_OPTION:
-                name = name[: text.MAX_OPTION].rstrip(" ")
-                self.repair("long-name", "options", [option_id],
-                            f"option {option_id}: name over {text.MAX_OPTION} characters shortened to {name!r}")
+            name = self._usable_text(row.get("name"), "options", option_id, "name", text.MAX_OPTION,
+                                     placeholder=f"Option {option_id}", who=f"option {option_id}")
             name_key = text.key(name)
             first = first_by_key.get(name_key)
             if first is not None:
