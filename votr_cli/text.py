@@ -13,15 +13,14 @@ MAX_TITLE = 500
 MAX_OPTION = 200
 MAX_VOTER = 100
 
-# Bidirectional overrides and isolates can make text display in an order other than
-# the one it is stored in, so they are refused like control characters.
-_BIDI_CONTROLS = {chr(c) for c in range(0x202A, 0x202F)} | {chr(c) for c in range(0x2066, 0x206A)}
+# Control characters (category Cc is exactly C0, DEL and C1), and the bidirectional
+# overrides and isolates, which make text display in an order other than it is stored in.
+_FORBIDDEN = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+# Python hands over argument bytes that are not UTF-8 as lone surrogates; no database
+# can store them.
+_SURROGATE = re.compile("[\ud800-\udfff]")
 # Every character of Unicode category Zs (space separators).
 _SPACE_RUN = re.compile("[\u0020\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]+")
-
-
-def _is_forbidden(char: str) -> bool:
-    return unicodedata.category(char) == "Cc" or char in _BIDI_CONTROLS
 
 
 def _describe(char: str) -> str:
@@ -33,13 +32,11 @@ def clean(value: str, what: str, limit: int) -> str:
 
     Raises InvalidInput for control characters, empty text or text over `limit`.
     """
-    # Python hands over argument bytes that are not UTF-8 as lone surrogates; no
-    # database can store them.
-    if any(unicodedata.category(c) == "Cs" for c in value):
+    if _SURROGATE.search(value):
         raise InvalidInput(f"{what} is not valid UTF-8 text")
-    bad = next((c for c in value if _is_forbidden(c)), None)
+    bad = _FORBIDDEN.search(value)
     if bad is not None:
-        raise InvalidInput(f"{what} contains a control character ({_describe(bad)})")
+        raise InvalidInput(f"{what} contains a control character ({_describe(bad.group())})")
     # Only Unicode space separators (category Zs) are white space here: the others
     # (tab, newline, …) are control characters and were refused above.
     text = _SPACE_RUN.sub(" ", unicodedata.normalize("NFC", value)).strip(" ")
