@@ -207,11 +207,9 @@ class Database:
             return None
         codes = _server_error_codes(exc)
         server = f"{self.url.host or 'localhost'}{f':{self.url.port}' if self.url.port else ''}"
-        if codes & {2003, 2005, 2006, 2013} or any(sign in lowered for sign in (
-                "connection refused", "could not translate host name", "name or service not known",
-                "no route to host", "timeout expired", "connection timed out")):
+        if codes & {2003, 2005, 2006, 2013} or _connection_reason(lowered) is not None:
             return DatabaseProblem(f"cannot connect to the {self.dialect} server at {server}: "
-                                   f"{_connection_reason(lowered)} (is it running, and is the URL right?)")
+                                   f"{_connection_reason(lowered) or 'no connection'} (is it running, and is the URL right?)")
         if codes & {1044, 1045, 1698} or "password authentication failed" in lowered or (
                 "role" in lowered and "does not exist" in lowered):
             return DatabaseProblem(f"the {self.dialect} server at {server} refused user "
@@ -385,13 +383,15 @@ def _unlock_schema_change(conn: Connection) -> None:
         conn.invalidate()  # a session that broke has lost its lock with it
 
 
-def _connection_reason(lowered: str) -> str:
+def _connection_reason(lowered: str) -> str | None:
+    """Why a driver's message says it could not connect, or None if it says no such thing."""
     for sign in ("connection refused", "timeout expired", "connection timed out", "no route to host"):
         if sign in lowered:
             return sign.replace("expired", "expired while connecting")
-    if "host name" in lowered or "name or service" in lowered or "getaddrinfo" in lowered:
+    if ("could not translate host name" in lowered or "name or service not known" in lowered
+            or "getaddrinfo" in lowered):
         return "unknown host name"
-    return "no connection"
+    return None
 
 
 def _server_error_codes(exc: DBAPIError) -> set:
