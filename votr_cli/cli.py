@@ -15,7 +15,7 @@ import sys
 import click
 
 from votr_cli import __version__
-from votr_cli.errors import VotrError
+from votr_cli.errors import InvalidInput, VotrError
 
 EXIT_CODES_HELP = """\b
 Exit codes: 0 done, 1 invalid input, 2 usage error, 3 poll or option not
@@ -277,7 +277,7 @@ def _vote_batch(obj: Context, batch_file, voter: str | None):
     try:
         content = batch_file.read()
     except UnicodeDecodeError as exc:
-        raise VotrError(f"{name} is not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+        raise InvalidInput(f"{name} is not UTF-8 text ({exc.reason} at byte {exc.start})") from None
     lines = list(batch.read_lines(name, content))
     database = obj.database()
     with output.progress("Voting", total=len(lines)) as advance:

@@ -427,17 +427,13 @@ def vote_batch(db: Database, lines: Iterable[BatchLine], default_voter: Callable
     rejected: dict[int, VotrError] = {}
     normalise = _RememberedText()
     targets: dict[tuple[str, str], _BallotTarget] = {}
-    fallback_voter: list[str] = []
+    default_voter = functools.cache(default_voter)  # asked once, and only if a line needs it
     for line in lines:
         if line.error is not None:
             rejected[line.number] = line.error
             continue
         try:
-            voter = line.voter
-            if voter is None:
-                if not fallback_voter:
-                    fallback_voter.append(default_voter())
-                voter = fallback_voter[0]
+            voter = line.voter if line.voter is not None else default_voter()
             voter_key = normalise.voter_name(voter)  # first, as in `vote`
             target = targets.get((line.poll, line.option))
             if target is None:
