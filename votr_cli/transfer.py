@@ -33,6 +33,7 @@ import sys
 import tempfile
 import uuid
 from collections import defaultdict
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -169,11 +170,7 @@ def parse(raw: str) -> dict:
     normal = {"options": [], "polls": []}
     option_ids: set[str] = set()
     option_keys: dict[str, str] = {}
-    for index, item in enumerate(option_list):
-        where = f"options[{index}]"
-        if not isinstance(item, dict):
-            problems.add(where, "not an object")
-            continue
+    for where, item in _objects(option_list, "options", problems):
         option_id = _uuid(item.get("id"), f"{where}.id", problems)
         name = _text(item.get("name"), f"{where}.name", text.MAX_OPTION, problems)
         created = _date(item.get("date_created"), f"{where}.date_created", problems, required=True)
@@ -189,11 +186,7 @@ def parse(raw: str) -> dict:
 
     poll_ids: set[str] = set()
     title_keys: dict[str, str] = {}
-    for index, item in enumerate(poll_list):
-        where = f"polls[{index}]"
-        if not isinstance(item, dict):
-            problems.add(where, "not an object")
-            continue
+    for where, item in _objects(poll_list, "polls", problems):
         poll = _parse_poll(item, where, option_ids, problems)
         if poll["id"] in poll_ids:
             problems.add(f"{where}.id", f"poll id {poll['id']!r} appears twice")
@@ -227,11 +220,7 @@ def _parse_poll(item: dict, where: str, option_ids: set[str], problems: _Problem
     ballot_counts: dict[str, int] = defaultdict(int)
     listed: set[str] = set()
     voters: set[str] = set()
-    for index, choice in enumerate(_list(item, "ballots", where, problems)):
-        here = f"{where}.ballots[{index}]"
-        if not isinstance(choice, dict):
-            problems.add(here, "not an object")
-            continue
+    for here, choice in _objects(_list(item, "ballots", where, problems), f"{where}.ballots", problems):
         voter = _voter(choice.get("voter"), f"{here}.voter", problems)
         option = choice.get("option")
         if option is not None:
@@ -243,11 +232,7 @@ def _parse_poll(item: dict, where: str, option_ids: set[str], problems: _Problem
         poll["ballots"].append({"voter": voter, "option": option,
                                 "date_created": _date(choice.get("date_created"), f"{here}.date_created",
                                                       problems, required=True)})
-    for index, choice in enumerate(_list(item, "options", where, problems)):
-        here = f"{where}.options[{index}]"
-        if not isinstance(choice, dict):
-            problems.add(here, "not an object")
-            continue
+    for here, choice in _objects(_list(item, "options", where, problems), f"{where}.options", problems):
         option = _uuid(choice.get("option"), f"{here}.option", problems)
         if option not in option_ids:
             problems.add(f"{here}.option", f"no option {option} in the document's options")
@@ -264,6 +249,16 @@ def _parse_poll(item: dict, where: str, option_ids: set[str], problems: _Problem
     for option in set(ballot_counts) - listed:
         problems.add(f"{where}.ballots", f"a ballot names option {option}, which this poll does not list")
     return poll
+
+
+def _objects(items: list, where: str, problems: _Problems) -> Iterator[tuple[str, dict]]:
+    """The items that are JSON objects, each with its path (`where[index]`); the others are
+    reported as problems."""
+    for index, item in enumerate(items):
+        if isinstance(item, dict):
+            yield f"{where}[{index}]", item
+        else:
+            problems.add(f"{where}[{index}]", "not an object")
 
 
 def _list(container: dict, key: str, where: str, problems: _Problems) -> list:
