@@ -125,32 +125,31 @@ def _finite_float(digits: str) -> float:
 _DECODER = json.JSONDecoder(parse_constant=_refuse_constant, parse_float=_finite_float)
 
 
-def _parse_json(text: str):
-    """The value of one line. Raises InvalidInput, whatever is wrong with the line."""
-    try:
-        return _DECODER.decode(text)
-    except json.JSONDecodeError as exc:  # "Extra data" when a line holds two values
+def _json_error(exc: ValueError | RecursionError) -> InvalidInput:
+    """Why a line is not one JSON value, from what the decoder raised."""
+    if isinstance(exc, json.JSONDecodeError):  # "Extra data" when a line holds two values
         reason = f"{exc.msg.removesuffix(' at')} at column {exc.colno}"  # one message ends in "at"
-    except _NotJsonNumber as exc:
-        reason = str(exc)
-    except ValueError:  # int() refuses numbers of more than sys.get_int_max_str_digits() digits
-        reason = "a number with too many digits"
-    except RecursionError:  # the C decoder recurses once per [ or {
+    elif isinstance(exc, RecursionError):  # the C decoder recurses once per [ or {
         reason = "nested too deeply"
-    raise InvalidInput(f"not valid JSON ({reason})")
+    elif isinstance(exc, _NotJsonNumber):
+        reason = str(exc)
+    else:  # int() refuses numbers of more than sys.get_int_max_str_digits() digits
+        reason = "a number with too many digits"
+    return InvalidInput(f"not valid JSON ({reason})")
 
 
 def _read_json_lines(lines: Iterator[Line]) -> Iterator[BatchLine]:
+    decode = _DECODER.decode
     for number, text in lines:
-        if isinstance(text, InvalidInput):
-            yield BatchLine(number, error=text)
-            continue
-        try:
-            values = _parse_json(text)
-        except InvalidInput as exc:
-            yield BatchLine(number, error=exc)
-            continue
-        yield _record(number, values)
+        if isinstance(text, str):
+            try:
+                values = decode(text)
+            except (ValueError, RecursionError) as exc:
+                text = _json_error(exc)
+            else:
+                yield _record(number, values)
+                continue
+        yield BatchLine(number, error=text)
 
 
 def _csv_fields(text: str) -> list[str]:
