@@ -193,11 +193,14 @@ def votr_proc(votr_env):
     """Run the installed `votr` as a real OS process."""
     executable = votr_executable()
 
-    def run(*args: str, input: str | None = None, env: dict | None = None, timeout: float = 60,
+    def run(*args: str, input: str | bytes | None = None, env: dict | None = None, timeout: float = 60,
             cwd: str | Path | None = None) -> Outcome:
         full_env = {**os.environ, **votr_env, **(env or {})}
-        done = subprocess.run([executable, *args], input=input, capture_output=True, text=True,
+        raw = isinstance(input, bytes)  # bytes reach stdin as they are: a BOM, bytes that are not UTF-8
+        done = subprocess.run([executable, *args], input=input, capture_output=True, text=not raw,
                               env=full_env, timeout=timeout, cwd=cwd)
+        if raw:
+            return Outcome(done.returncode, done.stdout.decode(), done.stderr.decode())
         return Outcome(done.returncode, done.stdout, done.stderr)
 
     return run

@@ -2,12 +2,18 @@
 
 - JSON Lines: one object per line, `{"poll": "…", "option": "…", "voter": "…"}`.
 - CSV: a header row naming the columns `poll`, `option` and `voter` (any order, other
-  columns ignored), then one vote per row.
+  columns ignored), then one vote per row, with as many fields as the header.
 
 `voter` may be left out (or empty in CSV): the line's voter is then `--voter`, else
-$VOTR_VOTER, else the login name. Blank lines are skipped. The format comes from the
-file name (`.jsonl`, `.ndjson`, `.json` or `.csv`), else from the content: a first
-non-blank character `{` means JSON Lines.
+$VOTR_VOTER, else the login name. The format comes from the file name (`.jsonl`,
+`.ndjson`, `.json` or `.csv`), else from the content: a first non-blank character `{`
+means JSON Lines.
+
+Every line is judged by itself: its number is the file's physical line (only `\\n`, with
+an optional `\\r` before it, ends a line), and a line that is not UTF-8, not valid JSON or
+CSV on its own, or not a vote is rejected with its number and reason while the other
+lines are still read. Blank lines (nothing but spaces and tabs) are skipped. A UTF-8 BOM
+at the start of the file is ignored.
 
 Only the structure is checked here; the votes' rules are the service's (service.vote_batch).
 """
@@ -15,8 +21,8 @@ Only the structure is checked here; the votes' rules are the service's (service.
 from __future__ import annotations
 
 import csv
-import io
 import json
+import math
 from collections.abc import Iterator
 
 from votr_cli.errors import InvalidInput
@@ -25,22 +31,58 @@ from votr_cli.service import BatchLine
 FIELDS = ("poll", "option", "voter")
 REQUIRED = ("poll", "option")
 JSON_SUFFIXES = (".jsonl", ".ndjson", ".json")
+BOM = b"\xef\xbb\xbf"
+BLANK = " \t"
+
+# A physical line: its number, and its text or why it is not text.
+Line = tuple[int, "str | InvalidInput"]
 
 
-def detect_format(name: str, content: str) -> str:
+def detect_format(name: str, data: bytes) -> str:
     lowered = name.lower()
     if lowered.endswith(".csv"):
         return "csv"
     if lowered.endswith(JSON_SUFFIXES):
         return "jsonl"
-    return "jsonl" if content.lstrip().startswith("{") else "csv"
+    return "jsonl" if data.removeprefix(BOM).lstrip().startswith(b"{") else "csv"
 
 
-def read_lines(name: str, content: str) -> Iterator[BatchLine]:
-    """The votes of a batch file, in order. Raises InvalidInput if the file as a whole is unusable."""
-    if detect_format(name, content) == "csv":
-        return _read_csv(content)
-    return _read_json_lines(content)
+def read_lines(name: str, data: bytes) -> Iterator[BatchLine]:
+    """The votes of a batch file, in order. Raises InvalidInput if the file as a whole is
+    unusable (a CSV file without its header row); any other fault is one line's."""
+    lines = physical_lines(data)
+    if detect_format(name, data) == "csv":
+        return _read_csv(lines)
+    return _read_json_lines(lines)
+
+
+def physical_lines(data: bytes) -> Iterator[Line]:
+    """The non-blank lines of `data`, numbered from 1.
+
+    Only b"\\n" splits: str.splitlines would also split inside a JSON string at U+2028,
+    U+0085, \\x0b, \\x0c or \\x1c-\\x1e, and so shift every later line number. A line that is
+    not UTF-8 comes as the InvalidInput that rejects it; the other lines are unaffected.
+    """
+    data = data.removeprefix(BOM)
+    try:
+        # Fast path: a b"\n" byte is never part of another UTF-8 character, so when the
+        # whole file decodes, splitting the text splits exactly the same lines.
+        pieces: list = data.decode("utf-8").split("\n")
+    except UnicodeDecodeError:
+        pieces = [_decode(raw) for raw in data.split(b"\n")]
+    for number, piece in enumerate(pieces, start=1):
+        if isinstance(piece, str):
+            piece = piece.removesuffix("\r")
+            if not piece.strip(BLANK):
+                continue
+        yield number, piece
+
+
+def _decode(raw: bytes) -> str | InvalidInput:
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return InvalidInput(f"not UTF-8 text ({exc.reason} at byte {exc.start + 1} of the line)")
 
 
 def _field_error(number: int, message: str) -> BatchLine:
@@ -63,42 +105,93 @@ def _record(number: int, values) -> BatchLine:
     return BatchLine(number, poll, option, voter or None)
 
 
-def _read_json_lines(content: str) -> Iterator[BatchLine]:
-    numbered = [(number, raw) for number, raw in enumerate(content.splitlines(), start=1) if raw.strip()]
+class _NotJsonNumber(ValueError):
+    pass
+
+
+def _refuse_constant(name: str):
+    raise _NotJsonNumber(f"{name} is not a JSON number")
+
+
+def _finite_float(digits: str) -> float:
+    value = float(digits)
+    if math.isinf(value):
+        raise _NotJsonNumber(f"{digits[:20]}{'…' if len(digits) > 20 else ''} is out of range")
+    return value
+
+
+# One decoder for every line (json.loads with options builds a new one per call). It
+# refuses what Python reads but JSON does not have: NaN, Infinity and overflowing numbers.
+_DECODER = json.JSONDecoder(parse_constant=_refuse_constant, parse_float=_finite_float)
+
+
+def _json_error(exc: ValueError | RecursionError) -> InvalidInput:
+    """Why a line is not one JSON value, from what the decoder raised."""
+    if isinstance(exc, json.JSONDecodeError):  # "Extra data" when a line holds two values
+        reason = f"{exc.msg.removesuffix(' at')} at column {exc.colno}"  # one message ends in "at"
+    elif isinstance(exc, RecursionError):  # the C decoder recurses once per [ or {
+        reason = "nested too deeply"
+    elif isinstance(exc, _NotJsonNumber):
+        reason = str(exc)
+    else:  # int() refuses numbers of more than sys.get_int_max_str_digits() digits
+        reason = "a number with too many digits"
+    return InvalidInput(f"not valid JSON ({reason})")
+
+
+def _read_json_lines(lines: Iterator[Line]) -> Iterator[BatchLine]:
+    decode = _DECODER.decode
+    for number, text in lines:
+        if isinstance(text, str):
+            try:
+                values = decode(text)
+            except (ValueError, RecursionError) as exc:
+                text = _json_error(exc)
+            else:
+                yield _record(number, values)
+                continue
+        yield BatchLine(number, error=text)
+
+
+def _csv_fields(text: str) -> list[str]:
+    """The fields of one line. strict: a quote left open at the end of the line is an
+    error, not a field that goes on to the next line (records never span lines here)."""
     try:
-        # One call of the C decoder for the whole file, when every line is valid JSON.
-        documents = json.loads("[" + ",".join(raw for _, raw in numbered) + "]")
-        if len(documents) != len(numbered):  # a line held two values, "1, 2": read line by line
-            raise ValueError
-    except ValueError:
-        documents = None
-    for index, (number, raw) in enumerate(numbered):
-        if documents is not None:
-            yield _record(number, documents[index])
-            continue
-        try:
-            values = json.loads(raw)
-        except ValueError as exc:
-            yield _field_error(number, f"not valid JSON ({exc.msg} at column {exc.colno})")
-            continue
-        yield _record(number, values)
+        return next(csv.reader((text,), strict=True))
+    except csv.Error as exc:
+        raise InvalidInput(f"not valid CSV ({exc})") from None
 
 
-def _read_csv(content: str) -> Iterator[BatchLine]:
-    reader = csv.DictReader(io.StringIO(content, newline=""))
-    header = reader.fieldnames or []
+def _csv_header(lines: Iterator[Line]) -> list[str]:
+    """The column names, from the first non-blank line. Raises InvalidInput: without
+    them no line can be read."""
+    number, text = next(lines, (1, ""))
+    try:
+        if isinstance(text, InvalidInput):
+            raise text
+        header = _csv_fields(text) if text else []
+    except InvalidInput as exc:
+        raise InvalidInput(f"the CSV header row (line {number}) is {exc.message}") from None
     missing = [field for field in REQUIRED if field not in header]
     if missing:
         raise InvalidInput(f"the CSV header row must name the columns {', '.join(FIELDS)} "
                            f"(missing: {', '.join(missing)}; found: {', '.join(header) or 'nothing'})")
+    return header
+
+
+def _read_csv(lines: Iterator[Line]) -> Iterator[BatchLine]:
+    header = _csv_header(lines)  # now, so that a file without one is refused before any vote
 
     def records() -> Iterator[BatchLine]:
-        try:
-            for row in reader:
-                # line_num is the physical line where the record ends (a quoted field can
-                # span lines), which is where an editor finds it.
-                yield _record(reader.line_num, row)
-        except csv.Error as exc:
-            raise InvalidInput(f"CSV line {reader.line_num}: {exc}") from None
+        for number, text in lines:
+            try:
+                if isinstance(text, InvalidInput):
+                    raise text
+                fields = _csv_fields(text)
+                if len(fields) != len(header):
+                    raise InvalidInput(f"{len(fields)} fields where the header row has {len(header)}")
+            except InvalidInput as exc:
+                yield BatchLine(number, error=exc)
+                continue
+            yield _record(number, dict(zip(header, fields)))
 
     return records()

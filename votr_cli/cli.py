@@ -237,7 +237,7 @@ def options(obj: Context):
 @click.option("--voter", metavar="NAME",
               help="Who is voting [env: VOTR_VOTER; default: your login name]. Case does not matter. "
                    "With --batch: the voter of lines that name none.")
-@click.option("--batch", "batch_file", metavar="FILE", type=click.File("r", encoding="utf-8-sig"),
+@click.option("--batch", "batch_file", metavar="FILE", type=click.File("rb"),
               help="Record many votes from FILE ('-' for stdin): JSON Lines or CSV with poll, option "
                    "and voter, in one transaction.")
 @votr_command
@@ -275,10 +275,12 @@ def _vote_batch(obj: Context, batch_file, voter: str | None):
 
     name = getattr(batch_file, "name", "<stdin>")  # a stream that stands in for stdin may have none
     try:
-        content = batch_file.read()
-    except UnicodeDecodeError as exc:
-        raise InvalidInput(f"{name} is not UTF-8 text ({exc.reason} at byte {exc.start})") from None
-    lines = list(batch.read_lines(name, content))
+        # Bytes, for a named file and stdin alike: batch decodes each line by itself, so
+        # a line that is not UTF-8 is rejected alone.
+        data = batch_file.read()
+    except OSError as exc:
+        raise InvalidInput(f"cannot read {name}: {exc.strerror or exc}") from None
+    lines = list(batch.read_lines(name, data))
     database = obj.database()
     with output.progress("Voting", total=len(lines)) as advance:
         summary = service.vote_batch(database, lines, lambda: settings.voter(voter), advance)

@@ -108,9 +108,10 @@ def write_document(document: dict, path: str) -> None:
 def read_document(path: str) -> str:
     """The text of an export, from `path` or, for '-', from stdin."""
     try:
-        if path == "-":
-            return sys.stdin.read()
-        return Path(path).read_text(encoding="utf-8-sig")
+        # Bytes from stdin too, decoded here: sys.stdin's own decoding depends on the
+        # locale (surrogateescape under C/POSIX) and keeps a BOM, a named file's does not.
+        data = sys.stdin.buffer.read() if path == "-" else Path(path).read_bytes()
+        return data.decode("utf-8-sig")
     except OSError as exc:
         raise InvalidInput(f"cannot read {path}: {exc.strerror or exc}") from None
     except UnicodeDecodeError as exc:

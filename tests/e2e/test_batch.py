@@ -178,12 +178,79 @@ def test_a_csv_file_without_the_columns_is_refused_whole(votr, lunch, database_u
     assert ballot_count(database_url) == 0
 
 
-def test_a_file_that_is_not_utf8_is_refused(votr, lunch, tmp_path):
-    votes = tmp_path / "votes.csv"
-    votes.write_bytes(b"poll,option,voter\nLunch today?,Pizza,\xff\n")
+def vote_line(voter: str, option: str = "Pizza", poll: str = LUNCH) -> bytes:
+    return json.dumps({"poll": poll, "option": option, "voter": voter}).encode()
+
+
+def test_a_line_holding_two_votes_or_half_of_one_counts_nothing(votr, lunch, tmp_path):
+    votes = tmp_path / "votes.jsonl"
+    votes.write_bytes(b"\n".join([
+        vote_line("ann"),                                    # 1 ok
+        vote_line("bo") + b", " + vote_line("cy"),           # 2 two values
+        b"[" + vote_line("dee"),                             # 3 an array split over
+        vote_line("eve") + b"]",                             # 4 two lines
+        vote_line("fay", "Sushi"),                           # 5 ok
+    ]) + b"\n")
+    summary = votr("vote", "--batch", str(votes), "--json").json()
+    assert summary["accepted"] == 2 and summary["lines"] == 5
+    assert [(entry["line"], entry["exit_code"]) for entry in summary["rejected"]] == [(2, 1), (3, 1), (4, 1)]
+    assert summary["rejected"][0]["error"].startswith("not valid JSON (Extra data at column ")
+    assert counts(votr, lunch) == {"Pizza": 1, "Sushi": 1, "50% off": 0}
+
+
+# Each line of a hostile file, and what becomes of it: accepted, or its exit code and error.
+HOSTILE = [
+    (b"\xef\xbb\xbf" + vote_line("ann"), None),  # a BOM at the start of the file is ignored
+    (vote_line("bo", "Pi\u2028zza").replace(b"\\u2028", "\u2028".encode()),
+     (3, r"poll 'Lunch today?' has no option 'Pi\u2028zza'")),  # U+2028 raw: not a line end
+    (vote_line("cy\x85").replace(b"\\u0085", "\x85".encode()), (1, "voter contains a control character (U+0085)")),
+    (b'{"poll": "Lunch today?", "option": "Pizza", "voter": "d\x0ce"}',
+     (1, "not valid JSON (Invalid control character at column 56)")),
+    (vote_line("dee", "Sushi"), None),
+    (b"[" * 100_000, (1, "not valid JSON (nested too deeply)")),
+    (b'{"poll": "Lunch today?", "option": ' + b"9" * 5000 + b"}", (1, "not valid JSON (a number with too many digits)")),
+    (b'{"poll": "Lunch today?", "option": "Pizza", "voter": NaN}', (1, "not valid JSON (NaN is not a JSON number)")),
+    (vote_line("\ud800"), (1, "voter is not valid UTF-8 text")),
+    (vote_line("eve", "x" * 1_000_000), (1, "option is longer than 200 characters (1000000)")),
+    (vote_line("f\xffy").replace(b"\\u00ff", b"\xff"), (1, "not UTF-8 text (invalid start byte at byte 56 of the line)")),
+    (vote_line("gus") + b"\r", None),  # CRLF
+    (vote_line("hal", "Sushi"), None),  # the last line, without a newline
+]
+
+
+def test_every_line_fails_alone_with_its_physical_number(votr, lunch, tmp_path, database_url):
+    votes = tmp_path / "votes.jsonl"
+    votes.write_bytes(b"\n".join(line for line, _ in HOSTILE))
     outcome = votr("vote", "--batch", str(votes), "--json")
-    assert outcome.exit_code == 1
-    assert "is not UTF-8 text" in outcome.error()
+    summary = outcome.json()
+    assert outcome.exit_code == 3 and summary["exit_code"] == 3
+    assert summary["lines"] == len(HOSTILE) and summary["accepted"] == 4
+    assert {entry["line"]: (entry["exit_code"], entry["error"]) for entry in summary["rejected"]} == {
+        number: verdict for number, (_, verdict) in enumerate(HOSTILE, start=1) if verdict is not None}
+    # Nothing of a rejected line was written.
+    assert counts(votr, lunch) == {"Pizza": 2, "Sushi": 2, "50% off": 0}
+    assert ballot_count(database_url) == 4
+
+
+def test_csv_records_are_physical_lines(votr, lunch, tmp_path, database_url):
+    votes = tmp_path / "votes.csv"
+    votes.write_bytes(b"\xef\xbb\xbfpoll,option,voter\r\n"
+                      b'Lunch today?,"Pizza\n'          # 2 a quoted field left open: not joined to line 3
+                      b'",ann\n'                        # 3 judged alone: a quote left open too
+                      b"Lunch today?,Sushi,bo\n"        # 4 ok
+                      b"Lunch today?,Pizza\n"           # 5 a field short
+                      b"Lunch today?,Pizza,c\xffy\n"    # 6 not UTF-8
+                      b"Lunch today?,Pizza,cy\n")       # 7 ok
+    summary = votr("vote", "--batch", str(votes), "--json").json()
+    assert summary["accepted"] == 2 and summary["lines"] == 7 - 1
+    assert {entry["line"]: entry["error"] for entry in summary["rejected"]} == {
+        2: "not valid CSV (unexpected end of data)",
+        3: "not valid CSV (unexpected end of data)",
+        5: "2 fields where the header row has 3",
+        6: "not UTF-8 text (invalid start byte at byte 21 of the line)",
+    }
+    assert counts(votr, lunch) == {"Pizza": 1, "Sushi": 1, "50% off": 0}
+    assert ballot_count(database_url) == 2
 
 
 @pytest.mark.parametrize("args", [["--batch", "-", LUNCH, "Pizza"], [LUNCH], []])
