@@ -305,3 +305,36 @@ def test_a_date_outside_years_1_to_9999_in_utc_is_refused(votr, date):
 ])
 def test_hostile_documents_are_one_clear_error(votr, raw, expected):
     assert_refused(votr, raw, expected)
+
+
+def test_any_created_polls_and_votes_survive_export_and_import(votr, tmp_path):
+    """Property: whatever `create` and `vote` accepted, an export imports into an empty
+    database with an identical listing."""
+    import itertools
+
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    from tests.e2e.test_hostile_input import likely_accepted
+
+    targets = itertools.count()
+    polls = st.lists(st.tuples(likely_accepted(500), st.lists(likely_accepted(200), min_size=2, max_size=4),
+                               st.lists(st.tuples(likely_accepted(100), st.integers(0, 3)), max_size=4)),
+                     min_size=1, max_size=3)
+
+    @settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(polls=polls)
+    def check(polls):
+        for title, names, votes in polls:
+            created = votr("create", title, *names, "--json")
+            if created.exit_code != 0:
+                continue  # refused input (a duplicate, say) is another test's subject
+            poll_id = created.json()["poll"]["id"]
+            for voter, choice in votes:
+                votr("vote", poll_id, names[choice % len(names)], "--voter", voter)
+        target = f"sqlite:///{tmp_path / f'target{next(targets)}.db'}"
+        imported = votr("--db", target, "import", "-", input=votr("export").stdout)
+        assert imported.exit_code == 0, imported.stderr
+        assert listing(votr, target) == listing(votr, None)
+
+    check()
