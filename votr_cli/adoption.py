@@ -20,14 +20,16 @@ Repair rules, applied in row-id order so that they are deterministic:
 
 - a NULL `topics.status` is open;
 - a NULL `polls.vote_count` is 0 (the app recorded who voted, never for what, so its
-  voters cannot say otherwise);
+  voters cannot say otherwise), and so is a negative one (no votes can be fewer than none);
 - two `polls` rows of one option in one poll become one, their counts added;
 - two options whose names are equal after normalisation become the first one;
 - a title already taken (after normalisation) by a poll with a lower id gets " (2)",
   " (3)", … (the first number that gives a free title);
 - a voter recorded twice in one poll (`user_polls`) becomes one ballot;
-- a missing title or option name becomes "Untitled poll N" / "Option N"; a
-  `topics.unique_id` that is missing, unusable or already taken is replaced;
+- a missing title or option name becomes "Untitled poll N" / "Option N"; control
+  characters in one are written out as escapes (`\x1b`), as `create` would refuse them;
+  a `topics.unique_id` that is missing, taken, or not of the shape of a public id
+  (service.PUBLIC_ID_SHAPE) is replaced;
 - rows that point at a poll, option or user that does not exist cannot be carried
   over: each is reported.
 
@@ -41,9 +43,7 @@ table is left as it was (votr has no accounts and never reads it); `date_modifie
 from __future__ import annotations
 
 import datetime as dt
-import re
 import secrets
-import unicodedata
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -53,8 +53,8 @@ from sqlalchemy import Connection, MetaData, Table, inspect, insert, select, tex
 from votr_cli import text
 from votr_cli.db import LEGACY_REVISIONS, LEGACY_TABLES, Database, _lock_for_schema_change, enable_wal
 from votr_cli.errors import DatabaseProblem, InvalidInput
-from votr_cli.models import PUBLIC_ID_LENGTH, ballots, metadata, options, polls, topics
-from votr_cli.service import PUBLIC_ID_ALPHABET, PUBLIC_ID_SIZE
+from votr_cli.models import ballots, metadata, options, polls, topics
+from votr_cli.service import PUBLIC_ID_ALPHABET, PUBLIC_ID_SIZE, is_public_id
 from votr_cli.when import utcnow
 
 MOVED_PREFIX = "legacy_votr_"
@@ -62,8 +62,6 @@ MOVED_PREFIX = "legacy_votr_"
 MOVED_TABLES = ("user_polls", "polls", "topics", "options", "alembic_version")
 KEPT_TABLES = ("users",)
 STAGES = {None: "part5", "682fa0321a3e": "tutorial", "a6a076719bb6": "unique-id"}
-# Unicode space separators (category Zs), as votr_cli.text collapses them.
-_SPACE_RUN = re.compile("[\u0020\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]+")
 DUPLICATE_TITLE_SUFFIX = " ({number})"
 
 
@@ -238,12 +236,13 @@ def _read_moved(conn: Connection) -> Legacy:
 
 def stored_text(value: str | None) -> str:
     """The display form of text votr did not validate itself: as votr_cli.text.clean
-    would store it, except that control characters are kept (they are shown escaped)."""
-    value = "" if value is None else str(value)
+    would store it, with control characters written out as escapes (`\x1b`), so that it
+    obeys every rule of text typed into `create` (and an export of it imports)."""
+    value = text.printable("" if value is None else str(value))
     try:
         return text.clean(value, "text", limit=max(len(value), 1))
-    except InvalidInput:
-        return _SPACE_RUN.sub(" ", unicodedata.normalize("NFC", value)).strip(" ")
+    except InvalidInput:  # empty once trimmed: the caller gives it a placeholder
+        return ""
 
 
 def numbered_title(title: str, number: int, limit: int = text.MAX_TITLE) -> str:
@@ -321,6 +320,9 @@ class Plan:
                      who: str) -> str:
         """A title or name votr can hold: a missing one gets a placeholder, a long one is cut."""
         value = stored_text(raw)
+        if raw is not None and value and text.printable(str(raw)) != str(raw):
+            self.repair(f"control-{field}", table, [row_id],
+                        f"{who}: control characters in its {field} written out as escapes: {value!r}")
         if not value:
             value = placeholder
             self.repair(f"missing-{field}", table, [row_id], f"{who} had no {field}: named {value!r}")
@@ -332,16 +334,12 @@ class Plan:
 
     @staticmethod
     def _kept_public_ids(rows: list[dict]) -> dict[int, str]:
-        """Legacy unique_ids that can stay: printable, short enough, first holder wins."""
+        """Legacy unique_ids that can stay: of the shape of a public id, first holder wins."""
         kept: dict[int, str] = {}
         for row in rows:
             value = row.get("unique_id")
-            if not isinstance(value, str):
-                continue
-            value = value.strip()
-            if (value and len(value) <= PUBLIC_ID_LENGTH and not any(char.isspace() for char in value)
-                    and text.printable(value) == value and value not in kept.values()):
-                kept[row["id"]] = value
+            if isinstance(value, str) and is_public_id(value.strip()) and value.strip() not in kept.values():
+                kept[row["id"]] = value.strip()
         return kept
 
     def _plan_options(self, rows: list[dict]) -> dict[int, int]:
@@ -382,9 +380,10 @@ class Plan:
                 continue
             pair = (topic_id, option_of[option_id])
             name = names[pair[1]]
-            if count is None:
-                self.repair("null-count", "polls", [row_id],
-                            f"poll {topic_id}, option {name!r}: count was NULL: set to 0")
+            if count is None or count < 0:
+                self.repair("null-count" if count is None else "negative-count", "polls", [row_id],
+                            f"poll {topic_id}, option {name!r}: count was {'NULL' if count is None else count}: "
+                            f"set to 0")
                 count = 0
             existing = by_pair.get(pair)
             if existing is not None:

@@ -7,8 +7,11 @@ command behaves alike:
 - a terminal (and no NO_COLOR, no TERM=dumb): rich tables, bars and colour.
 - anything else: plain text, one record per line, tab-separated, no escape sequences.
 
-User text always goes through `text.printable`, and into rich as Text objects, never as
-markup, so `[bold]` stays `[bold]` and control characters never reach the terminal.
+Every value read back from the database (ids and revision ids as much as titles, names,
+voters, dates and report texts) goes through `text.printable`, and into rich as Text
+objects, never as markup, so `[bold]` stays `[bold]` and control characters never reach
+the terminal. As a second line of defence, rich never parses markup or emoji codes in
+plain strings, and every plain line is escaped once more as it is written.
 """
 
 from __future__ import annotations
@@ -75,7 +78,7 @@ def render(result: Result, as_json: bool) -> None:
         _RICH[result.kind](result.data)
     else:
         for line in _PLAIN[result.kind](result.data):
-            out.write(line + "\n")
+            out.write(_safe_line(line) + "\n")
     out.flush()
 
 
@@ -99,6 +102,17 @@ def progress(description: str, total: int) -> Iterator[Callable[[int], None] | N
 # -- plain ---------------------------------------------------------------------------
 
 
+def _safe_line(line: str) -> str:
+    """The line with any control character a field let through escaped; the tabs between
+    fields stay (values escape their own tabs, so a tab here is always a separator)."""
+    return "\t".join(printable(field) for field in line.split("\t"))
+
+
+def _fields(*values: Any) -> str:
+    """One plain record: each value escaped on its own, then joined by tabs."""
+    return "\t".join(printable(str(value)) for value in values)
+
+
 def _status_word(poll: dict) -> str:
     return "open" if poll["status"] else "closed"
 
@@ -114,7 +128,7 @@ def _leaders(poll: dict) -> set[str]:
 
 def _plain_poll_line(poll: dict) -> str:
     counts = ", ".join(f"{printable(c['name'])}: {c['vote_count']}" for c in poll["options"])
-    return "\t".join([poll["id"], _status_word(poll), printable(poll["title"]), counts])
+    return "\t".join([printable(poll["id"]), _status_word(poll), printable(poll["title"]), counts])
 
 
 def _plain_polls(data: dict) -> Iterable[str]:
@@ -124,10 +138,10 @@ def _plain_polls(data: dict) -> Iterable[str]:
 def _plain_show(data: dict) -> Iterable[str]:
     poll = data["Polls"][0]
     leaders = _leaders(poll)
-    yield f"id: {poll['id']}"
+    yield f"id: {printable(poll['id'])}"
     yield f"title: {printable(poll['title'])}"
     yield f"status: {_status_word(poll)}"
-    yield f"close_date: {poll['close_date'] or '-'}"
+    yield f"close_date: {printable(poll['close_date'] or '-')}"
     yield f"total_vote_count: {poll['total_vote_count']}"
     for choice in poll["options"]:
         fields = [printable(choice["name"]), str(choice["vote_count"]),
@@ -139,16 +153,16 @@ def _plain_show(data: dict) -> Iterable[str]:
 
 def _plain_message(data: dict) -> Iterable[str]:
     poll = data["poll"]
-    yield f"{data['message']}: {poll['id']}\t{_status_word(poll)}\t{printable(poll['title'])}"
+    yield f"{printable(data['message'])}: {_fields(poll['id'], _status_word(poll), poll['title'])}"
 
 
 def _plain_options(data: list) -> Iterable[str]:
-    return (f"{option['id']}\t{printable(option['name'])}" for option in data)
+    return (_fields(option["id"], option["name"]) for option in data)
 
 
 def _plain_report(data: dict) -> Iterable[str]:
-    yield data["message"]
-    yield from data.get("notes", [])
+    yield printable(data["message"])
+    yield from (printable(note) for note in data.get("notes", []))
     # Adoption of an old Votr database: its repairs quote titles the old app stored.
     yield from (f"repaired: {printable(repair['message'])}" for repair in data.get("repairs", []))
 
@@ -163,15 +177,16 @@ def _plain_document(data: dict) -> Iterable[str]:
 
 
 def _plain_current(data: dict) -> Iterable[str]:
-    current = ", ".join(data["current"]) or "none"
-    state = "up to date" if data["up_to_date"] else f"head is {data['head']}"
+    # The revision ids are whatever alembic_version holds: another tool may have written it.
+    current = printable(", ".join(data["current"])) or "none"
+    state = "up to date" if data["up_to_date"] else f"head is {printable(data['head'])}"
     yield f"{current} ({state})"
 
 
 def _plain_history(data: dict) -> Iterable[str]:
     for rev in reversed(data["revisions"]):
         head = " (head)" if rev["is_head"] else ""
-        yield f"{rev['down_revision'] or '<base>'} -> {rev['revision']}{head}, {rev['message']}"
+        yield printable(f"{rev['down_revision'] or '<base>'} -> {rev['revision']}{head}, {rev['message']}")
 
 
 def _batch_rejections(data: dict) -> list[str]:
@@ -182,16 +197,16 @@ def _plain_batch(data: dict) -> Iterable[str]:
     # The rejected lines go to stderr, as errors do; stdout keeps the one summary line.
     for line in _batch_rejections(data):
         sys.stderr.write(f"Error: {line}\n")
-    yield data["message"]
+    yield printable(data["message"])
 
 
 def _plain_check(data: dict) -> Iterable[str]:
     integrity = data["integrity"]
-    yield f"database: {printable(data['database'])} ({data['backend']})"
+    yield f"database: {printable(data['database'])} ({printable(data['backend'])})"
     if integrity["ok"] is None:
         yield f"integrity: not checked ({printable(integrity.get('note', ''))})"
     else:
-        yield f"integrity: {'ok' if integrity['ok'] else 'FAILED'} ({integrity['method']})"
+        yield f"integrity: {'ok' if integrity['ok'] else 'FAILED'} ({printable(integrity['method'])})"
     checked = data["checked"]
     if checked is not None:
         yield (f"checked: {checked['polls']} polls, {checked['options']} options, "
@@ -223,7 +238,9 @@ _PLAIN = {
 def _console():
     from rich.console import Console
 
-    return Console(highlight=False)
+    # markup=False and emoji=False: a plain string that slipped past _text is still shown
+    # as it is, never read as [style] markup or :emoji: codes.
+    return Console(highlight=False, markup=False, emoji=False)
 
 
 def _text(value: str, style: str = ""):
@@ -239,11 +256,11 @@ def _rich_polls(data: dict) -> None:
     for column in ("ID", "Title", "Status", "Votes", "Leader", "Closes (UTC)"):
         table.add_column(column, justify="right" if column == "Votes" else "left")
     for poll in data["Polls"]:
-        leaders = ", ".join(printable(name) for name in sorted(_leaders(poll)))
+        leaders = ", ".join(sorted(_leaders(poll)))
         table.add_row(
-            poll["id"], _text(poll["title"], "bold"),
+            _text(poll["id"]), _text(poll["title"], "bold"),
             _text(_status_word(poll), "green" if poll["status"] else "red"),
-            str(poll["total_vote_count"]), _text(leaders or "-"), poll["close_date"] or "-",
+            str(poll["total_vote_count"]), _text(leaders or "-"), _text(poll["close_date"] or "-"),
         )
     console = _console()
     if table.row_count:
@@ -260,7 +277,7 @@ def _poll_table(poll: dict):
     caption = (f"{_status_word(poll)}, {poll['total_vote_count']} votes"
                + (f", closes {poll['close_date']}" if poll["status"] and poll["close_date"] else "")
                + (f", closed {poll['close_date']}" if not poll["status"] and poll["close_date"] else ""))
-    table = Table(title=_text(poll["title"], "bold"), caption=f"{poll['id']} · {caption}")
+    table = Table(title=_text(poll["title"], "bold"), caption=_text(f"{poll['id']} · {caption}"))
     table.add_column("Option")
     table.add_column("Votes", justify="right")
     table.add_column("Share", min_width=20)
@@ -294,7 +311,7 @@ def _rich_options(data: list) -> None:
     table.add_column("ID")
     table.add_column("Name")
     for option in data:
-        table.add_row(option["id"], _text(option["name"]))
+        table.add_row(_text(option["id"]), _text(option["name"]))
     _console().print(table)
 
 
@@ -332,7 +349,7 @@ def _rich_history(data: dict) -> None:
 def _rich_batch(data: dict) -> None:
     from rich.console import Console
 
-    errors = Console(stderr=True, highlight=False)
+    errors = Console(stderr=True, highlight=False, markup=False, emoji=False)
     for line in _batch_rejections(data):
         errors.print(_text(line, "red"))
     _console().print(_text(data["message"], "red" if data["rejected"] else "green"))

@@ -11,6 +11,7 @@ import collections
 import datetime as dt
 import functools
 import itertools
+import re
 import secrets
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -22,12 +23,20 @@ from sqlalchemy.exc import IntegrityError
 from votr_cli import text
 from votr_cli.db import Database, insert_ignoring_duplicates
 from votr_cli.errors import DatabaseBusy, InvalidInput, NotFound, Refused, VotrError
-from votr_cli.models import ballots, options, polls, topics
+from votr_cli.models import PUBLIC_ID_LENGTH, ballots, options, polls, topics
 from votr_cli.when import iso_utc, parse_when, utcnow
 
 STATUSES = ("open", "closed", "all")
 PUBLIC_ID_ALPHABET = "23456789abcdefghjkmnpqrstuvwxyz"  # no 0/o, 1/l/i: easy to read aloud
 PUBLIC_ID_SIZE = 8
+# The shape every public id has: votr makes PUBLIC_ID_SIZE characters of the alphabet
+# above; a database adopted from the old Votr app keeps its hex `unique_id`s. Ids that
+# come from elsewhere (an import, an old database) must have it, so no id can carry
+# markup, control characters or anything else a terminal or a URL would act on.
+PUBLIC_ID_SHAPE = re.compile(f"[0-9a-z]{{1,{PUBLIC_ID_LENGTH}}}")
+
+# Keys per IN (…) list, well under every backend's limit on a statement's parameters.
+KEYS_PER_QUERY = 1000
 
 MSG_CREATED = "Poll was created succesfully"  # sic: the original app's text, kept for its clients
 MSG_VOTED = "Thank you for voting"
@@ -189,8 +198,18 @@ def _ensure_options(conn: Connection, choices: dict[str, str], now: dt.datetime)
         {"public_id": str(uuid.uuid4()), "name": display, "name_key": option_key, "date_created": now}
         for option_key, display in choices.items()
     ])
-    rows = conn.execute(select(options.c.name_key, options.c.id).where(options.c.name_key.in_(list(choices))))
-    return {row.name_key: row.id for row in rows}
+    # In groups: a poll may have more options than a statement may have parameters
+    # (SQLite allows 32766, PostgreSQL 65535).
+    found: dict[str, int] = {}
+    for group in _batched(list(choices), KEYS_PER_QUERY):
+        rows = conn.execute(select(options.c.name_key, options.c.id).where(options.c.name_key.in_(group)))
+        found.update((row.name_key, row.id) for row in rows)
+    return found
+
+
+def is_public_id(value: object) -> bool:
+    """Whether `value` has the shape of a public id (PUBLIC_ID_SHAPE)."""
+    return isinstance(value, str) and PUBLIC_ID_SHAPE.fullmatch(value) is not None
 
 
 def _new_public_id(conn: Connection) -> str:

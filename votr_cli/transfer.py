@@ -40,15 +40,19 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, delete, insert, select, update
 
 from votr_cli import text
-from votr_cli.adoption import stored_text
 from votr_cli.db import Database
 from votr_cli.errors import InvalidInput, Refused
 from votr_cli.models import PUBLIC_ID_LENGTH, SCHEMA_HEAD, VOTER_LENGTH, ballots, options, polls, topics
+from votr_cli.service import KEYS_PER_QUERY, _batched, is_public_id
 from votr_cli.when import iso_utc, utcnow
 
 FORMAT = "votr-export"
 VERSION = 1
 MAX_PROBLEMS_SHOWN = 10
+# The largest count every backend's INTEGER column holds (a signed 32-bit integer).
+MAX_COUNT = 2**31 - 1
+# How much of a refused value a problem quotes.
+MAX_QUOTED = 40
 
 
 # -- export --------------------------------------------------------------------------
@@ -156,6 +160,10 @@ def parse(raw: str) -> dict:
         document = json.loads(raw)
     except json.JSONDecodeError as exc:
         raise InvalidInput(f"not a valid votr export: not JSON ({exc}); nothing was imported") from None
+    except RecursionError:
+        raise InvalidInput("not a valid votr export: nested too deeply; nothing was imported") from None
+    except ValueError as exc:  # an integer too long for Python to convert (over 4300 digits)
+        raise InvalidInput(f"not a valid votr export: {exc}; nothing was imported") from None
     problems = _Problems()
     if not isinstance(document, dict) or document.get("format") != FORMAT:
         raise InvalidInput(f'not a valid votr export: it has no "format": "{FORMAT}"; nothing was imported')
@@ -204,14 +212,12 @@ def parse(raw: str) -> dict:
 
 def _parse_poll(item: dict, where: str, option_ids: set[str], problems: _Problems) -> dict:
     poll_id = item.get("id")
-    if not (isinstance(poll_id, str) and 0 < len(poll_id) <= PUBLIC_ID_LENGTH
-            and poll_id == poll_id.strip() and not any(char.isspace() for char in poll_id)
-            and text.printable(poll_id) == poll_id):
-        problems.add(f"{where}.id", f"a poll id is 1 to {PUBLIC_ID_LENGTH} printable characters "
-                                    f"without spaces, not {poll_id!r}")
+    if not is_public_id(poll_id):
+        problems.add(f"{where}.id", f"a poll id is 1 to {PUBLIC_ID_LENGTH} lowercase letters and digits "
+                                    f"(a-z, 0-9), not {_quoted(poll_id)}")
     status = item.get("status")
     if not isinstance(status, bool):
-        problems.add(f"{where}.status", f"must be true or false, not {status!r}")
+        problems.add(f"{where}.status", f"must be true or false, not {_quoted(status)}")
     poll = {
         "id": poll_id, "title": _text(item.get("title"), f"{where}.title", text.MAX_TITLE, problems),
         "status": status, "close_date": _date(item.get("close_date"), f"{where}.close_date", problems),
@@ -249,6 +255,8 @@ def _parse_poll(item: dict, where: str, option_ids: set[str], problems: _Problem
         poll["options"].append({"option": option, "vote_count": vote_count, "adopted_count": adopted_count})
     for option in set(ballot_counts) - listed:
         problems.add(f"{where}.ballots", f"a ballot names option {option}, which this poll does not list")
+    if len(poll["options"]) < 2:
+        problems.add(f"{where}.options", f"a poll needs at least 2 options, not {len(poll['options'])}")
     return poll
 
 
@@ -270,21 +278,30 @@ def _list(container: dict, key: str, where: str, problems: _Problems) -> list:
     return value
 
 
+def _quoted(value: Any) -> str:
+    """A refused value as a problem quotes it: its repr, cut short."""
+    try:
+        shown = repr(value)
+    except ValueError:  # an integer too long to convert to text
+        return "a number too long to show"
+    return shown if len(shown) <= MAX_QUOTED else shown[:MAX_QUOTED] + "…"
+
+
 def _text(value: Any, where: str, limit: int, problems: _Problems) -> str | None:
+    """The display form, by the rules `create` applies to what users type."""
     if not isinstance(value, str):
-        problems.add(where, f"must be text, not {value!r}")
+        problems.add(where, f"must be text, not {_quoted(value)}")
         return None
-    display = stored_text(value)
-    if not display:
-        problems.add(where, "is empty")
+    try:
+        return text.clean(value, where.rsplit(".", 1)[-1], limit)
+    except InvalidInput as exc:
+        problems.add(where, exc.message)
         return None
-    if len(display) > limit:
-        problems.add(where, f"is longer than {limit} characters ({len(display)})")
-        return None
-    return display
 
 
 def _voter(value: Any, where: str, problems: _Problems) -> str | None:
+    # An export holds voters folded, and folding can make a name of MAX_VOTER characters
+    # up to three times longer: the column's length is the limit here.
     display = _text(value, where, VOTER_LENGTH, problems)
     if display is None:
         return None
@@ -299,13 +316,13 @@ def _uuid(value: Any, where: str, problems: _Problems) -> str | None:
     try:
         return str(uuid.UUID(value))
     except (TypeError, ValueError, AttributeError):
-        problems.add(where, f"must be a UUID, not {value!r}")
+        problems.add(where, f"must be a UUID, not {_quoted(value)}")
         return None
 
 
 def _count(value: Any, where: str, problems: _Problems) -> int | None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        problems.add(where, f"must be a whole number of 0 or more, not {value!r}")
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_COUNT:
+        problems.add(where, f"must be a whole number from 0 to {MAX_COUNT}, not {_quoted(value)}")
         return None
     return value
 
@@ -317,10 +334,14 @@ def _date(value: Any, where: str, problems: _Problems, *, required: bool = False
     try:
         moment = dt.datetime.fromisoformat(value.replace("Z", "+00:00") if value.endswith("Z") else value)
     except (AttributeError, TypeError, ValueError):
-        problems.add(where, f"must be an ISO-8601 date-time, not {value!r}")
+        problems.add(where, f"must be an ISO-8601 date-time, not {_quoted(value)}")
         return None
     if moment.tzinfo is not None:
-        moment = moment.astimezone(dt.timezone.utc).replace(tzinfo=None)
+        try:
+            moment = moment.astimezone(dt.timezone.utc).replace(tzinfo=None)
+        except OverflowError:  # the UTC time falls before year 1 or after year 9999
+            problems.add(where, f"is outside the years 1 to 9999 in UTC: {_quoted(value)}")
+            return None
     return iso_utc(moment)
 
 
@@ -406,8 +427,9 @@ def _import(conn: Connection, document: dict) -> dict:
                      .values(name=bindparam("name"), name_key=bindparam("name_key")), renamed_options)
     if replaced:
         replaced_ids = [existing_topics[poll["id"]].id for poll in replaced]
-        conn.execute(delete(ballots).where(ballots.c.topic_id.in_(replaced_ids)))
-        conn.execute(delete(polls).where(polls.c.topic_id.in_(replaced_ids)))
+        for group in _batched(replaced_ids, KEYS_PER_QUERY):
+            conn.execute(delete(ballots).where(ballots.c.topic_id.in_(group)))
+            conn.execute(delete(polls).where(polls.c.topic_id.in_(group)))
         conn.execute(update(topics).where(topics.c.id == bindparam("row_id")).values(
             title=bindparam("title"), title_key=bindparam("title_key"), status=bindparam("status"),
             close_date=bindparam("close_date"), date_created=bindparam("date_created")),
@@ -416,8 +438,10 @@ def _import(conn: Connection, document: dict) -> dict:
         conn.execute(insert(topics), [{"public_id": poll["id"], **_topic_values(poll)} for poll in added])
     changed = replaced + added
     if changed:
-        topic_id = dict(conn.execute(select(topics.c.public_id, topics.c.id)
-                                     .where(topics.c.public_id.in_([poll["id"] for poll in changed]))).all())
+        topic_id = {}
+        for group in _batched([poll["id"] for poll in changed], KEYS_PER_QUERY):
+            topic_id.update(conn.execute(select(topics.c.public_id, topics.c.id)
+                                         .where(topics.c.public_id.in_(group))).all())
         option_id = dict(conn.execute(select(options.c.public_id, options.c.id)).all())
         rows = [{"topic_id": topic_id[poll["id"]], "option_id": option_id[choice["option"]], "position": position,
                  "vote_count": choice["vote_count"], "adopted_count": choice["adopted_count"]}

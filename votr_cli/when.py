@@ -49,4 +49,6 @@ def iso_utc(moment: dt.datetime | None) -> str | None:
     """The contract's close_date form: ISO-8601 UTC to the second, or None."""
     if moment is None:
         return None
-    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+    # isoformat, not strftime("%Y"): that writes year 999 as "999", which no ISO-8601
+    # reader (votr import included) accepts.
+    return moment.replace(microsecond=0).isoformat() + "Z"

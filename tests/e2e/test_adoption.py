@@ -7,6 +7,7 @@ installs carry.
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from pathlib import Path
 
@@ -16,6 +17,7 @@ import sqlalchemy as sa
 from tests.e2e.legacy_votr import build, check, legacy  # noqa: F401 - legacy is a fixture
 from votr_cli.db import LEGACY_REVISIONS
 from votr_cli.models import SCHEMA_HEAD
+from votr_cli.service import is_public_id
 
 STAGES = ("part5", "tutorial", "unique-id")
 CLOSED_AT = "2017-05-01T12:00:00Z"
@@ -292,3 +294,58 @@ def test_an_adoption_stopped_after_moving_the_old_tables_aside_is_finished(votr,
     assert outcome.json()["from"] == ["682fa0321a3e"]
     assert without_ids(votr("list", "--json").json()["Polls"]) == expected_polls(legacy, "tutorial", False)
     assert not [name for name in table_names(database_url) if name.startswith("legacy_votr_")]
+
+
+def more_defects(stage: str) -> list[str]:
+    """Defects beyond the generated ones: a negative count, control characters and markup in
+    a title and a name, dates before year 1000, and (with unique_ids) a hostile one."""
+    statements = [
+        "UPDATE polls SET vote_count = -2 WHERE id = 1",
+        "UPDATE topics SET title = 'Esc \x1b]0;PWN\x07 [/x]' WHERE id = 2",
+        "UPDATE options SET name = '[blink]Z\x1b[5m' WHERE id = 2",
+        "UPDATE topics SET date_created = '0999-05-01 12:00:00' WHERE id = 1",
+        "UPDATE user_polls SET date_created = '0099-01-01 00:00:00' WHERE id = 1" if stage != "part5" else "",
+        "UPDATE topics SET close_date = '0500-01-01 00:00:00' WHERE id = 4" if stage != "part5" else "",
+        "UPDATE topics SET unique_id = '[/x]' WHERE id = 3" if stage == "unique-id" else "",
+    ]
+    return [statement for statement in statements if statement]
+
+
+@pytest.fixture
+def second_database(backend, server_databases, tmp_path) -> str:
+    """Another empty database on the selected backend."""
+    if backend == "sqlite":
+        yield f"sqlite:///{tmp_path / 'second.db'}"
+        return
+    url = server_databases.create()
+    yield url
+    server_databases.drop(url)
+
+
+@pytest.mark.parametrize("defects", ["clean", "generated", "more"])
+@pytest.mark.parametrize("stage", STAGES)
+def test_the_export_of_an_adopted_database_imports_into_an_empty_one_unchanged(
+        votr, legacy, database_url, second_database, tmp_path, stage, defects):
+    build(legacy, database_url, stage, defects == "clean", *(more_defects(stage) if defects == "more" else []))
+    adopted = votr("db-upgrade", "--json")
+    assert adopted.exit_code == 0, adopted.stderr
+    # Every defect was repaired: db-check is clean right after adoption.
+    assert check(database_url)["problems"] == []
+    document = tmp_path / "all.json"
+    assert votr("export", str(document)).exit_code == 0
+
+    imported = votr("--db", second_database, "import", str(document), "--json")
+
+    assert imported.exit_code == 0, imported.stderr
+    for command in (["list", "--json"], ["options", "--json"]):
+        assert votr("--db", second_database, *command).json() == votr(*command).json()
+    assert votr("--db", second_database, "export", "--json").json()["polls"] == json.loads(document.read_text())["polls"]
+    if defects == "more":
+        rules = Counter(repair["rule"] for repair in adopted.json()["repairs"])
+        assert rules["negative-count"] == 1 and rules["control-title"] == 1 and rules["control-name"] == 1
+        assert rules["public-id"] == (1 if stage == "unique-id" else 0)
+        polls = votr("list", "--json").json()["Polls"]
+        assert polls[1]["title"] == "Esc \\x1b]0;PWN\\x07 [/x]"
+        assert all(is_public_id(poll["id"]) for poll in polls)
+        if stage != "part5":
+            assert polls[3]["close_date"] == "0500-01-01T00:00:00Z"

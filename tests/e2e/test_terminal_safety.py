@@ -133,3 +133,95 @@ def test_rich_output_on_a_real_terminal_shows_them_escaped(votr_env, evil_poll, 
         assert "opt\\x07bell\\u2028\\x1b[2Jclear" in text
     else:
         assert "\\x1b[31mred\\x1b[0m" in text and "[bold]b[/]" in text
+
+
+# Public ids that neither `import` nor adoption let in (they must have votr's shape), but
+# that SQL written around votr can store: shown escaped and literal all the same.
+HOSTILE_IDS = ["\x1b]0;PWN\x07", "[/x]", "[blink]Z", ":thumbs_up:"]
+
+
+def insert_polls(url: str, public_ids: list[str]) -> list[str]:
+    """One poll per public id, written straight into the database; returns their titles."""
+    now = utcnow()
+    titles = [f"Hostile {number}" for number in range(len(public_ids))]
+    engine = sa.create_engine(url)
+    try:
+        with engine.begin() as conn:
+            option_ids = [conn.execute(sa.insert(options).values(
+                public_id=name, name=name, name_key=key(name), date_created=now)).inserted_primary_key[0]
+                for name in ("[red]x[/red]", "[/y]")]
+            for public_id, title in zip(public_ids, titles):
+                topic_id = conn.execute(sa.insert(topics).values(
+                    public_id=public_id, title=title, title_key=key(title), status=True, close_date=None,
+                    date_created=now)).inserted_primary_key[0]
+                conn.execute(sa.insert(polls), [{"topic_id": topic_id, "option_id": option_id,
+                                                 "position": position, "vote_count": 0}
+                                                for position, option_id in enumerate(option_ids)])
+    finally:
+        engine.dispose()
+    return titles
+
+
+@pytest.fixture
+def hostile_ids(votr, votr_env) -> list[str]:
+    assert votr("list").exit_code == 0  # votr creates the schema
+    return insert_polls(votr_env["VOTR_DATABASE_URL"], HOSTILE_IDS)
+
+
+def test_hostile_ids_in_plain_output_are_escaped_and_literal(votr, hostile_ids):
+    runs = [["list"], ["options"], ["db-check"], ["export"]]
+    for title in hostile_ids:
+        runs += [["show", title], ["vote", title, "[/y]", "--voter", "ann"], ["close", title],
+                 ["reopen", title]]
+    for args in runs:
+        outcome = votr(*args)
+        assert outcome.exit_code == 0, (args, outcome)
+        assert_terminal_safe(outcome.stdout)
+        assert_terminal_safe(outcome.stderr)
+    listed = votr("list").stdout
+    assert "\\x1b]0;PWN\\x07\topen" in listed and "[/x]\topen" in listed and "[blink]Z\topen" in listed
+    assert "[red]x[/red]\t[red]x[/red]" in votr("options").stdout
+    assert [poll["id"] for poll in votr("list", "--json").json()["Polls"]] == HOSTILE_IDS
+
+
+@pytest.mark.parametrize("command", [["list"], ["show"], ["options"], ["vote"]])
+def test_hostile_ids_on_a_real_terminal_are_literal_never_markup(votr_env, hostile_ids, command):
+    titles = hostile_ids if command in (["show"], ["vote"]) else [None]
+    for title in titles:
+        args = {"show": ["show", title], "vote": ["vote", title, "[/y]", "--voter", "ann"]}.get(command[0], command)
+        screen = run_in_terminal(votr_env, *args)
+        assert "\x1b]0;PWN" not in screen and "\x07" not in screen
+        assert "\x1b[5m" not in screen, "[blink] was read as markup"
+        assert "\U0001f44d" not in screen, ":thumbs_up: was read as an emoji code"
+        text = RICH_STYLE.sub("", screen).replace("\r\n", "\n")
+        assert_terminal_safe(text)
+        if command == ["list"]:
+            assert all(shown in text for shown in ("\\x1b]0;PWN\\x07", "[/x]", "[blink]Z", ":thumbs_up:"))
+        if command == ["options"]:
+            assert "[red]x[/red]" in text and "[/y]" in text
+
+
+def set_revision(url: str, revision: str) -> None:
+    engine = sa.create_engine(url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(sa.text("UPDATE alembic_version SET version_num = :revision"), {"revision": revision})
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.parametrize("revision", ["\x1b]0;PWN\x07", "[/x]", "[blink]Z"])
+def test_a_hostile_revision_id_is_shown_escaped(votr, votr_env, revision):
+    assert votr("list").exit_code == 0
+    set_revision(votr_env["VOTR_DATABASE_URL"], revision)
+    plain = votr("db-current")
+    assert plain.exit_code == 0, plain
+    assert_terminal_safe(plain.stdout + plain.stderr)
+    assert votr("db-current", "--json").json()["current"] == [revision]
+    screen = run_in_terminal(votr_env, "db-current")
+    assert "\x1b]0;PWN" not in screen and "\x07" not in screen and "\x1b[5m" not in screen
+    assert_terminal_safe(RICH_STYLE.sub("", screen).replace("\r\n", "\n"))
+    for other in (["list"], ["db-history"], ["db-check"]):
+        outcome = votr(*other)
+        assert outcome.exit_code != 70, (other, outcome)
+        assert_terminal_safe(outcome.stdout + outcome.stderr)

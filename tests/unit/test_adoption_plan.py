@@ -61,9 +61,31 @@ def test_unusable_unique_ids_are_replaced_and_the_first_holder_keeps_its_id():
     assert rules(result) == [("public-id", [2]), ("public-id", [3]), ("public-id", [4])]
 
 
-def test_control_characters_from_the_old_app_are_kept_for_display():
-    result = plan(topics=[topic(1, "Tab\there")])
-    assert result.topics[0]["title"] == "Tab\there" and result.repairs == []
+def test_control_characters_from_the_old_app_are_written_out_as_escapes_and_reported():
+    # `create` refuses control characters, and so does `import`: an adopted title must obey
+    # the same rules, or its export would not import again.
+    result = plan(topics=[topic(1, "Tab\there\x1b]0;PWN\x07")],
+                  options=[{"id": 1, "name": "nul\x00", "date_created": THEN}])
+    assert result.topics[0]["title"] == "Tab\\x09here\\x1b]0;PWN\\x07"
+    assert result.options[0]["name"] == "nul\\x00"
+    assert rules(result) == [("control-title", [1]), ("control-name", [1])]
+
+
+def test_a_negative_count_is_set_to_0_and_reported():
+    result = plan(topics=[topic(1, "A")], options=[{"id": 1, "name": "x", "date_created": THEN}],
+                  polls=[{"id": 1, "topic_id": 1, "option_id": 1, "vote_count": -3}])
+    assert [(row["vote_count"], row["adopted_count"]) for row in result.polls] == [(0, 0)]
+    assert rules(result) == [("negative-count", [1])]
+    assert "count was -3: set to 0" in result.repairs[0]["message"]
+
+
+def test_unique_ids_that_are_not_of_the_shape_of_a_public_id_are_replaced():
+    hostile = ["\x1b]0;PWN\x07", "[/x]", "[blink]Z", "ABC", "a-b", "x" * 17, "00000000ff"]
+    result = plan(topics=[topic(n, f"T{n}", unique_id=value) for n, value in enumerate(hostile, 1)])
+    ids = [row["public_id"] for row in result.topics]
+    assert ids[-1] == "00000000ff"
+    assert all(len(public_id) == 8 and public_id.isalnum() for public_id in ids[:-1])
+    assert rules(result) == [("public-id", [n]) for n in range(1, len(hostile))]
 
 
 def test_users_without_a_usable_username_vote_by_e_mail_or_number():
