@@ -23,17 +23,16 @@ from sqlalchemy.exc import IntegrityError
 from votr_cli import text
 from votr_cli.db import Database, insert_ignoring_duplicates
 from votr_cli.errors import DatabaseBusy, InvalidInput, NotFound, Refused, VotrError
-from votr_cli.models import PUBLIC_ID_LENGTH, ballots, options, polls, topics
+from votr_cli.models import ballots, options, polls, topics
 from votr_cli.when import iso_utc, parse_when, utcnow
 
 STATUSES = ("open", "closed", "all")
 PUBLIC_ID_ALPHABET = "23456789abcdefghjkmnpqrstuvwxyz"  # no 0/o, 1/l/i: easy to read aloud
 PUBLIC_ID_SIZE = 8
-# The shape every public id has: votr makes PUBLIC_ID_SIZE characters of the alphabet
-# above; a database adopted from the old Votr app keeps its hex `unique_id`s. Ids that
-# come from elsewhere (an import, an old database) must have it, so no id can carry
-# markup, control characters or anything else a terminal or a URL would act on.
-PUBLIC_ID_SHAPE = re.compile(f"[0-9a-z]{{1,{PUBLIC_ID_LENGTH}}}")
+# The shape every public id has: PUBLIC_ID_SIZE characters of the alphabet above. Ids
+# that come from elsewhere (an import, an old Votr database) must have it, so no id can
+# carry markup, control characters or anything else a terminal or a URL would act on.
+PUBLIC_ID_SHAPE = re.compile(f"[{PUBLIC_ID_ALPHABET}]{{{PUBLIC_ID_SIZE}}}")
 
 # Keys per IN (…) list, well under every backend's limit on a statement's parameters.
 KEYS_PER_QUERY = 1000

@@ -77,9 +77,10 @@ def test_every_stage_is_adopted_with_every_poll_count_status_and_date(
     assert report["adopted"]["summary"]["polls"] == 4
     polls = votr("list", "--json").json()["Polls"]
     assert without_ids(polls) == expected_polls(legacy, stage, clean)
+    assert all(is_public_id(poll["id"]) for poll in polls) and len({poll["id"] for poll in polls}) == 4
     if stage == "unique-id":
-        assert [poll["id"] for poll in polls] == [f"{n:010x}" for n in range(1, 5)]
-    assert len({poll["id"] for poll in polls}) == 4
+        # The old app's hex unique_ids are not of votr's id shape: each poll gets a new id.
+        assert [r["ids"] for r in report["repairs"] if r["rule"] == "public-id"] == [[1], [2], [3], [4]]
     options = votr("options", "--json").json()
     assert [option["name"] for option in options] == [
         "Arsenal", "Spurs", "Liverpool FC", "Manchester city", "Hector bellerin", "Gareth Bale",
@@ -92,6 +93,8 @@ def test_every_stage_is_adopted_with_every_poll_count_status_and_date(
         {"null-status": 1, "null-count": 2, "duplicate-poll-option": 1})
     if not clean and stage != "part5":
         expected_repairs["duplicate-voter"] = 1
+    if stage == "unique-id":
+        expected_repairs["public-id"] = 4
     assert Counter(repair["rule"] for repair in report["repairs"]) == expected_repairs
     if backend == "postgresql":
         # New rows get ids after the adopted ones, from sequences with the usual names.
@@ -179,10 +182,11 @@ def test_every_revision_of_the_old_app_is_recognised(votr, legacy, database_url,
 
 def test_duplicate_titles_and_options_are_repaired_by_the_documented_rule(votr, legacy, database_url):
     build(legacy, database_url, "unique-id", True,
-          # A second poll with poll 1's title (after normalisation) and its unique_id; a
+          # unique_ids of votr's shape, kept; then a second poll with poll 1's title (after normalisation) and its unique_id; a
           # third whose title is the one the first rename would pick.
+          *(f"UPDATE topics SET unique_id = 'k3v9x2a{letter}' WHERE id = {n}" for n, letter in enumerate("bcde", 1)),
           "INSERT INTO topics (id, title, status, unique_id) VALUES "
-          "(5, '  which SIDE is going to win the EPL  this season ', true, '0000000001')",
+          "(5, '  which SIDE is going to win the EPL  this season ', true, 'k3v9x2ab')",
           "INSERT INTO topics (id, title, status, unique_id) VALUES "
           "(6, 'Which side is going to win the EPL this season (2)', false, NULL)",
           # An option whose name differs from 'Arsenal' only by case and white space (a
@@ -209,7 +213,7 @@ def test_duplicate_titles_and_options_are_repaired_by_the_documented_rule(votr, 
     assert polls[4]["options"] == [{"name": "Arsenal", "vote_count": 3}, {"name": "Spurs", "vote_count": 0}]
     assert polls[5]["options"] == [{"name": "Spurs", "vote_count": 1}, {"name": "Liverpool FC", "vote_count": 0}]
     assert [poll["status"] for poll in polls[4:]] == [True, False]
-    assert polls[0]["id"] == "0000000001" and polls[4]["id"] != "0000000001"
+    assert polls[0]["id"] == "k3v9x2ab" and polls[4]["id"] != "k3v9x2ab"
     assert len({poll["id"] for poll in polls}) == 6
     assert "ARSENAL" not in [option["name"] for option in votr("options", "--json").json()]
 
@@ -343,7 +347,8 @@ def test_the_export_of_an_adopted_database_imports_into_an_empty_one_unchanged(
     if defects == "more":
         rules = Counter(repair["rule"] for repair in adopted.json()["repairs"])
         assert rules["negative-count"] == 1 and rules["control-title"] == 1 and rules["control-name"] == 1
-        assert rules["public-id"] == (1 if stage == "unique-id" else 0)
+        # unique-id: the builder's four hex ids, `[/x]` among them, are all replaced.
+        assert rules["public-id"] == (4 if stage == "unique-id" else 0)
         polls = votr("list", "--json").json()["Polls"]
         assert polls[1]["title"] == "Esc \\x1b]0;PWN\\x07 [/x]"
         assert all(is_public_id(poll["id"]) for poll in polls)

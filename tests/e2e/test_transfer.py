@@ -74,7 +74,8 @@ def test_an_export_imported_elsewhere_lists_the_same(votr, legacy, database_url,
     assert without_time(export(votr, target)) == without_time(json.loads(path.read_text()))
     # Voters came along: neither one who voted in votr nor one adopted from the old app votes twice.
     assert votr("--db", target, "vote", "Lunch?", "salad", "--voter", "ANN").exit_code == 4
-    assert votr("--db", target, "vote", "0000000001", "Spurs", "--voter", "linus").exit_code == 4
+    adopted_poll = listing(votr, source)[0]["Polls"][0]["id"]  # the builder's poll 1, given a new id on adoption
+    assert votr("--db", target, "vote", adopted_poll, "Spurs", "--voter", "linus").exit_code == 4
     assert votr("--db", target, "vote", "Lunch?", "salad", "--voter", "dee").exit_code == 0
 
 

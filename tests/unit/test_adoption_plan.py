@@ -4,6 +4,7 @@ instance, which only SQLite's unenforced foreign keys let in)."""
 import datetime as dt
 
 from votr_cli.adoption import Legacy, Plan, numbered_title
+from votr_cli.service import is_public_id
 
 NOW = dt.datetime(2026, 1, 1)
 THEN = dt.datetime(2017, 1, 1)
@@ -54,10 +55,10 @@ def test_duplicate_titles_get_the_first_free_number_in_id_order():
 
 
 def test_unusable_unique_ids_are_replaced_and_the_first_holder_keeps_its_id():
-    result = plan(topics=[topic(1, "A", unique_id="abc"), topic(2, "B", unique_id="abc"),
+    result = plan(topics=[topic(1, "A", unique_id="k3v9x2ab"), topic(2, "B", unique_id="k3v9x2ab"),
                           topic(3, "C", unique_id="has space"), topic(4, "D", unique_id=None)])
     ids = [row["public_id"] for row in result.topics]
-    assert ids[0] == "abc" and len(set(ids)) == 4
+    assert ids[0] == "k3v9x2ab" and len(set(ids)) == 4
     assert rules(result) == [("public-id", [2]), ("public-id", [3]), ("public-id", [4])]
 
 
@@ -80,11 +81,13 @@ def test_a_negative_count_is_set_to_0_and_reported():
 
 
 def test_unique_ids_that_are_not_of_the_shape_of_a_public_id_are_replaced():
-    hostile = ["\x1b]0;PWN\x07", "[/x]", "[blink]Z", "ABC", "a-b", "x" * 17, "00000000ff"]
+    # The old app's hex ids too: a public id is 8 of votr's alphabet, nothing else.
+    hostile = ["\x1b]0;PWN\x07", "[/x]", "[blink]Z", "ABC", "a-b", "x" * 17, "0000000001", "k3v9x2a",
+               "k3v9x2abc", "k3v9x2a1", "K3V9X2AB", "k3v9x2ab"]
     result = plan(topics=[topic(n, f"T{n}", unique_id=value) for n, value in enumerate(hostile, 1)])
     ids = [row["public_id"] for row in result.topics]
-    assert ids[-1] == "00000000ff"
-    assert all(len(public_id) == 8 and public_id.isalnum() for public_id in ids[:-1])
+    assert ids[-1] == "k3v9x2ab"
+    assert all(is_public_id(public_id) for public_id in ids)
     assert rules(result) == [("public-id", [n]) for n in range(1, len(hostile))]
 
 
