@@ -17,14 +17,17 @@ import json
 import logging
 import math
 import os
+import re
 import signal
 import socket
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 import waitress
 from flask import Flask, Response, request
-from werkzeug.exceptions import HTTPException, Unauthorized
+from werkzeug.exceptions import Forbidden, HTTPException, Unauthorized, UnsupportedMediaType
 
 from votr_cli import service
 from votr_cli.db import Database
@@ -36,7 +39,19 @@ MAX_BODY_BYTES = 1024 * 1024
 # Seconds a client should wait before trying again after a 503.
 RETRY_AFTER_SECONDS = 1
 WORKER_THREADS = 4
+# Open connections past which waitress stops accepting until some close; idle ones are
+# closed after the idle time-out, so clients that only connect cannot hold it for long.
+CONNECTION_LIMIT = 500
+IDLE_TIMEOUT_SECONDS = 30
+# A WHEN string longer than this is no date and no duration: refused before it is parsed.
+MAX_CLOSE_DATE_CHARS = 64
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+# What a cross-origin page allowed by --cors-origin may send.
+CORS_METHODS = "GET, POST, PATCH, OPTIONS"
+CORS_HEADERS = "Authorization, Content-Type"
+CORS_EXPOSED = "Location, Retry-After, WWW-Authenticate"
+CORS_MAX_AGE_SECONDS = 600
+LOOPBACK_NAMES = ("localhost", "127.0.0.1", "::1")
 
 # The one place votr's errors become HTTP statuses; the most specific class wins.
 STATUS_BY_ERROR: dict[type[VotrError], int] = {
@@ -62,12 +77,93 @@ def openapi_document() -> dict:
     return json.loads(importlib.resources.files("votr_cli").joinpath("openapi.json").read_text("utf-8"))
 
 
+# -- who may call: Host and Origin ---------------------------------------------------
+
+
+# A DNS name or IPv4 address, or (urlsplit took its brackets off) an IPv6 address.
+_HOST = re.compile(r"[a-z0-9_.-]+|[0-9a-f:.]+")
+
+
+def _host_and_port(value: str, default_port: int | None) -> tuple[str, int | None]:
+    """`name`, `name:port`, `1.2.3.4:port` or `[::1]:port` as (lower-case host, port)."""
+    try:
+        parts = urlsplit(f"//{value}")
+        host, port = parts.hostname, parts.port  # urlsplit checks brackets, .port the digits
+    except ValueError:
+        host = port = None
+    if not host or "@" in value or parts.netloc != value or not _HOST.fullmatch(host):
+        raise InvalidInput(f"not a host or host:port: {value!r}")
+    return host.rstrip("."), default_port if port is None else port
+
+
+def _origin(value: str) -> tuple[str, str, int]:
+    """An Origin (`scheme://host[:port]`) as (scheme, host, port), the port made explicit."""
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or parts.path or parts.query or parts.fragment:
+        raise InvalidInput(f"not an origin such as http://localhost:3000: {value!r}")
+    host, port = _host_and_port(parts.netloc, 443 if parts.scheme == "https" else 80)
+    return parts.scheme, host, port
+
+
+@dataclass(frozen=True)
+class Access:
+    """Which Host headers and which Origins the server answers.
+
+    A page in the user's browser must not be able to drive the API: a DNS-rebound name
+    arrives with a Host that is not ours, and a cross-site request carries its Origin.
+    """
+
+    hosts: frozenset[tuple[str, int]]  # exact host and port
+    any_port_hosts: frozenset[str]  # --allowed-host NAME without a port
+    cors_origins: frozenset[tuple[str, str, int]]
+
+    @classmethod
+    def build(cls, listening: Iterable[tuple[str, int]], host: str, allowed_hosts: Iterable[str] = (),
+              cors_origins: Iterable[str] = ()) -> Access:
+        hosts: set[tuple[str, int]] = set()
+        for address, port in listening:
+            address, port = str(address).lower(), int(port)  # waitress may give the port as text
+            hosts.update({(address, port), (host.lower().strip("[]"), port)})
+            ip = ipaddress.ip_address(address.split("%")[0])
+            # A wildcard address listens on loopback too.
+            if ip.is_loopback or ip.is_unspecified:
+                hosts.update((name, port) for name in LOOPBACK_NAMES)
+        any_port = set()
+        for value in allowed_hosts:
+            name, port = _host_and_port(value.strip(), None)
+            if port is None:
+                any_port.add(name)
+            else:
+                hosts.add((name, port))
+        return cls(frozenset(hosts), frozenset(any_port), frozenset(_origin(o.strip()) for o in cors_origins))
+
+    def allows_host(self, host: str, port: int) -> bool:
+        return host in self.any_port_hosts or (host, port) in self.hosts
+
+    def host_header_allowed(self, value: str | None) -> bool:
+        try:
+            return value is not None and self.allows_host(*_host_and_port(value, 80))
+        except InvalidInput:
+            return False
+
+    def origin_kind(self, value: str) -> str | None:
+        """"own" for the server's own origin, "cors" for one allowed by --cors-origin,
+        None for any other (a page elsewhere, or the opaque origin "null")."""
+        try:
+            origin = _origin(value)
+        except InvalidInput:
+            return None
+        if origin in self.cors_origins:
+            return "cors"
+        return "own" if self.allows_host(origin[1], origin[2]) else None
+
+
 # -- request bodies ------------------------------------------------------------------
 
 
 def _json_body(*, required: bool) -> dict:
-    """The request's JSON object. The Content-Type is not checked: the old app's clients
-    did not all send one. An empty body is an empty object where a body is optional."""
+    """The request's JSON object (its Content-Type was checked before the view ran). An
+    empty body is an empty object where a body is optional."""
     raw = request.get_data(cache=False)  # raises 413 past MAX_CONTENT_LENGTH
     if not raw.strip():
         if required:
@@ -112,19 +208,23 @@ def _close_date_field(body: dict) -> str | None:
     if isinstance(value, bool) or not isinstance(value, (str, int, float)):
         raise InvalidInput("close_date must be a date-time string, a duration such as 3d, or a UTC timestamp")
     if isinstance(value, str):
+        # The parser turns digits into an int, which Python refuses past 4300 digits.
+        if len(value) > MAX_CLOSE_DATE_CHARS:
+            raise InvalidInput(f"close_date is longer than {MAX_CLOSE_DATE_CHARS} characters")
         return value
-    if not math.isfinite(value):
-        raise InvalidInput(f"close_date is not a valid timestamp: {value!r}")
     try:
+        # isfinite() catches NaN and infinities, and overflows on an int beyond any float.
+        if not math.isfinite(value):
+            raise ValueError
         return dt.datetime.fromtimestamp(value, dt.timezone.utc).isoformat()
     except (OverflowError, OSError, ValueError):
-        raise InvalidInput(f"close_date is out of range: {value!r}") from None
+        raise InvalidInput("close_date is not a UTC timestamp in range") from None
 
 
 # -- the application -----------------------------------------------------------------
 
 
-def create_app(database: Database, token: str | None = None) -> Flask:
+def create_app(database: Database, token: str | None, access: Access) -> Flask:
     """The WSGI application. One Database (one engine and its connection pool) serves
     every worker thread; SQLAlchemy engines are safe to share between threads."""
     app = Flask("votr_cli.api")
@@ -139,6 +239,27 @@ def create_app(database: Database, token: str | None = None) -> Flask:
         return response
 
     @app.before_request
+    def refuse_other_hosts_and_origins():
+        # Before anything else, so a refused page learns nothing, not even a 404.
+        if not access.host_header_allowed(request.headers.get("Host")):
+            raise Forbidden("the Host header names a host this server does not serve; "
+                            "start it with --allowed-host NAME to add one")
+        origin = request.headers.get("Origin")
+        if origin is not None and access.origin_kind(origin) is None:
+            raise Forbidden(f"requests from the origin {origin!r} are refused; "
+                            f"start the server with --cors-origin ORIGIN to allow one")
+        return None
+
+    @app.before_request
+    def answer_options():
+        # Preflights carry no token, so they are answered before the token is asked for.
+        if request.method != "OPTIONS" or request.routing_exception is not None:
+            return None
+        response = app.make_default_options_response()
+        response.status_code = 204
+        return response
+
+    @app.before_request
     def require_token_for_writes():
         if expected_token is None or request.method in READ_METHODS:
             return None
@@ -148,6 +269,29 @@ def create_app(database: Database, token: str | None = None) -> Flask:
         if scheme.lower() != "bearer" or not hmac.compare_digest(given_bytes, expected_token):
             raise Unauthorized("missing or wrong token: send the header Authorization: Bearer TOKEN")
         return None
+
+    @app.before_request
+    def require_json_for_writes():
+        # An HTML form can only send form or text types, so a cross-site form cannot
+        # write. Unknown paths and methods keep their 404 and 405.
+        if request.method in READ_METHODS or request.routing_exception is not None:
+            return None
+        if request.mimetype != "application/json":
+            raise UnsupportedMediaType("a write needs the header Content-Type: application/json")
+        return None
+
+    @app.after_request
+    def cors_headers(response: Response) -> Response:
+        response.vary.add("Origin")
+        origin = request.headers.get("Origin")
+        if origin is not None and access.origin_kind(origin) == "cors":
+            response.headers["Access-Control-Allow-Origin"] = origin
+            response.headers["Access-Control-Expose-Headers"] = CORS_EXPOSED
+            if request.method == "OPTIONS":
+                response.headers["Access-Control-Allow-Methods"] = CORS_METHODS
+                response.headers["Access-Control-Allow-Headers"] = CORS_HEADERS
+                response.headers["Access-Control-Max-Age"] = str(CORS_MAX_AGE_SECONDS)
+        return response
 
     @app.errorhandler(VotrError)
     def votr_error(error: VotrError):
@@ -259,23 +403,37 @@ def check_token(token: str | None, host: str, port: int) -> None:
         )
 
 
-def serve(database: Database, host: str, port: int, token: str | None,
-          announce: Callable[[str], None]) -> list[str]:
+def serve(database: Database, host: str, port: int, token: str | None, announce: Callable[[str], None], *,
+          allowed_hosts: Iterable[str] = (), cors_origins: Iterable[str] = (),
+          idle_timeout: int = IDLE_TIMEOUT_SECONDS) -> list[str]:
     """Serve until SIGINT or SIGTERM; return the URLs that were served.
 
     The schema is checked (and an empty database created) before the first request, in
     this one thread, so worker threads never race to do it.
     """
     check_token(token, host, port)
+    Access.build((), host, allowed_hosts, cors_origins)  # a bad option stops it before it binds
     with database.reading():
         pass
-    app = create_app(database, token)
+    apps: list[Flask] = []
+
+    def application(environ, start_response):
+        # The app needs the ports the server bound (--port 0), so it is made just after.
+        return apps[0](environ, start_response)
+
     try:
-        server = waitress.create_server(app, host=host, port=port, threads=WORKER_THREADS,
-                                        ident="votr", clear_untrusted_proxy_headers=True)
+        server = waitress.create_server(
+            application, host=host, port=port, ident="votr", clear_untrusted_proxy_headers=True,
+            threads=WORKER_THREADS, connection_limit=CONNECTION_LIMIT,
+            # Idle clients are closed after idle_timeout, looked for every second.
+            channel_timeout=idle_timeout, cleanup_interval=1,
+            # Checked against Content-Length before the body is read, and counted for a
+            # chunked body; waitress refuses a body of this size or more.
+            max_request_body_size=MAX_BODY_BYTES + 1)
     except OSError as exc:
         raise InvalidInput(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
     listening = getattr(server, "effective_listen", None) or [(server.effective_host, server.effective_port)]
+    apps.append(create_app(database, token, Access.build(listening, host, allowed_hosts, cors_origins)))
     urls = [f"http://{f'[{h}]' if ':' in str(h) else h}:{p}" for h, p in listening]
 
     def stop(signum, _frame):

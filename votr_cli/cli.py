@@ -328,8 +328,18 @@ def reopen(obj: Context, poll: str, closes_at: str | None):
 @click.option("--token", metavar="TOKEN",
               help="Require 'Authorization: Bearer TOKEN' on every write [env: VOTR_API_TOKEN, "
                    "which keeps it out of the process list].")
+@click.option("--allowed-host", "allowed_hosts", metavar="HOST[:PORT]", multiple=True,
+              help="Also answer requests whose Host header is HOST (on any port, or on PORT). "
+                   "Repeatable. The address served, and on loopback localhost, 127.0.0.1 and "
+                   "[::1], are always answered.")
+@click.option("--cors-origin", "cors_origins", metavar="ORIGIN", multiple=True,
+              help="Let web pages from ORIGIN (such as http://localhost:3000) call the API, with "
+                   "CORS headers. Repeatable. Other origins are refused (403).")
+@click.option("--idle-timeout", type=click.IntRange(1, 3600), default=30, show_default=True,
+              metavar="SECONDS", help="Close a connection that has sent nothing for SECONDS.")
 @votr_command
-def serve(obj: Context, host: str, port: int, token: str | None):
+def serve(obj: Context, host: str, port: int, token: str | None, allowed_hosts: tuple[str, ...],
+          cors_origins: tuple[str, ...], idle_timeout: int):
     """Serve the Votr REST API (the original web app's endpoints) over HTTP.
 
     Needs the api extra: pip install 'votr-cli[api]'. Runs on waitress, a production
@@ -341,6 +351,7 @@ def serve(obj: Context, host: str, port: int, token: str | None):
     Examples:
       votr serve
       VOTR_API_TOKEN=$(python3 -c 'import secrets; print(secrets.token_urlsafe())') votr serve --host 0.0.0.0
+      votr serve --cors-origin http://localhost:3000
       curl -s http://127.0.0.1:5000/api/polls | jq '.Polls[].title'
     """
     from votr_cli import settings
@@ -357,7 +368,8 @@ def serve(obj: Context, host: str, port: int, token: str | None):
     def announce(line: str) -> None:
         click.echo(line, err=True)
 
-    urls = api.serve(obj.database(), host, port, token or settings.env("VOTR_API_TOKEN"), announce)
+    urls = api.serve(obj.database(), host, port, token or settings.env("VOTR_API_TOKEN"), announce,
+                     allowed_hosts=allowed_hosts, cors_origins=cors_origins, idle_timeout=idle_timeout)
     return Result("report", {"message": f"votr serve stopped ({', '.join(urls)})", "urls": urls})
 
 

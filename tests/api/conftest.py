@@ -31,6 +31,8 @@ class Server:
         headers = dict(kwargs.pop("headers", None) or {})
         if auth and self.token and "Authorization" not in headers:
             headers["Authorization"] = f"Bearer {self.token}"
+        if method not in ("GET", "HEAD", "OPTIONS"):
+            headers.setdefault("Content-Type", "application/json")  # every write needs it
         return self.session.request(method, self.url + path, headers=headers, timeout=60, **kwargs)
 
     def get(self, path: str, **kwargs) -> requests.Response:

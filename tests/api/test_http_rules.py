@@ -37,3 +37,15 @@ def test_a_token_that_cannot_travel_in_a_header_is_refused(token):
 def test_an_unresolvable_host_is_invalid_input():
     with pytest.raises(InvalidInput, match="cannot resolve host"):
         api.check_token(None, "no-such-host.invalid", 0)
+
+
+def test_a_wildcard_address_answers_its_loopback_names_and_allowed_ones_only():
+    access = api.Access.build([("0.0.0.0", "5000")], "0.0.0.0", ["lan-box"], ["http://localhost:3000"])
+    assert access.host_header_allowed("localhost:5000") and access.host_header_allowed("[::1]:5000")
+    assert access.host_header_allowed("lan-box") and access.host_header_allowed("LAN-BOX:8443")
+    assert not access.host_header_allowed("192.168.1.9:5000")
+    assert not access.host_header_allowed("localhost:5001")
+    assert access.origin_kind("http://localhost:3000") == "cors"
+    assert access.origin_kind("https://lan-box") == "own"
+    assert access.origin_kind("http://localhost:3000/") is None
+    assert access.origin_kind("null") is None
