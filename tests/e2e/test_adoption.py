@@ -1,8 +1,7 @@
 """Adoption of databases left by the original Votr web app, on the selected backend.
 
-The legacy databases come from ../shared/legacy-votr/make_legacy_db.py (beside the
-repository, as CI clones it), at every stage, with and without the defects real
-installs carry.
+The legacy databases are built by tests/e2e/legacy_votr.py, at every stage, with and
+without the defects real installs carry.
 """
 
 from __future__ import annotations

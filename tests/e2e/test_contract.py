@@ -1,4 +1,4 @@
-"""The command-line contract (shared/CONTRACT.md), line by line, through click's CliRunner.
+"""The command-line contract (the README's "Command-line contract"), line by line, through click's CliRunner.
 
 Each test runs against a fresh database of the selected backend.
 """
