@@ -29,7 +29,7 @@ from votr_cli.models import SCHEMA_HEAD, metadata
 T = TypeVar("T")
 
 LEGACY_TABLES = {"topics", "options", "polls"}
-# Revision ids of the original Votr web app's own migrations (see shared/legacy-votr).
+# Revision ids of the original Votr web app's own migrations (README: Adoption).
 LEGACY_REVISIONS = {
     "347f4ec5eb5e", "0c8b4adb6020", "9858b711820e", "011e1ea78393",
     "1a7dfd455444", "20a1622bf8e4", "682fa0321a3e", "a6a076719bb6",
