@@ -6,7 +6,7 @@
 
 `voter` may be left out (or empty in CSV): the line's voter is then `--voter`, else
 $VOTR_VOTER, else the login name. The format comes from the file name (`.jsonl`,
-`.ndjson`, `.json` or `.csv`), else from the content: a first non-blank character `{`
+`.ndjson`, `.json` or `.csv`), else from the content: a first non-blank character `{` or `[`
 means JSON Lines.
 
 Every line is judged by itself: its number is the file's physical line (only `\\n`, with
@@ -26,6 +26,7 @@ import math
 from collections.abc import Iterator
 
 from votr_cli.errors import InvalidInput
+from votr_cli.text import shortened
 from votr_cli.service import BatchLine
 
 FIELDS = ("poll", "option", "voter")
@@ -44,7 +45,8 @@ def detect_format(name: str, data: bytes) -> str:
         return "csv"
     if lowered.endswith(JSON_SUFFIXES):
         return "jsonl"
-    return "jsonl" if data.removeprefix(BOM).lstrip().startswith(b"{") else "csv"
+    # A CSV header names columns; a line that opens an object or an array is JSON.
+    return "jsonl" if data.removeprefix(BOM).lstrip()[:1] in (b"{", b"[") else "csv"
 
 
 def read_lines(name: str, data: bytes) -> Iterator[BatchLine]:
@@ -174,7 +176,7 @@ def _csv_header(lines: Iterator[Line]) -> list[str]:
     missing = [field for field in REQUIRED if field not in header]
     if missing:
         raise InvalidInput(f"the CSV header row must name the columns {', '.join(FIELDS)} "
-                           f"(missing: {', '.join(missing)}; found: {', '.join(header) or 'nothing'})")
+                           f"(missing: {', '.join(missing)}; found: {shortened(', '.join(header), 80) or 'nothing'})")
     return header
 
 

@@ -6,6 +6,7 @@ Pure functions with no database: the service layer and the tests share them.
 import hashlib
 import re
 import unicodedata
+from typing import Any
 
 from votr_cli.errors import InvalidInput
 
@@ -83,6 +84,20 @@ def printable(text: str) -> str:
     refuse on input; they are shown escaped rather than acted on by the terminal.
     """
     return _TERMINAL_UNSAFE.sub(_escape_char, text)
+
+
+def quoted(value: Any, limit: int = 40) -> str:
+    """A refused value as an error message quotes it: its repr, cut short, so that a
+    hostile input of a million characters gives a one-line message."""
+    try:
+        return shortened(repr(value), limit)
+    except ValueError:  # an integer too long to convert to text
+        return "a number too long to show"
+
+
+def shortened(text: str, limit: int = 40) -> str:
+    """`text` cut to `limit` characters, with an ellipsis when it was longer."""
+    return text if len(text) <= limit else text[:limit] + "…"
 
 
 def escape_for_json(document: str) -> str:

@@ -42,8 +42,8 @@ from sqlalchemy import Connection, bindparam, delete, insert, select, update
 from votr_cli import text
 from votr_cli.db import Database
 from votr_cli.errors import InvalidInput, Refused
-from votr_cli.models import PUBLIC_ID_LENGTH, SCHEMA_HEAD, VOTER_LENGTH, ballots, options, polls, topics
-from votr_cli.service import KEYS_PER_QUERY, _batched, is_public_id
+from votr_cli.models import SCHEMA_HEAD, VOTER_LENGTH, ballots, options, polls, topics
+from votr_cli.service import KEYS_PER_QUERY, PUBLIC_ID_ALPHABET, PUBLIC_ID_SIZE, _batched, is_public_id
 from votr_cli.when import iso_utc, utcnow
 
 FORMAT = "votr-export"
@@ -52,7 +52,6 @@ MAX_PROBLEMS_SHOWN = 10
 # The largest count every backend's INTEGER column holds (a signed 32-bit integer).
 MAX_COUNT = 2**31 - 1
 # How much of a refused value a problem quotes.
-MAX_QUOTED = 40
 
 
 # -- export --------------------------------------------------------------------------
@@ -213,11 +212,11 @@ def parse(raw: str) -> dict:
 def _parse_poll(item: dict, where: str, option_ids: set[str], problems: _Problems) -> dict:
     poll_id = item.get("id")
     if not is_public_id(poll_id):
-        problems.add(f"{where}.id", f"a poll id is 1 to {PUBLIC_ID_LENGTH} lowercase letters and digits "
-                                    f"(a-z, 0-9), not {_quoted(poll_id)}")
+        problems.add(f"{where}.id", f"a poll id is {PUBLIC_ID_SIZE} characters of {PUBLIC_ID_ALPHABET}, "
+                                    f"not {text.quoted(poll_id)}")
     status = item.get("status")
     if not isinstance(status, bool):
-        problems.add(f"{where}.status", f"must be true or false, not {_quoted(status)}")
+        problems.add(f"{where}.status", f"must be true or false, not {text.quoted(status)}")
     poll = {
         "id": poll_id, "title": _text(item.get("title"), f"{where}.title", text.MAX_TITLE, problems),
         "status": status, "close_date": _date(item.get("close_date"), f"{where}.close_date", problems),
@@ -278,19 +277,10 @@ def _list(container: dict, key: str, where: str, problems: _Problems) -> list:
     return value
 
 
-def _quoted(value: Any) -> str:
-    """A refused value as a problem quotes it: its repr, cut short."""
-    try:
-        shown = repr(value)
-    except ValueError:  # an integer too long to convert to text
-        return "a number too long to show"
-    return shown if len(shown) <= MAX_QUOTED else shown[:MAX_QUOTED] + "…"
-
-
 def _text(value: Any, where: str, limit: int, problems: _Problems) -> str | None:
     """The display form, by the rules `create` applies to what users type."""
     if not isinstance(value, str):
-        problems.add(where, f"must be text, not {_quoted(value)}")
+        problems.add(where, f"must be text, not {text.quoted(value)}")
         return None
     try:
         return text.clean(value, where.rsplit(".", 1)[-1], limit)
@@ -316,13 +306,13 @@ def _uuid(value: Any, where: str, problems: _Problems) -> str | None:
     try:
         return str(uuid.UUID(value))
     except (TypeError, ValueError, AttributeError):
-        problems.add(where, f"must be a UUID, not {_quoted(value)}")
+        problems.add(where, f"must be a UUID, not {text.quoted(value)}")
         return None
 
 
 def _count(value: Any, where: str, problems: _Problems) -> int | None:
     if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_COUNT:
-        problems.add(where, f"must be a whole number from 0 to {MAX_COUNT}, not {_quoted(value)}")
+        problems.add(where, f"must be a whole number from 0 to {MAX_COUNT}, not {text.quoted(value)}")
         return None
     return value
 
@@ -334,13 +324,13 @@ def _date(value: Any, where: str, problems: _Problems, *, required: bool = False
     try:
         moment = dt.datetime.fromisoformat(value.replace("Z", "+00:00") if value.endswith("Z") else value)
     except (AttributeError, TypeError, ValueError):
-        problems.add(where, f"must be an ISO-8601 date-time, not {_quoted(value)}")
+        problems.add(where, f"must be an ISO-8601 date-time, not {text.quoted(value)}")
         return None
     if moment.tzinfo is not None:
         try:
             moment = moment.astimezone(dt.timezone.utc).replace(tzinfo=None)
         except OverflowError:  # the UTC time falls before year 1 or after year 9999
-            problems.add(where, f"is outside the years 1 to 9999 in UTC: {_quoted(value)}")
+            problems.add(where, f"is outside the years 1 to 9999 in UTC: {text.quoted(value)}")
             return None
     return iso_utc(moment)
 

@@ -238,9 +238,10 @@ def assert_refused(votr, raw: str, *expected: str) -> None:
 
 
 @pytest.mark.parametrize("poll_id", ["\x1b]0;PWN\x07", "[/x]", "[blink]Z", "K3V9X2AB", "k3v9-x2a", "", "a" * 17,
-                                     " k3v9x2ab", 12345678])
+                                     " k3v9x2ab", 12345678, "0000000001", "k3v9x2a", "k3v9x2abc", "k3v9x2a1"])
 def test_a_poll_id_not_of_votrs_shape_is_refused(votr, poll_id):
-    assert_refused(votr, json.dumps(one_poll(id=poll_id)), "polls[0].id: a poll id is 1 to 16 lowercase letters")
+    assert_refused(votr, json.dumps(one_poll(id=poll_id)),
+                   "polls[0].id: a poll id is 8 characters of 23456789abcdefghjkmnpqrstuvwxyz")
 
 
 @pytest.mark.parametrize("field, value, expected", [

@@ -126,3 +126,16 @@ def test_a_csv_file_without_a_usable_header_is_refused_whole(data, message):
     with pytest.raises(InvalidInput) as caught:
         read(data)
     assert caught.value.message == message
+
+
+@pytest.mark.parametrize("first", [b"{", b"[", b"  [[[", b"\xef\xbb\xbf\n["])
+def test_a_file_with_no_telling_name_that_opens_a_json_value_is_json_lines(first):
+    # Read from stdin, a line of 100,000 '[' is a JSON line nested too deeply, not a CSV header.
+    assert batch.detect_format("<stdin>", first + b"[" * 100_000) == "jsonl"
+    assert batch.detect_format("<stdin>", b"poll,option,voter\n") == "csv"
+
+
+def test_a_header_that_names_no_column_is_quoted_short():
+    with pytest.raises(InvalidInput) as refused:
+        list(batch.read_lines("votes.csv", b"x" * 100_000 + b"\n"))
+    assert len(refused.value.message) < 200
