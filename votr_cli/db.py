@@ -43,6 +43,10 @@ RETRYABLE_SERVER_ERRORS = {"40001", "40P01", 1213}
 # "undefined table" on PostgreSQL, "table doesn't exist" on MySQL/MariaDB.
 MISSING_TABLE_ERRORS = {"42P01", 1146}
 WRITE_ATTEMPTS = 5
+# "disk full" on PostgreSQL; "disk full" and "the table is full" on MariaDB/MySQL.
+DISK_FULL_ERRORS = {"53100", 1021, 1114}
+# An SQLite I/O error on a disk with less free space than this is taken for a full disk.
+NEARLY_FULL_BYTES = 1 << 20
 
 
 class _NotInitialised(Exception):
@@ -177,15 +181,39 @@ class Database:
             return DatabaseBusy(f"database is busy: a lock was held for more than {self.busy_timeout:g} s")
         if "readonly database" in lowered or "read-only" in lowered:
             return DatabaseProblem(f"database {where} is read-only: it can be read but not changed")
+        if self._disk_is_full(exc):
+            return DatabaseProblem(f"the disk holding database {where} is full ({message}): "
+                                   f"nothing was changed; free some space and run the command again")
         if "file is not a database" in lowered:
             return DatabaseProblem(f"{where} is not a SQLite database (file is not a database)")
-        if "malformed" in lowered or "disk i/o error" in lowered:
+        if "malformed" in lowered:
             return DatabaseProblem(f"database {where} is corrupt ({message}); restore it from a backup")
+        if "disk i/o error" in lowered:
+            return DatabaseProblem(f"cannot read or write database {where}: {message} "
+                                   f"({getattr(exc.orig, 'sqlite_errorname', 'SQLITE_IOERR')}); "
+                                   f"check the disk, then run db-check")
         if "unable to open database file" in lowered:
             return DatabaseProblem(f"cannot open database {where}{self._read_only_folder_hint()}")
         if "no such table" in lowered or _server_error_codes(exc) & MISSING_TABLE_ERRORS:
             return SchemaMismatch(f"database {where} is missing votr tables ({message}); {UPGRADE_HINT}")
         return DatabaseProblem(f"database error on {where}: {message}")
+
+    def _disk_is_full(self, exc: DBAPIError) -> bool:
+        """The server said its disk is full, or SQLite did: SQLITE_FULL, or an I/O error
+        (it cannot grow its -shm or -wal file) on a disk with next to no space left."""
+        if _server_error_codes(exc) & DISK_FULL_ERRORS:
+            return True
+        name = getattr(exc.orig, "sqlite_errorname", "") or ""
+        if name == "SQLITE_FULL":
+            return True
+        path = self.sqlite_path
+        if not name.startswith("SQLITE_IOERR") or path is None:
+            return False
+        try:
+            space = os.statvfs(path.parent)
+        except OSError:
+            return False
+        return space.f_bavail * space.f_frsize < NEARLY_FULL_BYTES
 
     def _read_only_folder_hint(self) -> str:
         """A WAL database is read through its -shm file, made beside it: in a folder that
