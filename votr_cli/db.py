@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -58,8 +59,11 @@ class Database:
         self.location = location
         try:
             self.url = make_url(location.url)
-        except ArgumentError:
-            raise DatabaseProblem(f"not a valid database URL: {location.url!r}") from None
+            port = self.url.port  # parsed on first use: a port that is not a number fails here
+            if port is not None and not 0 < port < 65536:
+                raise ValueError(port)
+        except (ArgumentError, ValueError):
+            raise DatabaseProblem(f"not a valid database URL: {without_password(location.url)!r}") from None
         self.dialect = self.url.get_backend_name()
         self.busy_timeout = settings.busy_timeout()
         self._engine: Engine | None = None
@@ -99,10 +103,8 @@ class Database:
 
     def _make_engine(self, *, foreign_keys: bool) -> Engine:
         path = self.sqlite_path
-        if path is not None and not path.parent.is_dir():
-            if not self.location.is_default:
-                raise DatabaseProblem(f"cannot open database {path}: folder {path.parent} does not exist")
-            path.parent.mkdir(parents=True, exist_ok=True)
+        if path is not None:
+            _check_sqlite_file(path, create_folder=self.location.is_default)
         try:
             if self.is_sqlite:
                 engine = create_engine(self.url, connect_args={"timeout": self.busy_timeout})
@@ -342,6 +344,29 @@ class Database:
                 _unlock_schema_change(conn)
 
 
+def _check_sqlite_file(path: Path, *, create_folder: bool) -> None:
+    """Refuse what SQLite would fail on obscurely (a folder, a device, a FIFO, a folder
+    that is a file); make the default location's missing folders."""
+    if path.exists() and not path.is_file():
+        kind = "a folder" if path.is_dir() else "not a regular file (a device, a pipe or a socket)"
+        raise DatabaseProblem(f"{path} is not a SQLite database: it is {kind}")
+    if path.parent.is_dir():
+        return
+    if path.parent.exists() or not create_folder:
+        why = "is not a folder" if path.parent.exists() else "does not exist"
+        raise DatabaseProblem(f"cannot open database {path}: folder {path.parent} {why}")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:  # VOTR_HOME below a file, say, or a read-only disk
+        raise DatabaseProblem(f"cannot create the folder {path.parent} for the database: "
+                              f"{exc.strerror or exc}") from None
+
+
+def without_password(url: str) -> str:
+    """A URL as text with its password masked, for URLs SQLAlchemy cannot parse."""
+    return re.sub(r"(://[^/@:]*):[^/@]*@", r"\1:***@", url)
+
+
 def _configure_sqlite(engine: Engine, *, foreign_keys: bool) -> None:
     """The transaction recipe SQLAlchemy documents for pysqlite, plus votr's pragmas."""
 
@@ -367,9 +392,13 @@ def enable_wal(engine: Engine) -> None:
     It cannot be changed inside a transaction, so it goes through the driver's own
     connection, where (see above) no BEGIN is issued implicitly.
     """
+    statement = "PRAGMA journal_mode=WAL"
     raw = engine.raw_connection()
     try:
-        raw.cursor().execute("PRAGMA journal_mode=WAL").fetchall()
+        raw.cursor().execute(statement).fetchall()
+    except engine.dialect.loaded_dbapi.Error as exc:
+        # The driver's own error: wrap it as SQLAlchemy would, so it is described like any other.
+        raise DBAPIError.instance(statement, None, exc, engine.dialect.loaded_dbapi.Error) from None
     finally:
         raw.close()
 
