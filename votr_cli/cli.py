@@ -446,7 +446,12 @@ def export(obj: Context, file: str):
     from votr_cli import transfer
     from votr_cli.output import Result
 
-    document = transfer.export_document(obj.database())
+    database = obj.database()
+    if not database.exists():  # reading would create it: an export never does
+        from votr_cli.errors import DatabaseProblem
+
+        raise DatabaseProblem(f"no database at {database.display_url}: nothing to export")
+    document = transfer.export_document(database)
     if file == "-":
         return Result("document", document)
     transfer.write_document(document, file)

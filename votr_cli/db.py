@@ -90,10 +90,29 @@ class Database:
             return self.url.database  # "file:/path/votr.db", as SQLite's URI names it
         return self.url.render_as_string(hide_password=True)
 
+    @property
+    def sqlite_file(self) -> Path | None:
+        """The SQLite file, named by a path or by a URI filename (file:x.db?mode=ro)."""
+        if self.sqlite_path is not None or not self.is_sqlite or not self.url.query.get("uri"):
+            return self.sqlite_path
+        from urllib.parse import unquote, urlsplit
+
+        parts = urlsplit(self.url.database or "")
+        if parts.scheme != "file" or self.url.query.get("mode") == "memory" or parts.path in ("", ":memory:"):
+            return None
+        return Path(unquote(parts.path))
+
     def exists(self) -> bool:
         """False only when we know there is nothing there yet (a missing SQLite file)."""
-        path = self.sqlite_path
+        path = self.sqlite_file
         return path is None or path.exists()
+
+    def refuse_unknown_revisions(self, revisions: list[str]) -> None:
+        """A schema newer than this votr (a revision it does not know) is left alone."""
+        from votr_cli.migrations import known_revisions
+
+        if set(revisions) - known_revisions() - LEGACY_REVISIONS:
+            raise SchemaMismatch(self._revision_mismatch_message(revisions))
 
     @property
     def engine(self) -> Engine:

@@ -73,3 +73,36 @@ def test_votr_home_naming_a_regular_file_is_exit_5(votr_proc, tmp_path):
 @pytest.mark.parametrize("value", ["soon", "nan", "inf", "-1", "1e999", "9" * 5000])
 def test_busy_timeout_garbage_is_exit_1(votr_proc, value):
     assert_one_line(votr_proc("list", env={"VOTR_BUSY_TIMEOUT": value}), 1, "VOTR_BUSY_TIMEOUT")
+
+
+def set_revision(url: str, revision: str) -> None:
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(sa.text("UPDATE alembic_version SET version_num = :revision"), {"revision": revision})
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.parametrize("command", [["db-upgrade"], ["db-upgrade", "0002"], ["db-downgrade", "-1"],
+                                     ["db-downgrade", "base"]])
+def test_a_schema_ahead_is_refused_by_upgrade_and_downgrade_without_a_backup(votr_proc, votr_env, tmp_path,
+                                                                            command):
+    assert votr_proc("create", "Lunch", "pizza", "sushi").exit_code == 0
+    set_revision(votr_env["VOTR_DATABASE_URL"], "9999_from_the_future")
+    before = sorted(os.listdir(tmp_path))
+    assert_one_line(votr_proc(*command), 5, "is ahead of this votr")
+    assert sorted(os.listdir(tmp_path)) == before  # no backup beside a SQLite database
+    assert votr_proc("db-current", "--json").json()["current"] == ["9999_from_the_future"]
+
+
+@pytest.mark.parametrize("query", ["mode=ro&uri=true", "uri=true"])
+@pytest.mark.parametrize("command", [["db-check"], ["db-current"], ["db-history"], ["export"]])
+def test_read_only_commands_on_a_sqlite_uri_never_create_a_file(votr_proc, tmp_path, query, command):
+    outcome = votr_proc("--db", f"sqlite:///file:{tmp_path / 'x.db'}?{query}", *command, cwd=tmp_path)
+    assert outcome.exit_code in (0, 5) and "Traceback" not in outcome.stderr, outcome
+    relative = votr_proc("--db", f"sqlite:///file:x.db?{query}", *command, cwd=tmp_path)
+    assert relative.exit_code == outcome.exit_code, relative
+    assert not (tmp_path / "x.db").exists()
