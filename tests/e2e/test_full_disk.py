@@ -99,3 +99,17 @@ def test_a_batch_that_fills_the_disk_says_so_and_records_nothing(votr_proc, full
     assert_disk_full(votr_proc("--db", str(full_disk_db), "vote", "--batch", str(batch)))
     filler.unlink()
     assert counts(votr_proc, full_disk_db) == before
+
+
+def test_a_backup_that_fills_the_disk_says_so_and_leaves_no_partial_file(votr, votr_proc, full_disk_db):
+    for i in range(400):  # a database bigger than the space that will be left
+        assert votr("--db", str(full_disk_db), "create", f"Poll {i} " + "x" * 400, "a", "b").exit_code == 0
+    before = counts(votr_proc, full_disk_db)
+    filler = fill(full_disk_db.parent, leave=96 * 1024)
+    outcome = votr_proc("--db", str(full_disk_db), "db-downgrade", "-1")
+    assert_disk_full(outcome)
+    assert "backup" in outcome.stderr
+    assert not list(full_disk_db.parent.glob("*.bak"))
+    filler.unlink()
+    assert votr_proc("--db", str(full_disk_db), "db-current", "--json").json()["up_to_date"] is True
+    assert counts(votr_proc, full_disk_db) == before
