@@ -5,6 +5,7 @@ exit code with one clear line, and nothing is written. Real processes.
 from __future__ import annotations
 
 import os
+import stat
 
 import pytest
 
@@ -48,15 +49,15 @@ def test_db_upgrade_sql_with_a_bad_port_never_shows_the_password(votr_proc):
     assert "s3cret" not in outcome.stderr
 
 
-@pytest.mark.parametrize("where", ["/dev/null", "folder", "fifo"])
+@pytest.mark.parametrize("where", ["device", "folder", "fifo"])
 def test_a_database_path_that_is_not_a_regular_file_is_exit_5(votr_proc, tmp_path, where):
+    path = str(tmp_path / where)
     if where == "folder":
-        path = str(tmp_path)
+        os.mkdir(path)
     elif where == "fifo":
-        path = str(tmp_path / "fifo")
         os.mkfifo(path)
-    else:
-        path = where
+    else:  # `--db /dev/null`, with a null device of the test's own (SQLite would make files beside it)
+        os.mknod(path, 0o666 | stat.S_IFCHR, os.makedev(1, 3))
     for command in (["list"], ["vote", "Lunch", "pizza"], ["db-upgrade"], ["db-current"]):
         assert_one_line(votr_proc("--db", path, *command), 5, "is not a SQLite database")
 
