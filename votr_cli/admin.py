@@ -33,6 +33,7 @@ def upgrade(db: Database, revision: str = "head") -> dict:
         if legacy is not None:
             return _adopt(db, legacy, revision)
         before = current(db)["current"] if db.exists() else []
+        db.refuse_unknown_revisions(before)
         target = migrations.resolve(revision)
         if before == target:
             return {"message": f"Database is already at {_names(before)}; nothing to do.",
@@ -53,6 +54,7 @@ def downgrade(db: Database, revision: str) -> dict:
                              f"{UPGRADE_HINT} to adopt it")
     with db.translated_errors():
         before = current(db)["current"]
+        db.refuse_unknown_revisions(before)
         backup, notes = _backup(db)
         _run(db, migrations.downgrade, revision, backup)
         after = current(db)["current"]

@@ -6,6 +6,7 @@ SQLAlchemy, Alembic and rich are imported by the commands that need them.
 
 from __future__ import annotations
 
+import errno
 import functools
 import gc
 import itertools
@@ -15,11 +16,12 @@ import sys
 import click
 
 from votr_cli import __version__
-from votr_cli.errors import InvalidInput, VotrError
+from votr_cli.errors import InvalidInput, OutputFailed, VotrError
 
 EXIT_CODES_HELP = """\b
 Exit codes: 0 done, 1 invalid input, 2 usage error, 3 poll or option not
-found, 4 refused (poll closed, already voted, title taken), 5 database problem."""
+found, 4 refused (poll closed, already voted, title taken), 5 database problem,
+74 the work was done but its output could not be written."""
 
 
 class Context:
@@ -51,7 +53,12 @@ def votr_command(fn):
         try:
             result = fn(obj, **kwargs)
             _start_stream(result)
-            output.render(result, as_json)
+            try:
+                output.render(result, as_json)
+            except BrokenPipeError:
+                raise
+            except OSError as exc:  # a full disk, a closed stdout: the work itself is done
+                raise OutputFailed(_output_failure(result, exc)) from None
             if result.exit_code:
                 raise SystemExit(result.exit_code)
         except VotrError as exc:
@@ -76,6 +83,29 @@ def votr_command(fn):
                 obj._database.dispose()
 
     return wrapper
+
+
+# What a command's message says was done, in the words of an error that follows it.
+DONE = {
+    "Poll was created succesfully": "the poll was created",
+    "Thank you for voting": "the vote was recorded",
+    "Poll closed": "the poll was closed",
+    "Poll was already closed": "the poll was already closed",
+    "Poll reopened": "the poll was reopened",
+    "Poll was already open": "the poll was already open",
+}
+
+
+def _output_failure(result, exc: OSError) -> str:
+    """Say what the command did (its change is committed) before saying its output failed."""
+    data = result.data
+    if result.kind == "message":
+        done = f"{DONE.get(data['message'], data['message'])} (poll {data['poll']['id']})"
+    elif result.kind in ("report", "batch"):
+        done = data["message"].rstrip(".")
+    else:
+        return f"the output could not be written: {exc}"
+    return f"{done}, but its output could not be written: {exc}"
 
 
 def _import_database_layer() -> None:
@@ -106,12 +136,47 @@ class VotrGroup(click.Group):
     def __call__(self, *args, **kwargs):
         # Only the console script and `python -m votr_cli` call the group; CliRunner and
         # other in-process callers use .main(), which returns or raises as click's does.
+        _guard_standard_streams()
         try:
             self.main(*args, **kwargs)
             code = 0
         except SystemExit as exc:
             code = exc.code
+        except OSError as exc:  # click's own output (--help, --version, a usage error) failed
+            code = _report_output_failure(exc)
+        if code == 0 and sys.stdout is None:
+            # Every command writes its result to stdout, so only click's own output
+            # (--help, --version) can have been dropped here, silently, by click.echo.
+            code = _report_output_failure(OSError(errno.EBADF, "standard output is closed"))
         _end_process(code)
+
+
+def _report_output_failure(exc: OSError) -> int:
+    from votr_cli import output
+
+    output.error(f"the output could not be written: {exc}", as_json=False)
+    return OutputFailed.exit_code
+
+
+def _guard_standard_streams() -> None:
+    """Put /dev/null on a closed stdin, stdout or stderr (`votr vote … >&-`).
+
+    A closed standard descriptor is a free number: the next file opened, the database
+    itself, would take it, and anything written to that stream would land in it.
+    sys.stdout stays None (Python found it closed), so writing the output still fails as
+    it should, with exit 74; a closed stdin reads as empty, and what would have gone to
+    a closed stderr is dropped.
+    """
+    for fd in (0, 1, 2):
+        try:
+            os.fstat(fd)
+        except OSError:
+            os.open(os.devnull, os.O_RDWR)  # takes the lowest free number: this one
+    # These files live as long as the process.
+    if sys.stdin is None:
+        sys.stdin = open(os.devnull, encoding="utf-8")  # noqa: SIM115
+    if sys.stderr is None:
+        sys.stderr = open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115
 
 
 def _end_process(code) -> None:
@@ -125,14 +190,17 @@ def _end_process(code) -> None:
     if code is None:
         code = 0
     elif not isinstance(code, int):
-        sys.stderr.write(f"{code}\n")
+        from votr_cli import output
+
+        output.error(str(code), as_json=False)
         code = 1
     import atexit
 
     atexit._run_exitfuncs()
     for stream in (sys.stdout, sys.stderr):
         try:
-            stream.flush()
+            if stream is not None:
+                stream.flush()
         except (OSError, ValueError):  # a closed pipe, a closed stream: nothing to add
             pass
     os._exit(code)
@@ -392,7 +460,12 @@ def export(obj: Context, file: str):
     from votr_cli import transfer
     from votr_cli.output import Result
 
-    document = transfer.export_document(obj.database())
+    database = obj.database()
+    if not database.exists():  # reading would create it: an export never does
+        from votr_cli.errors import DatabaseProblem
+
+        raise DatabaseProblem(f"no database at {database.display_url}: nothing to export")
+    document = transfer.export_document(database)
     if file == "-":
         return Result("document", document)
     transfer.write_document(document, file)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -43,6 +44,10 @@ RETRYABLE_SERVER_ERRORS = {"40001", "40P01", 1213}
 # "undefined table" on PostgreSQL, "table doesn't exist" on MySQL/MariaDB.
 MISSING_TABLE_ERRORS = {"42P01", 1146}
 WRITE_ATTEMPTS = 5
+# "disk full" on PostgreSQL; "disk full" and "the table is full" on MariaDB/MySQL.
+DISK_FULL_ERRORS = {"53100", 1021, 1114}
+# An SQLite I/O error on a disk with less free space than this is taken for a full disk.
+NEARLY_FULL_BYTES = 1 << 20
 
 
 class _NotInitialised(Exception):
@@ -54,8 +59,11 @@ class Database:
         self.location = location
         try:
             self.url = make_url(location.url)
-        except ArgumentError:
-            raise DatabaseProblem(f"not a valid database URL: {location.url!r}") from None
+            port = self.url.port  # parsed on first use: a port that is not a number fails here
+            if port is not None and not 0 < port < 65536:
+                raise ValueError(port)
+        except (ArgumentError, ValueError):
+            raise DatabaseProblem(f"not a valid database URL: {without_password(location.url)!r}") from None
         self.dialect = self.url.get_backend_name()
         self.busy_timeout = settings.busy_timeout()
         self._engine: Engine | None = None
@@ -82,10 +90,29 @@ class Database:
             return self.url.database  # "file:/path/votr.db", as SQLite's URI names it
         return self.url.render_as_string(hide_password=True)
 
+    @property
+    def sqlite_file(self) -> Path | None:
+        """The SQLite file, named by a path or by a URI filename (file:x.db?mode=ro)."""
+        if self.sqlite_path is not None or not self.is_sqlite or not self.url.query.get("uri"):
+            return self.sqlite_path
+        from urllib.parse import unquote, urlsplit
+
+        parts = urlsplit(self.url.database or "")
+        if parts.scheme != "file" or self.url.query.get("mode") == "memory" or parts.path in ("", ":memory:"):
+            return None
+        return Path(unquote(parts.path))
+
     def exists(self) -> bool:
         """False only when we know there is nothing there yet (a missing SQLite file)."""
-        path = self.sqlite_path
+        path = self.sqlite_file
         return path is None or path.exists()
+
+    def refuse_unknown_revisions(self, revisions: list[str]) -> None:
+        """A schema newer than this votr (a revision it does not know) is left alone."""
+        from votr_cli.migrations import known_revisions
+
+        if set(revisions) - known_revisions() - LEGACY_REVISIONS:
+            raise SchemaMismatch(self._revision_mismatch_message(revisions))
 
     @property
     def engine(self) -> Engine:
@@ -95,10 +122,8 @@ class Database:
 
     def _make_engine(self, *, foreign_keys: bool) -> Engine:
         path = self.sqlite_path
-        if path is not None and not path.parent.is_dir():
-            if not self.location.is_default:
-                raise DatabaseProblem(f"cannot open database {path}: folder {path.parent} does not exist")
-            path.parent.mkdir(parents=True, exist_ok=True)
+        if path is not None:
+            _check_sqlite_file(path, create_folder=self.location.is_default)
         try:
             if self.is_sqlite:
                 engine = create_engine(self.url, connect_args={"timeout": self.busy_timeout})
@@ -177,15 +202,39 @@ class Database:
             return DatabaseBusy(f"database is busy: a lock was held for more than {self.busy_timeout:g} s")
         if "readonly database" in lowered or "read-only" in lowered:
             return DatabaseProblem(f"database {where} is read-only: it can be read but not changed")
+        if self._disk_is_full(exc):
+            return DatabaseProblem(f"the disk holding database {where} is full ({message}): "
+                                   f"nothing was changed; free some space and run the command again")
         if "file is not a database" in lowered:
             return DatabaseProblem(f"{where} is not a SQLite database (file is not a database)")
-        if "malformed" in lowered or "disk i/o error" in lowered:
+        if "malformed" in lowered:
             return DatabaseProblem(f"database {where} is corrupt ({message}); restore it from a backup")
+        if "disk i/o error" in lowered:
+            return DatabaseProblem(f"cannot read or write database {where}: {message} "
+                                   f"({getattr(exc.orig, 'sqlite_errorname', 'SQLITE_IOERR')}); "
+                                   f"check the disk, then run db-check")
         if "unable to open database file" in lowered:
             return DatabaseProblem(f"cannot open database {where}{self._read_only_folder_hint()}")
         if "no such table" in lowered or _server_error_codes(exc) & MISSING_TABLE_ERRORS:
             return SchemaMismatch(f"database {where} is missing votr tables ({message}); {UPGRADE_HINT}")
         return DatabaseProblem(f"database error on {where}: {message}")
+
+    def _disk_is_full(self, exc: DBAPIError) -> bool:
+        """The server said its disk is full, or SQLite did: SQLITE_FULL, or an I/O error
+        (it cannot grow its -shm or -wal file) on a disk with next to no space left."""
+        if _server_error_codes(exc) & DISK_FULL_ERRORS:
+            return True
+        name = getattr(exc.orig, "sqlite_errorname", "") or ""
+        if name == "SQLITE_FULL":
+            return True
+        path = self.sqlite_path
+        if not name.startswith("SQLITE_IOERR") or path is None:
+            return False
+        try:
+            space = os.statvfs(path.parent)
+        except OSError:
+            return False
+        return space.f_bavail * space.f_frsize < NEARLY_FULL_BYTES
 
     def _read_only_folder_hint(self) -> str:
         """A WAL database is read through its -shm file, made beside it: in a folder that
@@ -314,6 +363,29 @@ class Database:
                 _unlock_schema_change(conn)
 
 
+def _check_sqlite_file(path: Path, *, create_folder: bool) -> None:
+    """Refuse what SQLite would fail on obscurely (a folder, a device, a FIFO, a folder
+    that is a file); make the default location's missing folders."""
+    if path.exists() and not path.is_file():
+        kind = "a folder" if path.is_dir() else "not a regular file (a device, a pipe or a socket)"
+        raise DatabaseProblem(f"{path} is not a SQLite database: it is {kind}")
+    if path.parent.is_dir():
+        return
+    if path.parent.exists() or not create_folder:
+        why = "is not a folder" if path.parent.exists() else "does not exist"
+        raise DatabaseProblem(f"cannot open database {path}: folder {path.parent} {why}")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:  # VOTR_HOME below a file, say, or a read-only disk
+        raise DatabaseProblem(f"cannot create the folder {path.parent} for the database: "
+                              f"{exc.strerror or exc}") from None
+
+
+def without_password(url: str) -> str:
+    """A URL as text with its password masked, for URLs SQLAlchemy cannot parse."""
+    return re.sub(r"(://[^/@:]*):[^/@]*@", r"\1:***@", url)
+
+
 def _configure_sqlite(engine: Engine, *, foreign_keys: bool) -> None:
     """The transaction recipe SQLAlchemy documents for pysqlite, plus votr's pragmas."""
 
@@ -339,9 +411,13 @@ def enable_wal(engine: Engine) -> None:
     It cannot be changed inside a transaction, so it goes through the driver's own
     connection, where (see above) no BEGIN is issued implicitly.
     """
+    statement = "PRAGMA journal_mode=WAL"
     raw = engine.raw_connection()
     try:
-        raw.cursor().execute("PRAGMA journal_mode=WAL").fetchall()
+        raw.cursor().execute(statement).fetchall()
+    except engine.dialect.loaded_dbapi.Error as exc:
+        # The driver's own error: wrap it as SQLAlchemy would, so it is described like any other.
+        raise DBAPIError.instance(statement, None, exc, engine.dialect.loaded_dbapi.Error) from None
     finally:
         raw.close()
 

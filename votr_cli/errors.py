@@ -37,3 +37,10 @@ class SchemaMismatch(DatabaseProblem):
 
 class DatabaseBusy(DatabaseProblem):
     pass
+
+
+class OutputFailed(VotrError):
+    """The command did its work (committed), but its output could not be written:
+    EX_IOERR, as sysexits.h numbers it."""
+
+    exit_code = 74

@@ -8,6 +8,8 @@ alembic.ini, and the connection is handed to env.py through `config.attributes`.
 from __future__ import annotations
 
 import datetime as dt
+import errno
+import os
 import io
 import re
 import sqlite3
@@ -148,13 +150,34 @@ def backup_sqlite(path: Path) -> Path:
     while target.exists():
         counter += 1
         target = path.with_name(f"{path.name}.{stamp}-{counter}.bak")
-    source = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+    _create_exclusively(target, path.stat().st_mode & 0o666)
     try:
-        destination = sqlite3.connect(target)
+        source = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
         try:
-            source.backup(destination)
+            destination = sqlite3.connect(target)
+            try:
+                source.backup(destination)
+            finally:
+                destination.close()
         finally:
-            destination.close()
-    finally:
-        source.close()
+            source.close()
+    except (sqlite3.Error, OSError) as exc:
+        target.unlink(missing_ok=True)  # never leave half a backup behind
+        full = "full" in str(exc).lower() or getattr(exc, "errno", None) == errno.ENOSPC
+        why = "the disk is full" if full else str(exc)
+        raise DatabaseProblem(f"cannot write the backup {target}: {why}; nothing was changed") from None
     return target
+
+
+def _create_exclusively(target: Path, mode: int) -> None:
+    """Create the backup file, empty, with the database's permissions (a 0600 database's
+    backup is 0600 too), refusing anything already there, a planted symlink included."""
+    try:
+        fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+    except OSError as exc:
+        raise DatabaseProblem(f"cannot create the backup {target}: {exc.strerror or exc}; "
+                              f"nothing was changed") from None
+    try:
+        os.fchmod(fd, mode)
+    finally:
+        os.close(fd)

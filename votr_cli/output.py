@@ -17,6 +17,7 @@ plain strings, and every plain line is escaped once more as it is written.
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import os
 import sys
@@ -64,14 +65,23 @@ def _write_json(data: Any, out) -> None:
 
 
 def error(message: str, as_json: bool) -> None:
-    if as_json:
-        sys.stderr.write(dumps({"error": message}) + "\n")
-    else:
-        sys.stderr.write(f"Error: {printable(message)}\n")
+    line = dumps({"error": message}) if as_json else f"Error: {printable(message)}"
+    try:
+        sys.stderr.write(line + "\n")
+        sys.stderr.flush()
+    except (OSError, ValueError):
+        pass  # stderr is full or closed: the exit code is all that is left to tell
+
+
+def _stdout():
+    """sys.stdout, which Python sets to None when the process starts with it closed."""
+    if sys.stdout is None:
+        raise OSError(errno.EBADF, "standard output is closed")
+    return sys.stdout
 
 
 def render(result: Result, as_json: bool) -> None:
-    out = sys.stdout
+    out = _stdout()
     if as_json:
         _write_json(result.data, out)
     elif wants_rich(out):

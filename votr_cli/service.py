@@ -8,6 +8,7 @@ knows about click or rich, so another front end can call it unchanged.
 from __future__ import annotations
 
 import collections
+import contextlib
 import datetime as dt
 import functools
 import itertools
@@ -404,6 +405,24 @@ def _driver_time(conn: Connection, moment: dt.datetime):
     return to_driver(moment) if to_driver else moment
 
 
+@contextlib.contextmanager
+def _undone_if_refused(conn: Connection) -> Iterator[None]:
+    """A savepoint that is rolled back when the database refuses a row (IntegrityError).
+
+    Any other failure ends the whole transaction, so the savepoint is left alone: after
+    some (SQLite's "database or disk is full") SQLite has already rolled the transaction
+    back, and a ROLLBACK TO the savepoint would fail with "no such savepoint", hiding
+    the real cause.
+    """
+    savepoint = conn.begin_nested()
+    try:
+        yield
+    except IntegrityError:
+        savepoint.rollback()
+        raise
+    savepoint.commit()
+
+
 def _record_ballots(conn: Connection, rows: list[tuple]) -> set[int]:
     """Insert the ballots (_BALLOT_COLUMNS tuples); return the positions of those whose
     voter had voted in that poll already, which are left out.
@@ -413,7 +432,7 @@ def _record_ballots(conn: Connection, rows: list[tuple]) -> set[int]:
     and the round look up which voters had voted, then insert the others.
     """
     try:
-        with conn.begin_nested():
+        with _undone_if_refused(conn):
             _insert_ballots(conn, rows)
         return set()
     except IntegrityError:
@@ -423,7 +442,7 @@ def _record_ballots(conn: Connection, rows: list[tuple]) -> set[int]:
     fresh = [row for index, row in enumerate(rows) if index not in voted]
     try:
         if fresh:
-            with conn.begin_nested():
+            with _undone_if_refused(conn):
                 _insert_ballots(conn, fresh)
     except IntegrityError:
         # A concurrent transaction committed one of these voters' ballots after our

@@ -29,6 +29,7 @@ import contextlib
 import datetime as dt
 import json
 import os
+import stat
 import sys
 import tempfile
 import uuid
@@ -92,6 +93,7 @@ def _export(conn: Connection) -> dict:
 def write_document(document: dict, path: str) -> None:
     """Write the export to `path` through a temporary file, so it is never half-written."""
     target = Path(path)
+    _refuse_unusual_target(target)
     try:
         with tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=target.parent or ".", prefix=f".{target.name}.",
                                          suffix=".tmp", delete=False) as temporary:
@@ -106,6 +108,20 @@ def write_document(document: dict, path: str) -> None:
         with contextlib.suppress(NameError, OSError):
             os.unlink(temporary.name)
         raise InvalidInput(f"cannot write {path}: {exc.strerror or exc}") from None
+
+
+def _refuse_unusual_target(target: Path) -> None:
+    """An export replaces a regular file only: never a symlink (planted to make it
+    overwrite a file elsewhere), a device such as /dev/full, or a pipe."""
+    try:
+        mode = os.lstat(target).st_mode
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        raise InvalidInput(f"cannot write {target}: {exc.strerror or exc}") from None
+    if not stat.S_ISREG(mode):
+        kind = "a symbolic link" if stat.S_ISLNK(mode) else "not a regular file"
+        raise InvalidInput(f"cannot write {target}: it is {kind}; votr exports to a new or regular file only")
 
 
 def read_document(path: str) -> str:

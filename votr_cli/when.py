@@ -7,6 +7,8 @@ from votr_cli.errors import InvalidInput
 
 _DURATION = re.compile(r"(\d+)([smhdw])")
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
+# Year 9999, datetime's last, is less than 10**12 seconds away: more digits always overflow.
+_MAX_DURATION_DIGITS = 12
 
 
 def utcnow() -> dt.datetime:
@@ -25,6 +27,8 @@ def parse_when(value: str, now: dt.datetime | None = None) -> dt.datetime:
     if duration:
         amount, unit = duration.groups()
         try:
+            if len(amount.lstrip("0")) > _MAX_DURATION_DIGITS:  # int() refuses >4300 digits anyway
+                raise OverflowError
             moment = now + dt.timedelta(seconds=int(amount) * _UNIT_SECONDS[unit])
         except OverflowError:
             raise InvalidInput(f"closes-at is too far in the future: {value!r}") from None

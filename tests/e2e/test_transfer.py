@@ -187,6 +187,7 @@ def test_an_option_already_there_by_name_is_used(votr, sqlite_file):
 
 
 def test_files_that_cannot_be_read_or_written_are_clear_errors(votr, tmp_path):
+    assert votr("create", "Lunch", "pizza", "sushi").exit_code == 0  # an export needs a database
     missing = votr("import", str(tmp_path / "nope.json"), "--json")
     assert missing.exit_code == 1 and "cannot read" in missing.error()
     unwritable = votr("export", str(tmp_path / "no" / "such" / "all.json"), "--json")
