@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from votr_cli.errors import InvalidInput
+from votr_cli.text import quoted
 
 DEFAULT_BUSY_TIMEOUT = 10.0
 
@@ -48,9 +49,9 @@ def busy_timeout() -> float:
     try:
         seconds = float(value)
     except ValueError:
-        raise InvalidInput(f"VOTR_BUSY_TIMEOUT must be a number of seconds, not {value!r}") from None
+        raise InvalidInput(f"VOTR_BUSY_TIMEOUT must be a number of seconds, not {quoted(value)}") from None
     if not 0 <= seconds <= 3600:
-        raise InvalidInput(f"VOTR_BUSY_TIMEOUT must be between 0 and 3600 seconds, not {value!r}")
+        raise InvalidInput(f"VOTR_BUSY_TIMEOUT must be between 0 and 3600 seconds, not {quoted(value)}")
     return seconds
 
 

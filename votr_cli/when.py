@@ -4,6 +4,7 @@ import datetime as dt
 import re
 
 from votr_cli.errors import InvalidInput
+from votr_cli.text import quoted
 
 _DURATION = re.compile(r"(\d+)([smhdw])")
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
@@ -31,21 +32,21 @@ def parse_when(value: str, now: dt.datetime | None = None) -> dt.datetime:
                 raise OverflowError
             moment = now + dt.timedelta(seconds=int(amount) * _UNIT_SECONDS[unit])
         except OverflowError:
-            raise InvalidInput(f"closes-at is too far in the future: {value!r}") from None
+            raise InvalidInput(f"closes-at is too far in the future: {quoted(value)}") from None
     else:
         try:
             parsed = dt.datetime.fromisoformat(text)
         except ValueError:
             raise InvalidInput(
-                f"closes-at is not an ISO-8601 date-time or a duration like 30m or 3d: {value!r}"
+                f"closes-at is not an ISO-8601 date-time or a duration like 30m or 3d: {quoted(value)}"
             ) from None
         try:
             # astimezone() on a naive value takes it as local time.
             moment = parsed.astimezone(dt.timezone.utc).replace(tzinfo=None)
         except (OverflowError, OSError):
-            raise InvalidInput(f"closes-at is out of range: {value!r}") from None
+            raise InvalidInput(f"closes-at is out of range: {quoted(value)}") from None
     if moment <= now:
-        raise InvalidInput(f"closes-at lies in the past: {value!r}")
+        raise InvalidInput(f"closes-at lies in the past: {quoted(value)}")
     return moment
 
 

@@ -17,6 +17,7 @@ def assert_one_line(outcome, code: int, said: str) -> None:
     assert outcome.stdout == ""
     assert outcome.stderr.startswith("Error: ") and outcome.stderr.count("\n") == 1, outcome.stderr
     assert said in outcome.stderr and "Traceback" not in outcome.stderr, outcome.stderr
+    assert len(outcome.stderr) < 400, "a hostile value is quoted cut short, not repeated whole"
 
 
 @pytest.mark.parametrize("when", [f"{HUGE}s", f"{HUGE}w", "99999999999999w", "0" * 5000 + "99999999999999d"])
