@@ -10,7 +10,7 @@ from logging.config import fileConfig
 from alembic import context
 from sqlalchemy import Engine
 
-from votr_cli.models import metadata
+from votr_cli.db.tables import metadata
 
 config = context.config
 if config.config_file_name is not None and config.attributes.get("connection") is None:
@@ -18,7 +18,7 @@ if config.config_file_name is not None and config.attributes.get("connection") i
 
 
 def _url() -> str:
-    from votr_cli import settings
+    from votr_cli.frontends import settings
 
     return (config.attributes.get("url") or config.get_main_option("sqlalchemy.url")
             or settings.database_location(None).url)
@@ -57,8 +57,8 @@ def run_migrations_online() -> None:
         with context.begin_transaction():
             context.run_migrations()
         return
-    from votr_cli import settings
-    from votr_cli.db import Database
+    from votr_cli.frontends import settings
+    from votr_cli.db.database import Database
 
     database = Database(settings.DatabaseLocation(_url(), is_default=False))
     engine = database.migration_engine()

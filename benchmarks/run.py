@@ -159,7 +159,7 @@ def median_peak(runs: list[Run]) -> float:
 
 
 def title_key(display: str) -> str:
-    """votr's normalised key (votr_cli.text.key): sha256 of the case-folded NFC text."""
+    """votr's normalised key (votr_cli.core.text.key): sha256 of the case-folded NFC text."""
     return hashlib.sha256(unicodedata.normalize("NFC", display.casefold()).encode()).hexdigest()
 
 

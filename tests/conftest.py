@@ -169,7 +169,7 @@ class Outcome:
 @pytest.fixture
 def votr(votr_env):
     """Run votr in-process through click's CliRunner: `votr("list", "--json")`."""
-    from votr_cli.cli import main
+    from votr_cli.frontends.cli import main
 
     def run(*args: str, input: str | None = None, env: dict | None = None) -> Outcome:
         result = CliRunner().invoke(main, list(args), input=input, env=env, prog_name="votr",

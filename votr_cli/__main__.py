@@ -1,3 +1,3 @@
-from votr_cli.cli import main
+from votr_cli.frontends.cli import main
 
 main(prog_name="votr")

@@ -220,7 +220,7 @@ def test_it_stops_cleanly_on_a_signal(start_server, signum):
 
 
 def test_openapi_document_is_served_and_is_the_packaged_one(server):
-    from votr_cli.api import openapi_document
+    from votr_cli.frontends.http import openapi_document
 
     served = server.get("/api/openapi.json")
     assert served.status_code == 200
@@ -286,7 +286,7 @@ def test_a_database_it_cannot_use_stops_it_before_it_listens(votr_proc, database
 
 def test_serve_without_the_api_extra_says_how_to_install_it(votr_env):
     # A votr process in which Flask cannot be imported, as if the extra were not installed.
-    without_flask = "import sys; sys.modules['flask'] = None; from votr_cli.cli import main; main()"
+    without_flask = "import sys; sys.modules['flask'] = None; from votr_cli.frontends.cli import main; main()"
 
     def run(*args: str) -> subprocess.CompletedProcess:
         return subprocess.run([sys.executable, "-c", without_flask, *args], capture_output=True, text=True,
@@ -300,6 +300,6 @@ def test_serve_without_the_api_extra_says_how_to_install_it(votr_env):
 
 
 def test_the_cli_does_not_import_flask():
-    probe = "import sys, votr_cli.cli; print('flask' in sys.modules or 'waitress' in sys.modules)"
+    probe = "import sys, votr_cli.frontends.cli; print('flask' in sys.modules or 'waitress' in sys.modules)"
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "False"

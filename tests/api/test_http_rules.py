@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from votr_cli import api
-from votr_cli.errors import DatabaseBusy, DatabaseProblem, InvalidInput, NotFound, Refused, SchemaMismatch
+from votr_cli.frontends import http as api
+from votr_cli.core.errors import DatabaseBusy, DatabaseProblem, InvalidInput, NotFound, Refused, SchemaMismatch
 
 
 @pytest.mark.parametrize(("error", "status"), [

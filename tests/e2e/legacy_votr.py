@@ -157,8 +157,9 @@ def _move_sequences_past_rows(conn: sa.Connection, schema: sa.MetaData) -> None:
 
 def check(url: str) -> dict:
     """What `votr db-check` finds: counters against ballots and adopted counts, orphans."""
-    from votr_cli import admin, settings
-    from votr_cli.db import Database
+    from votr_cli.ops import admin
+    from votr_cli.frontends import settings
+    from votr_cli.db.database import Database
 
     database = Database(settings.DatabaseLocation(url, is_default=False))
     try:

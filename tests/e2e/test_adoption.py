@@ -14,9 +14,9 @@ import pytest
 import sqlalchemy as sa
 
 from tests.e2e.legacy_votr import build, check, legacy  # noqa: F401 - legacy is a fixture
-from votr_cli.db import LEGACY_REVISIONS
-from votr_cli.models import SCHEMA_HEAD
-from votr_cli.service import is_public_id
+from votr_cli.db.database import LEGACY_REVISIONS
+from votr_cli.db.tables import SCHEMA_HEAD
+from votr_cli.service.polls import is_public_id
 
 STAGES = ("part5", "tutorial", "unique-id")
 CLOSED_AT = "2017-05-01T12:00:00Z"
@@ -236,7 +236,7 @@ def test_an_old_database_is_adopted_only_at_head(votr, legacy, database_url):
 
 
 def test_an_adoption_cut_short_leaves_the_data_and_can_be_run_again(votr, legacy, database_url, monkeypatch):
-    from votr_cli import adoption
+    from votr_cli.ops import adoption
 
     build(legacy, database_url, "tutorial", clean=False)
     write = adoption.Plan.write

@@ -217,8 +217,9 @@ def test_each_test_gets_a_database_of_its_own_that_starts_empty(votr_env, backen
 
 def test_concurrent_first_use_creates_the_schema_once(votr_env):
     """Two processes that both find an empty database must not both create it."""
-    from votr_cli import service, settings
-    from votr_cli.db import Database
+    from votr_cli.service import polls as service
+    from votr_cli.frontends import settings
+    from votr_cli.db.database import Database
 
     failures: list[BaseException] = []
 

@@ -7,7 +7,7 @@ import json
 import pytest
 import sqlalchemy as sa
 
-from votr_cli import service
+from votr_cli.service import polls as service
 
 LUNCH = "Lunch today?"
 

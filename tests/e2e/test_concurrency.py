@@ -161,7 +161,7 @@ class BackendProbe:
     def hold_title(self, title: str):
         """An uncommitted poll with this title: a `votr create` of the same title writes its
         options, then waits at its own insert of the title. Returns the release function."""
-        from votr_cli.text import key
+        from votr_cli.core.text import key
 
         conn = sa.create_engine(self.url).connect()
         transaction = conn.begin()

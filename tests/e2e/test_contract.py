@@ -288,7 +288,7 @@ def test_user_text_is_shown_literally(votr):
 
 
 def test_every_command_has_help_with_an_example(votr):
-    from votr_cli.cli import main
+    from votr_cli.frontends.cli import main
 
     commands = set(main.commands)
     assert {"create", "list", "show", "options", "vote", "close", "reopen",

@@ -10,9 +10,9 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
-from votr_cli.admin import SERVER_BACKUP_NOTE
-from votr_cli.migrations import history
-from votr_cli.models import SCHEMA_HEAD
+from votr_cli.ops.admin import SERVER_BACKUP_NOTE
+from votr_cli.db.migrations import history
+from votr_cli.db.tables import SCHEMA_HEAD
 
 REVISIONS = [revision["revision"] for revision in history()]
 PREVIOUS = REVISIONS[-2] if len(REVISIONS) > 1 else None
@@ -180,9 +180,10 @@ def test_upgrade_sql_prints_the_sql_and_touches_nothing(votr, backend, database_
 
 
 def test_a_migration_that_fails_on_the_database_says_where_it_stands(votr, backend, database_url):
-    from votr_cli import admin, settings
-    from votr_cli.db import Database
-    from votr_cli.errors import DatabaseProblem
+    from votr_cli.ops import admin
+    from votr_cli.frontends import settings
+    from votr_cli.db.database import Database
+    from votr_cli.core.errors import DatabaseProblem
 
     votr("list")
 

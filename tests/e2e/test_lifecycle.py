@@ -3,7 +3,7 @@
 import pytest
 import sqlalchemy as sa
 
-from votr_cli.models import SCHEMA_HEAD
+from votr_cli.db.tables import SCHEMA_HEAD
 
 
 def _execute(url: str, *statements: str) -> None:

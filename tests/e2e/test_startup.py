@@ -12,7 +12,7 @@ import sys
 
 import pytest
 
-from votr_cli.cli import main
+from votr_cli.frontends.cli import main
 
 HEAVY = ("sqlalchemy", "alembic")
 INVOCATIONS = [["--help"], ["--version"]] + [[name, "--help"] for name in sorted(main.commands)]
@@ -37,7 +37,7 @@ def test_help_and_version_import_neither_sqlalchemy_nor_alembic(args, votr_env, 
     env = {**os.environ, **votr_env}
     modules, done = imported_modules(args, env)
     assert done.returncode == 0, done.stderr[-2000:]
-    assert "votr_cli.cli" in modules  # importtime did report the imports
+    assert "votr_cli.frontends.cli" in modules  # importtime did report the imports
     heavy = sorted(name for name in modules if name.split(".")[0] in HEAVY)
     assert heavy == [], f"votr {' '.join(args)} imported {heavy[:5]}"
     assert done.stdout.strip()

@@ -19,9 +19,9 @@ import pytest
 import sqlalchemy as sa
 
 from tests.conftest import votr_executable
-from votr_cli.models import options, polls, topics
-from votr_cli.text import key
-from votr_cli.when import utcnow
+from votr_cli.db.tables import options, polls, topics
+from votr_cli.core.text import key
+from votr_cli.core.when import utcnow
 
 # Colour, a hyperlink, a bell, a carriage return that would overwrite the line, a C1
 # CSI, a bidi override that reverses what follows, a line separator and rich markup.

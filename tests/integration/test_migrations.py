@@ -27,9 +27,11 @@ from pytest_alembic.tests import (  # noqa: F401 - collected as this module's te
     test_upgrade,
 )
 
-from votr_cli import migrations, settings
-from votr_cli.db import Database
-from votr_cli.models import SCHEMA_HEAD
+from votr_cli.db import migrations
+
+from votr_cli.frontends import settings
+from votr_cli.db.database import Database
+from votr_cli.db.tables import SCHEMA_HEAD
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -15,10 +15,12 @@ import sqlalchemy as sa
 from sqlalchemy import insert
 from sqlalchemy.exc import IntegrityError
 
-from votr_cli import service, settings
-from votr_cli.db import Database
-from votr_cli.models import ballots
-from votr_cli.when import utcnow
+from votr_cli.service import polls as service
+
+from votr_cli.frontends import settings
+from votr_cli.db.database import Database
+from votr_cli.db.tables import ballots
+from votr_cli.core.when import utcnow
 
 
 @pytest.fixture

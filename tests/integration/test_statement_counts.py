@@ -12,9 +12,11 @@ import json
 import pytest
 from sqlalchemy import event
 
-from votr_cli import service, settings
-from votr_cli.db import Database
-from votr_cli.service import BatchLine
+from votr_cli.service import polls as service
+
+from votr_cli.frontends import settings
+from votr_cli.db.database import Database
+from votr_cli.service.polls import BatchLine
 
 
 def database(url: str) -> Database:

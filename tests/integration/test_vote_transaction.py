@@ -10,9 +10,11 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
-from votr_cli import service, settings
-from votr_cli.db import Database
-from votr_cli.errors import DatabaseProblem
+from votr_cli.service import polls as service
+
+from votr_cli.frontends import settings
+from votr_cli.db.database import Database
+from votr_cli.core.errors import DatabaseProblem
 
 REFUSING_TRIGGER = {
     "sqlite": [

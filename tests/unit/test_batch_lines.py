@@ -1,4 +1,4 @@
-"""The batch line reader (votr_cli.batch): each physical line is judged by itself."""
+"""The batch line reader (votr_cli.frontends.batchfile): each physical line is judged by itself."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from votr_cli import batch
-from votr_cli.errors import InvalidInput
+from votr_cli.frontends import batchfile as batch
+from votr_cli.core.errors import InvalidInput
 
 VOTE = {"poll": "Lunch?", "option": "Pizza", "voter": "ann"}
 LINE = json.dumps(VOTE).encode()

@@ -1,7 +1,7 @@
 import pytest
 
-from votr_cli import text
-from votr_cli.errors import InvalidInput
+from votr_cli.core import text
+from votr_cli.core.errors import InvalidInput
 
 
 @pytest.mark.parametrize("raw, display", [

@@ -2,8 +2,8 @@ import datetime as dt
 
 import pytest
 
-from votr_cli.errors import InvalidInput
-from votr_cli.when import iso_utc, parse_when
+from votr_cli.core.errors import InvalidInput
+from votr_cli.core.when import iso_utc, parse_when
 
 NOW = dt.datetime(2026, 11, 24, 12, 0, 0)
 

@@ -5,9 +5,11 @@ Like the service layer, these return plain data and raise votr's errors.
 
 from __future__ import annotations
 
-from votr_cli import adoption, migrations
-from votr_cli.db import UPGRADE_HINT, Database, enable_wal
-from votr_cli.errors import DatabaseProblem, InvalidInput, SchemaMismatch
+from votr_cli.ops import adoption
+
+from votr_cli.db import migrations
+from votr_cli.db.database import UPGRADE_HINT, Database, enable_wal
+from votr_cli.core.errors import DatabaseProblem, InvalidInput, SchemaMismatch
 
 SERVER_BACKUP_NOTE = ("{dialect} database: votr cannot back it up for you. Back it up before "
                       "upgrading (pg_dump, mariadb-dump or your provider's snapshots).")
@@ -256,7 +258,7 @@ def _consistency(db: Database, problems: list[dict]) -> dict:
     """Counters and orphans, read from one snapshot so concurrent votes cannot skew them."""
     from sqlalchemy import func, select
 
-    from votr_cli.models import ballots, options, polls, topics
+    from votr_cli.db.tables import ballots, options, polls, topics
 
     engine = db.engine if db.is_sqlite else db.engine.execution_options(isolation_level="REPEATABLE READ")
     with engine.connect() as conn, conn.begin():

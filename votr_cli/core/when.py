@@ -3,8 +3,8 @@
 import datetime as dt
 import re
 
-from votr_cli.errors import InvalidInput
-from votr_cli.text import quoted
+from votr_cli.core.errors import InvalidInput
+from votr_cli.core.text import quoted
 
 _DURATION = re.compile(r"(\d+)([smhdw])")
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}

@@ -25,9 +25,9 @@ import json
 import math
 from collections.abc import Iterator
 
-from votr_cli.errors import InvalidInput
-from votr_cli.text import shortened
-from votr_cli.service import BatchLine
+from votr_cli.core.errors import InvalidInput
+from votr_cli.core.text import shortened
+from votr_cli.service.polls import BatchLine
 
 FIELDS = ("poll", "option", "voter")
 REQUIRED = ("poll", "option")

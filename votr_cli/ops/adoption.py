@@ -50,12 +50,12 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import Connection, MetaData, Table, inspect, insert, select, text as sql_text
 
-from votr_cli import text
-from votr_cli.db import LEGACY_REVISIONS, LEGACY_TABLES, Database, _lock_for_schema_change, enable_wal
-from votr_cli.errors import DatabaseProblem, InvalidInput
-from votr_cli.models import ballots, metadata, options, polls, topics
-from votr_cli.service import PUBLIC_ID_ALPHABET, PUBLIC_ID_SIZE, is_public_id
-from votr_cli.when import utcnow
+from votr_cli.core import text
+from votr_cli.db.database import LEGACY_REVISIONS, LEGACY_TABLES, Database, _lock_for_schema_change, enable_wal
+from votr_cli.core.errors import DatabaseProblem, InvalidInput
+from votr_cli.db.tables import ballots, metadata, options, polls, topics
+from votr_cli.service.polls import PUBLIC_ID_ALPHABET, PUBLIC_ID_SIZE, is_public_id
+from votr_cli.core.when import utcnow
 
 MOVED_PREFIX = "legacy_votr_"
 # The app's tables that adoption replaces, children first (the order they are dropped in).
@@ -137,7 +137,7 @@ def _adopt(conn: Connection, found: LegacyDatabase) -> dict:
     from alembic.migration import MigrationContext
     from alembic.operations import Operations
 
-    from votr_cli.migrations import stamp_head
+    from votr_cli.db.migrations import stamp_head
 
     operations = Operations(MigrationContext.configure(conn))
     if found.copied:
@@ -235,7 +235,7 @@ def _read_moved(conn: Connection) -> Legacy:
 
 
 def stored_text(value: str | None) -> str:
-    """The display form of text votr did not validate itself: as votr_cli.text.clean
+    """The display form of text votr did not validate itself: as votr_cli.core.text.clean
     would store it, with control characters written out as escapes (`\x1b`), so that it
     obeys every rule of text typed into `create` (and an export of it imports)."""
     value = text.printable("" if value is None else str(value))

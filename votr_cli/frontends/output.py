@@ -25,7 +25,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from votr_cli.text import escape_for_json, printable
+from votr_cli.core.text import escape_for_json, printable
 
 
 @dataclass

@@ -40,12 +40,12 @@ from typing import Any
 
 from sqlalchemy import Connection, bindparam, delete, insert, select, update
 
-from votr_cli import text
-from votr_cli.db import Database
-from votr_cli.errors import InvalidInput, Refused
-from votr_cli.models import SCHEMA_HEAD, VOTER_LENGTH, ballots, options, polls, topics
-from votr_cli.service import KEYS_PER_QUERY, PUBLIC_ID_ALPHABET, PUBLIC_ID_SIZE, _batched, is_public_id
-from votr_cli.when import iso_utc, utcnow
+from votr_cli.core import text
+from votr_cli.db.database import Database
+from votr_cli.core.errors import InvalidInput, Refused
+from votr_cli.db.tables import SCHEMA_HEAD, VOTER_LENGTH, ballots, options, polls, topics
+from votr_cli.service.polls import KEYS_PER_QUERY, PUBLIC_ID_ALPHABET, PUBLIC_ID_SIZE, _batched, is_public_id
+from votr_cli.core.when import iso_utc, utcnow
 
 FORMAT = "votr-export"
 VERSION = 1

@@ -29,9 +29,9 @@ import waitress
 from flask import Flask, Response, request
 from werkzeug.exceptions import Forbidden, HTTPException, Unauthorized, UnsupportedMediaType
 
-from votr_cli import service
-from votr_cli.db import Database
-from votr_cli.errors import DatabaseBusy, DatabaseProblem, InvalidInput, NotFound, Refused, VotrError
+from votr_cli.service import polls as service
+from votr_cli.db.database import Database
+from votr_cli.core.errors import DatabaseBusy, DatabaseProblem, InvalidInput, NotFound, Refused, VotrError
 
 # A poll of a thousand long options fits with room to spare; anything bigger is refused
 # before it is read, rather than parsed into memory.
@@ -74,7 +74,7 @@ def status_for(error: VotrError) -> int:
 
 
 def openapi_document() -> dict:
-    return json.loads(importlib.resources.files("votr_cli").joinpath("openapi.json").read_text("utf-8"))
+    return json.loads(importlib.resources.files("votr_cli.frontends").joinpath("openapi.json").read_text("utf-8"))
 
 
 # -- who may call: Host and Origin ---------------------------------------------------
@@ -227,7 +227,7 @@ def _close_date_field(body: dict) -> str | None:
 def create_app(database: Database, token: str | None, access: Access) -> Flask:
     """The WSGI application. One Database (one engine and its connection pool) serves
     every worker thread; SQLAlchemy engines are safe to share between threads."""
-    app = Flask("votr_cli.api")
+    app = Flask("votr_cli.frontends.http")
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
     app.json.sort_keys = False  # keep the contract's key order: id, title, status, …
     expected_token = token.encode("utf-8") if token else None

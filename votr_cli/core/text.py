@@ -8,7 +8,7 @@ import re
 import unicodedata
 from typing import Any
 
-from votr_cli.errors import InvalidInput
+from votr_cli.core.errors import InvalidInput
 
 MAX_TITLE = 500
 MAX_OPTION = 200

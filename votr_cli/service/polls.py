@@ -21,11 +21,11 @@ from typing import Any, NamedTuple
 from sqlalchemy import Connection, and_, bindparam, false, func, insert, not_, or_, select, true, update
 from sqlalchemy.exc import IntegrityError
 
-from votr_cli import text
-from votr_cli.db import Database, insert_ignoring_duplicates
-from votr_cli.errors import DatabaseBusy, InvalidInput, NotFound, Refused, VotrError
-from votr_cli.models import ballots, options, polls, topics
-from votr_cli.when import iso_utc, parse_when, utcnow
+from votr_cli.core import text
+from votr_cli.db.database import Database, insert_ignoring_duplicates
+from votr_cli.core.errors import DatabaseBusy, InvalidInput, NotFound, Refused, VotrError
+from votr_cli.db.tables import ballots, options, polls, topics
+from votr_cli.core.when import iso_utc, parse_when, utcnow
 
 STATUSES = ("open", "closed", "all")
 PUBLIC_ID_ALPHABET = "23456789abcdefghjkmnpqrstuvwxyz"  # no 0/o, 1/l/i: easy to read aloud
@@ -300,7 +300,7 @@ class _LostRace(Exception):
 
 
 class _RememberedText:
-    """votr_cli.text's normalisers, remembering their answers: a batch names the same
+    """votr_cli.core.text's normalisers, remembering their answers: a batch names the same
     polls, options and voters over and over, and normalising is most of a line's cost."""
 
     def __init__(self) -> None:

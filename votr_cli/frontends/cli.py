@@ -16,7 +16,7 @@ import sys
 import click
 
 from votr_cli import __version__
-from votr_cli.errors import InvalidInput, OutputFailed, VotrError
+from votr_cli.core.errors import InvalidInput, OutputFailed, VotrError
 
 EXIT_CODES_HELP = """\b
 Exit codes: 0 done, 1 invalid input, 2 usage error, 3 poll or option not
@@ -33,8 +33,8 @@ class Context:
 
     def database(self):
         if self._database is None:
-            from votr_cli import settings
-            from votr_cli.db import Database
+            from votr_cli.frontends import settings
+            from votr_cli.db.database import Database
 
             self._database = Database(settings.database_location(self.db_url))
         return self._database
@@ -47,7 +47,7 @@ def votr_command(fn):
     @click.pass_obj
     @functools.wraps(fn)
     def wrapper(obj: Context, as_json: bool, **kwargs):
-        from votr_cli import output
+        from votr_cli.frontends import output
 
         _import_database_layer()
         try:
@@ -115,7 +115,7 @@ def _import_database_layer() -> None:
     a `votr vote`)."""
     gc.disable()
     try:
-        import votr_cli.db  # noqa: F401
+        import votr_cli.db.database  # noqa: F401
     finally:
         gc.enable()
 
@@ -152,7 +152,7 @@ class VotrGroup(click.Group):
 
 
 def _report_output_failure(exc: OSError) -> int:
-    from votr_cli import output
+    from votr_cli.frontends import output
 
     output.error(f"the output could not be written: {exc}", as_json=False)
     return OutputFailed.exit_code
@@ -190,7 +190,7 @@ def _end_process(code) -> None:
     if code is None:
         code = 0
     elif not isinstance(code, int):
-        from votr_cli import output
+        from votr_cli.frontends import output
 
         output.error(str(code), as_json=False)
         code = 1
@@ -242,8 +242,8 @@ def create(obj: Context, title: str, options: tuple[str, ...], closes_at: str | 
     Example:
       votr create "Which side is going to win the EPL this season" Arsenal Spurs --closes-at 3d
     """
-    from votr_cli import service
-    from votr_cli.output import Result
+    from votr_cli.service import polls as service
+    from votr_cli.frontends.output import Result
 
     return Result("message", service.create_poll(obj.database(), title, list(options), closes_at))
 
@@ -260,8 +260,8 @@ def list_(obj: Context, status: str):
       votr list --status open
       votr list --json | jq -r '.Polls[] | "\\(.title): \\(.total_vote_count)"'
     """
-    from votr_cli import service
-    from votr_cli.output import Result
+    from votr_cli.service import polls as service
+    from votr_cli.frontends.output import Result
 
     return Result("polls", {"Polls": service.list_polls(obj.database(), status)})
 
@@ -278,8 +278,8 @@ def show(obj: Context, poll: str):
     Example:
       votr show "who's the fastest footballer"
     """
-    from votr_cli import service
-    from votr_cli.output import Result
+    from votr_cli.service import polls as service
+    from votr_cli.frontends.output import Result
 
     return Result("show", {"Polls": [service.show_poll(obj.database(), poll)]})
 
@@ -293,8 +293,8 @@ def options(obj: Context):
     Example:
       votr options --json | jq -r '.[].name'
     """
-    from votr_cli import service
-    from votr_cli.output import Result
+    from votr_cli.service import polls as service
+    from votr_cli.frontends.output import Result
 
     return Result("options", service.list_options(obj.database()))
 
@@ -326,8 +326,9 @@ def vote(obj: Context, poll: str | None, option: str | None, voter: str | None, 
       votr vote --batch votes.csv
       printf '{"poll": "Lunch?", "option": "pizza", "voter": "bo"}\\n' | votr vote --batch - --json
     """
-    from votr_cli import service, settings
-    from votr_cli.output import Result
+    from votr_cli.service import polls as service
+    from votr_cli.frontends import settings
+    from votr_cli.frontends.output import Result
 
     if batch_file is not None:
         if poll is not None or option is not None:
@@ -339,7 +340,10 @@ def vote(obj: Context, poll: str | None, option: str | None, voter: str | None, 
 
 
 def _vote_batch(obj: Context, batch_file, voter: str | None):
-    from votr_cli import batch, output, service, settings
+    from votr_cli.frontends import batchfile as batch
+    from votr_cli.frontends import output
+    from votr_cli.service import polls as service
+    from votr_cli.frontends import settings
 
     name = getattr(batch_file, "name", "<stdin>")  # a stream that stands in for stdin may have none
     try:
@@ -365,8 +369,8 @@ def close(obj: Context, poll: str):
     Example:
       votr close k3v9x2ab
     """
-    from votr_cli import service
-    from votr_cli.output import Result
+    from votr_cli.service import polls as service
+    from votr_cli.frontends.output import Result
 
     return Result("message", service.close_poll(obj.database(), poll))
 
@@ -382,8 +386,8 @@ def reopen(obj: Context, poll: str, closes_at: str | None):
     Example:
       votr reopen k3v9x2ab --closes-at 2d
     """
-    from votr_cli import service
-    from votr_cli.output import Result
+    from votr_cli.service import polls as service
+    from votr_cli.frontends.output import Result
 
     return Result("message", service.reopen_poll(obj.database(), poll, closes_at))
 
@@ -422,11 +426,11 @@ def serve(obj: Context, host: str, port: int, token: str | None, allowed_hosts: 
       votr serve --cors-origin http://localhost:3000
       curl -s http://127.0.0.1:5000/api/polls | jq '.Polls[].title'
     """
-    from votr_cli import settings
-    from votr_cli.output import Result
+    from votr_cli.frontends import settings
+    from votr_cli.frontends.output import Result
 
     try:
-        from votr_cli import api
+        from votr_cli.frontends import http as api
     except ModuleNotFoundError as exc:
         if (exc.name or "").partition(".")[0] not in ("flask", "werkzeug", "waitress"):
             raise
@@ -457,12 +461,12 @@ def export(obj: Context, file: str):
       votr export all.json --json
       votr export | jq '.polls | length'
     """
-    from votr_cli import transfer
-    from votr_cli.output import Result
+    from votr_cli.ops import transfer
+    from votr_cli.frontends.output import Result
 
     database = obj.database()
     if not database.exists():  # reading would create it: an export never does
-        from votr_cli.errors import DatabaseProblem
+        from votr_cli.core.errors import DatabaseProblem
 
         raise DatabaseProblem(f"no database at {database.display_url}: nothing to export")
     document = transfer.export_document(database)
@@ -488,8 +492,8 @@ def import_(obj: Context, file: str):
       votr export > all.json && votr --db postgresql+psycopg://votr@db/votr import all.json
       votr --db old.db export | votr --db new.db import - --json
     """
-    from votr_cli import transfer
-    from votr_cli.output import Result
+    from votr_cli.ops import transfer
+    from votr_cli.frontends.output import Result
 
     return Result("report", transfer.import_document(obj.database(), transfer.read_document(file),
                                                      "stdin" if file == "-" else file))
@@ -511,8 +515,8 @@ def db_upgrade(obj: Context, revision: str, sql: bool):
       votr db-upgrade
       votr --db postgresql+psycopg://votr@db/votr db-upgrade --sql > upgrade.sql
     """
-    from votr_cli import admin
-    from votr_cli.output import Result
+    from votr_cli.ops import admin
+    from votr_cli.frontends.output import Result
 
     if sql:
         return Result("sql", {"sql": admin.upgrade_sql(obj.database(), revision)})
@@ -534,8 +538,8 @@ def db_downgrade(obj: Context, revision: str):
       votr db-downgrade -1
       votr db-downgrade base
     """
-    from votr_cli import admin
-    from votr_cli.output import Result
+    from votr_cli.ops import admin
+    from votr_cli.frontends.output import Result
 
     return Result("report", admin.downgrade(obj.database(), revision))
 
@@ -549,8 +553,8 @@ def db_current(obj: Context):
     Example:
       votr db-current --json | jq .up_to_date
     """
-    from votr_cli import admin
-    from votr_cli.output import Result
+    from votr_cli.ops import admin
+    from votr_cli.frontends.output import Result
 
     return Result("current", admin.current(obj.database()))
 
@@ -564,8 +568,8 @@ def db_history(obj: Context):
     Example:
       votr db-history --json | jq -r '.revisions[].revision'
     """
-    from votr_cli import admin
-    from votr_cli.output import Result
+    from votr_cli.ops import admin
+    from votr_cli.frontends.output import Result
 
     return Result("history", admin.history())
 
@@ -585,8 +589,8 @@ def db_check(obj: Context):
       votr db-check
       votr db-check --json | jq -r '.problems[].message'
     """
-    from votr_cli import admin
-    from votr_cli.output import Result
+    from votr_cli.ops import admin
+    from votr_cli.frontends.output import Result
 
     report = admin.check(obj.database())
     return Result("check", report, exit_code=0 if report["ok"] else 5)

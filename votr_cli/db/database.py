@@ -23,9 +23,9 @@ from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, IntegrityError, NoSuchModuleError
 
-from votr_cli import settings
-from votr_cli.errors import DatabaseBusy, DatabaseProblem, SchemaMismatch
-from votr_cli.models import SCHEMA_HEAD, metadata
+from votr_cli.frontends import settings
+from votr_cli.core.errors import DatabaseBusy, DatabaseProblem, SchemaMismatch
+from votr_cli.db.tables import SCHEMA_HEAD, metadata
 
 T = TypeVar("T")
 
@@ -109,7 +109,7 @@ class Database:
 
     def refuse_unknown_revisions(self, revisions: list[str]) -> None:
         """A schema newer than this votr (a revision it does not know) is left alone."""
-        from votr_cli.migrations import known_revisions
+        from votr_cli.db.migrations import known_revisions
 
         if set(revisions) - known_revisions() - LEGACY_REVISIONS:
             raise SchemaMismatch(self._revision_mismatch_message(revisions))
@@ -318,7 +318,7 @@ class Database:
             return inspect(conn).get_table_names()
 
     def _foreign_database_message(self, tables: list[str]) -> str:
-        if "legacy_votr_topics" in tables:  # see votr_cli.adoption: MariaDB's DDL commits step by step
+        if "legacy_votr_topics" in tables:  # see votr_cli.ops.adoption: MariaDB's DDL commits step by step
             return (f"the adoption of the old Votr database {self.display_url} was interrupted; "
                     f"{UPGRADE_HINT} to finish it")
         if LEGACY_TABLES <= set(tables):
@@ -332,7 +332,7 @@ class Database:
         if set(revisions) & LEGACY_REVISIONS:
             return (f"{self.display_url} was made by the original Votr web app (revision "
                     f"{', '.join(revisions)}); {UPGRADE_HINT} to adopt it")
-        from votr_cli.migrations import known_revisions  # only on this rare path: it loads Alembic
+        from votr_cli.db.migrations import known_revisions  # only on this rare path: it loads Alembic
 
         current = ", ".join(revisions)
         if set(revisions) <= known_revisions():
@@ -346,7 +346,7 @@ class Database:
         Runs inside one write transaction that re-checks for tables, so two processes that
         both find an empty database do not both create it.
         """
-        from votr_cli.migrations import stamp_head
+        from votr_cli.db.migrations import stamp_head
 
         if self.is_sqlite:
             enable_wal(self.engine)

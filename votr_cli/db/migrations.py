@@ -24,7 +24,7 @@ from alembic.script.revision import RevisionError
 from alembic.util.exc import CommandError
 from sqlalchemy import Connection
 
-from votr_cli.errors import DatabaseProblem, InvalidInput
+from votr_cli.core.errors import DatabaseProblem, InvalidInput
 
 
 def script_location() -> str:
@@ -33,7 +33,7 @@ def script_location() -> str:
     The folder has no __init__.py on purpose: a regular package named `alembic` at the
     repository root would shadow the real Alembic for anything run from there.
     """
-    package = Path(__file__).resolve().parent
+    package = Path(__file__).resolve().parent.parent  # votr_cli/
     for candidate in (package / "alembic", package.parent / "alembic"):
         if (candidate / "env.py").is_file():
             return str(candidate)

@@ -7,8 +7,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from votr_cli.errors import InvalidInput
-from votr_cli.text import quoted
+from votr_cli.core.errors import InvalidInput
+from votr_cli.core.text import quoted
 
 DEFAULT_BUSY_TIMEOUT = 10.0
 

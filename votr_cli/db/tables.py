@@ -38,7 +38,7 @@ metadata = MetaData(
     }
 )
 
-KEY_LENGTH = 64  # a sha256 hex digest, see votr_cli.text.key
+KEY_LENGTH = 64  # a sha256 hex digest, see votr_cli.core.text.key
 PUBLIC_ID_LENGTH = 16
 UUID_LENGTH = 36
 # Voter names are compared byte for byte after votr's own folding: MySQL's default

@@ -1,0 +1,3 @@
+"""Storage: the tables, engines and transactions, the backend differences, the
+schema gate and driver errors turned into votr's errors.
+"""
