@@ -17,20 +17,12 @@ from tests.e2e.legacy_votr import build, check, legacy  # noqa: F401 - legacy is
 from votr_cli.db.database import LEGACY_REVISIONS
 from votr_cli.db.tables import SCHEMA_HEAD
 from votr_cli.service.polls import is_public_id
+from tests.sql import query
 
 STAGES = ("part5", "tutorial", "unique-id")
 CLOSED_AT = "2017-05-01T12:00:00Z"
 # user_polls of the generated tutorial and unique-id stages: poll -> who voted in it
 LEGACY_VOTERS = {1: {"administrator", "ada", "linus"}, 3: {"ada"}, 4: {"administrator", "ada", "linus"}}
-
-
-def query(url: str, statement: str) -> list:
-    engine = sa.create_engine(url)
-    try:
-        with engine.connect() as conn:
-            return [tuple(row) for row in conn.execute(sa.text(statement))]
-    finally:
-        engine.dispose()
 
 
 def table_names(url: str) -> set[str]:

@@ -8,6 +8,7 @@ import os
 import stat
 
 import pytest
+from tests.sql import set_revision
 
 HUGE = "9" * 5000
 
@@ -75,17 +76,6 @@ def test_votr_home_naming_a_regular_file_is_exit_5(votr_proc, tmp_path):
 @pytest.mark.parametrize("value", ["soon", "nan", "inf", "-1", "1e999", "9" * 5000])
 def test_busy_timeout_garbage_is_exit_1(votr_proc, value):
     assert_one_line(votr_proc("list", env={"VOTR_BUSY_TIMEOUT": value}), 1, "VOTR_BUSY_TIMEOUT")
-
-
-def set_revision(url: str, revision: str) -> None:
-    import sqlalchemy as sa
-
-    engine = sa.create_engine(url)
-    try:
-        with engine.begin() as conn:
-            conn.execute(sa.text("UPDATE alembic_version SET version_num = :revision"), {"revision": revision})
-    finally:
-        engine.dispose()
 
 
 @pytest.mark.parametrize("command", [["db-upgrade"], ["db-upgrade", "0002"], ["db-downgrade", "-1"],

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import pytest
 import sqlalchemy as sa
+from tests.sql import run_sql
 
 INTEGRITY_METHOD = {
     "sqlite": "PRAGMA integrity_check, PRAGMA foreign_key_check",
@@ -18,15 +19,6 @@ INTEGRITY_METHOD = {
 def created(outcome) -> dict:
     assert outcome.exit_code == 0, outcome.stderr
     return outcome.json()["poll"]
-
-
-def run_sql(url: str, statement: str, **params) -> None:
-    engine = sa.create_engine(url)
-    try:
-        with engine.begin() as conn:
-            conn.execute(sa.text(statement), params)
-    finally:
-        engine.dispose()
 
 
 @pytest.fixture

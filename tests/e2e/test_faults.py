@@ -16,7 +16,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-import sqlalchemy as sa
+from tests.sql import set_revision
 
 POLL_COMMANDS = [
     ["list"],
@@ -132,15 +132,6 @@ def test_a_read_only_database_can_be_read_but_writes_say_read_only(votr, sqlite_
 def database(votr, votr_env) -> str:
     assert votr("create", "Lunch", "pizza", "sushi").exit_code == 0
     return votr_env["VOTR_DATABASE_URL"]
-
-
-def set_revision(url: str, revision: str) -> None:
-    engine = sa.create_engine(url)
-    try:
-        with engine.begin() as conn:
-            conn.execute(sa.text("UPDATE alembic_version SET version_num = :revision"), {"revision": revision})
-    finally:
-        engine.dispose()
 
 
 @pytest.mark.parametrize("target", ["-1", "base"])

@@ -8,7 +8,6 @@ votr, on the selected backend; votr then shows them escaped in plain and rich ou
 
 from __future__ import annotations
 
-import json
 import os
 import pty
 import re
@@ -22,6 +21,7 @@ from tests.conftest import votr_executable
 from votr_cli.db.tables import options, polls, topics
 from votr_cli.core.text import key
 from votr_cli.core.when import utcnow
+from tests.sql import set_revision
 
 # Colour, a hyperlink, a bell, a carriage return that would overwrite the line, a C1
 # CSI, a bidi override that reverses what follows, a line separator and rich markup.
@@ -199,15 +199,6 @@ def test_hostile_ids_on_a_real_terminal_are_literal_never_markup(votr_env, hosti
             assert all(shown in text for shown in ("\\x1b]0;PWN\\x07", "[/x]", "[blink]Z", ":thumbs_up:"))
         if command == ["options"]:
             assert "[red]x[/red]" in text and "[/y]" in text
-
-
-def set_revision(url: str, revision: str) -> None:
-    engine = sa.create_engine(url)
-    try:
-        with engine.begin() as conn:
-            conn.execute(sa.text("UPDATE alembic_version SET version_num = :revision"), {"revision": revision})
-    finally:
-        engine.dispose()
 
 
 @pytest.mark.parametrize("revision", ["\x1b]0;PWN\x07", "[/x]", "[blink]Z"])
