@@ -43,12 +43,6 @@ def test_create_prints_the_seed_message_and_the_poll(votr):
                         "poll": poll(EPL, [("Arsenal", 0), ("Spurs", 0)], id=document["poll"]["id"])}
 
 
-def test_create_keeps_option_order_and_normalises_spacing(votr):
-    outcome = votr("create", "  Best   editor ", "vim", " Emacs ", "nano", "--json")
-    assert [o["name"] for o in outcome.json()["poll"]["options"]] == ["vim", "Emacs", "nano"]
-    assert outcome.json()["poll"]["title"] == "Best editor"
-
-
 def test_create_links_existing_options_keeping_the_first_spelling(votr):
     votr("create", "who's the fastest footballer", "Hector bellerin", "Gareth Bale", "Arjen robben")
     outcome = votr("create", "who's the best footballer on the planet",
@@ -59,18 +53,13 @@ def test_create_links_existing_options_keeping_the_first_spelling(votr):
     assert names.count("Gareth Bale") == 1 and len(names) == 6
 
 
+# The validation rules themselves are pinned in tests/service/test_create.py; here, what
+# the CLI adds: exit 1, nothing on stdout, the message on stderr, nothing written, and
+# the --closes-at values the CLI parses.
 @pytest.mark.parametrize("args, message", [
-    (["", "a", "b"], "value for title is empty"),
     (["   ", "a", "b"], "value for title is empty"),
     (["Title"], "value for options is empty"),
-    (["Title", "only one"], "a poll needs at least 2 options"),
-    (["Title", "Same", "same "], "option 'same' is listed twice in this poll"),
-    (["Title", "a", " "], "value for option is empty"),
-    (["x" * 501, "a", "b"], "title is longer than 500 characters (501)"),
-    (["Title", "a", "o" * 201], "option is longer than 200 characters (201)"),
-    (["Tab\there", "a", "b"], "title contains a control character (U+0009)"),
     (["Title", "a", "line\nbreak"], "option contains a control character (U+000A)"),
-    (["Title", "a", "\u202eevil"], "option contains a control character (U+202E)"),
     (["Title", "a", "b", "--closes-at", "yesterday"],
      "closes-at is not an ISO-8601 date-time or a duration like 30m or 3d: 'yesterday'"),
     (["Title", "a", "b", "--closes-at", "2001-01-01T00:00:00Z"],
@@ -199,11 +188,11 @@ def test_vote_needs_an_option_of_that_poll(votr, epl):
     assert votr("show", epl, "--json").json()["Polls"][0]["total_vote_count"] == 0
 
 
-def test_vote_rejects_bad_voter_names(votr, epl):
-    assert votr("vote", epl, "Arsenal", "--voter", "v" * 101, "--json").error() == \
-        "voter is longer than 100 characters (101)"
-    assert votr("vote", epl, "Arsenal", "--voter", "", "--json").error() == "value for voter is empty"
-    assert votr("vote", epl, "Arsenal", "--voter", "a\x1bb").exit_code == 1
+def test_a_bad_voter_name_is_exit_1(votr, epl):
+    # The voter rules are pinned in tests/service/test_vote.py.
+    outcome = votr("vote", epl, "Arsenal", "--voter", "", "--json")
+    assert (outcome.exit_code, outcome.stdout) == (1, "")
+    assert outcome.error() == "value for voter is empty"
 
 
 # -- close and reopen ------------------------------------------------------------------
