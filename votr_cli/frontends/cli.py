@@ -9,7 +9,6 @@ from __future__ import annotations
 import errno
 import functools
 import gc
-import itertools
 import os
 import sys
 
@@ -52,7 +51,6 @@ def votr_command(fn):
         _import_database_layer()
         try:
             result = fn(obj, **kwargs)
-            _start_stream(result)
             try:
                 output.render(result, as_json)
             except BrokenPipeError:
@@ -118,16 +116,6 @@ def _import_database_layer() -> None:
         import votr_cli.db.database  # noqa: F401
     finally:
         gc.enable()
-
-
-def _start_stream(result) -> None:
-    """Open a streamed listing before anything is written, so that its errors (a missing
-    schema, a locked file) come out as errors rather than after a half-written document."""
-    data = result.data
-    if isinstance(data, dict) and "Polls" in data and not isinstance(data["Polls"], list):
-        stream = iter(data["Polls"])
-        first = list(itertools.islice(stream, 1))
-        data["Polls"] = itertools.chain(first, stream)
 
 
 class VotrGroup(click.Group):
@@ -243,9 +231,10 @@ def create(obj: Context, title: str, options: tuple[str, ...], closes_at: str | 
       votr create "Which side is going to win the EPL this season" Arsenal Spurs --closes-at 3d
     """
     from votr_cli.service import polls as service
-    from votr_cli.frontends.output import Result
+    from votr_cli.frontends import output
 
-    return Result("message", service.create_poll(obj.database(), title, list(options), closes_at))
+    poll = service.create_poll(obj.database(), title, list(options), closes_at)
+    return output.Result(output.POLL_MESSAGE, poll)
 
 
 @main.command("list")
@@ -261,9 +250,9 @@ def list_(obj: Context, status: str):
       votr list --json | jq -r '.Polls[] | "\\(.title): \\(.total_vote_count)"'
     """
     from votr_cli.service import polls as service
-    from votr_cli.frontends.output import Result
+    from votr_cli.frontends import output
 
-    return Result("polls", {"Polls": service.list_polls(obj.database(), status)})
+    return output.Result(output.POLL_LISTING, {"Polls": service.list_polls(obj.database(), status)})
 
 
 @main.command()
@@ -279,9 +268,9 @@ def show(obj: Context, poll: str):
       votr show "who's the fastest footballer"
     """
     from votr_cli.service import polls as service
-    from votr_cli.frontends.output import Result
+    from votr_cli.frontends import output
 
-    return Result("show", {"Polls": [service.show_poll(obj.database(), poll)]})
+    return output.Result(output.POLL_DETAIL, {"Polls": [service.show_poll(obj.database(), poll)]})
 
 
 @main.command()
@@ -294,9 +283,9 @@ def options(obj: Context):
       votr options --json | jq -r '.[].name'
     """
     from votr_cli.service import polls as service
-    from votr_cli.frontends.output import Result
+    from votr_cli.frontends import output
 
-    return Result("options", service.list_options(obj.database()))
+    return output.Result(output.OPTION_LIST, service.list_options(obj.database()))
 
 
 @main.command()
@@ -328,7 +317,7 @@ def vote(obj: Context, poll: str | None, option: str | None, voter: str | None, 
     """
     from votr_cli.service import polls as service
     from votr_cli.frontends import settings
-    from votr_cli.frontends.output import Result
+    from votr_cli.frontends import output
 
     if batch_file is not None:
         if poll is not None or option is not None:
@@ -336,7 +325,8 @@ def vote(obj: Context, poll: str | None, option: str | None, voter: str | None, 
         return _vote_batch(obj, batch_file, voter)
     if poll is None or option is None:
         raise click.UsageError(f"Missing argument '{'POLL' if poll is None else 'OPTION'}'.")
-    return Result("message", service.vote(obj.database(), poll, option, settings.voter(voter)))
+    voted = service.vote(obj.database(), poll, option, settings.voter(voter))
+    return output.Result(output.POLL_MESSAGE, voted)
 
 
 def _vote_batch(obj: Context, batch_file, voter: str | None):
@@ -356,7 +346,7 @@ def _vote_batch(obj: Context, batch_file, voter: str | None):
     database = obj.database()
     with output.progress("Voting", total=len(lines)) as advance:
         summary = service.vote_batch(database, lines, lambda: settings.voter(voter), advance)
-    return output.Result("batch", summary, exit_code=summary["exit_code"])
+    return output.Result(output.BATCH_SUMMARY, summary, exit_code=summary["exit_code"])
 
 
 @main.command()
@@ -370,9 +360,9 @@ def close(obj: Context, poll: str):
       votr close k3v9x2ab
     """
     from votr_cli.service import polls as service
-    from votr_cli.frontends.output import Result
+    from votr_cli.frontends import output
 
-    return Result("message", service.close_poll(obj.database(), poll))
+    return output.Result(output.POLL_MESSAGE, service.close_poll(obj.database(), poll))
 
 
 @main.command()
@@ -387,9 +377,9 @@ def reopen(obj: Context, poll: str, closes_at: str | None):
       votr reopen k3v9x2ab --closes-at 2d
     """
     from votr_cli.service import polls as service
-    from votr_cli.frontends.output import Result
+    from votr_cli.frontends import output
 
-    return Result("message", service.reopen_poll(obj.database(), poll, closes_at))
+    return output.Result(output.POLL_MESSAGE, service.reopen_poll(obj.database(), poll, closes_at))
 
 
 @main.command()
@@ -427,7 +417,7 @@ def serve(obj: Context, host: str, port: int, token: str | None, allowed_hosts: 
       curl -s http://127.0.0.1:5000/api/polls | jq '.Polls[].title'
     """
     from votr_cli.frontends import settings
-    from votr_cli.frontends.output import Result
+    from votr_cli.frontends import output
 
     try:
         from votr_cli.frontends import http as api
@@ -442,7 +432,7 @@ def serve(obj: Context, host: str, port: int, token: str | None, allowed_hosts: 
 
     urls = api.serve(obj.database(), host, port, token or settings.env("VOTR_API_TOKEN"), announce,
                      allowed_hosts=allowed_hosts, cors_origins=cors_origins, idle_timeout=idle_timeout)
-    return Result("report", {"message": f"votr serve stopped ({', '.join(urls)})", "urls": urls})
+    return output.Result(output.REPORT, {"message": f"votr serve stopped ({', '.join(urls)})", "urls": urls})
 
 
 @main.command()
@@ -462,7 +452,7 @@ def export(obj: Context, file: str):
       votr export | jq '.polls | length'
     """
     from votr_cli.ops import transfer
-    from votr_cli.frontends.output import Result
+    from votr_cli.frontends import output
 
     database = obj.database()
     if not database.exists():  # reading would create it: an export never does
@@ -471,9 +461,9 @@ def export(obj: Context, file: str):
         raise DatabaseProblem(f"no database at {database.display_url}: nothing to export")
     document = transfer.export_document(database)
     if file == "-":
-        return Result("document", document)
+        return output.Result(output.DOCUMENT, document)
     transfer.write_document(document, file)
-    return Result("report", transfer.export_summary(document, file))
+    return output.Result(output.REPORT, transfer.export_summary(document, file))
 
 
 @main.command("import")
@@ -493,10 +483,10 @@ def import_(obj: Context, file: str):
       votr --db old.db export | votr --db new.db import - --json
     """
     from votr_cli.ops import transfer
-    from votr_cli.frontends.output import Result
+    from votr_cli.frontends import output
 
-    return Result("report", transfer.import_document(obj.database(), transfer.read_document(file),
-                                                     "stdin" if file == "-" else file))
+    return output.Result(output.REPORT, transfer.import_document(obj.database(), transfer.read_document(file),
+                                                                 "stdin" if file == "-" else file))
 
 
 @main.command("db-upgrade")
@@ -516,11 +506,11 @@ def db_upgrade(obj: Context, revision: str, sql: bool):
       votr --db postgresql+psycopg://votr@db/votr db-upgrade --sql > upgrade.sql
     """
     from votr_cli.ops import admin
-    from votr_cli.frontends.output import Result
+    from votr_cli.frontends import output
 
     if sql:
-        return Result("sql", {"sql": admin.upgrade_sql(obj.database(), revision)})
-    return Result("report", admin.upgrade(obj.database(), revision))
+        return output.Result(output.SQL, {"sql": admin.upgrade_sql(obj.database(), revision)})
+    return output.Result(output.UPGRADE_REPORT, admin.upgrade(obj.database(), revision))
 
 
 # ignore_unknown_options: a relative revision such as -1 is REVISION, as in Alembic.
@@ -539,9 +529,9 @@ def db_downgrade(obj: Context, revision: str):
       votr db-downgrade base
     """
     from votr_cli.ops import admin
-    from votr_cli.frontends.output import Result
+    from votr_cli.frontends import output
 
-    return Result("report", admin.downgrade(obj.database(), revision))
+    return output.Result(output.REPORT, admin.downgrade(obj.database(), revision))
 
 
 @main.command("db-current")
@@ -554,9 +544,9 @@ def db_current(obj: Context):
       votr db-current --json | jq .up_to_date
     """
     from votr_cli.ops import admin
-    from votr_cli.frontends.output import Result
+    from votr_cli.frontends import output
 
-    return Result("current", admin.current(obj.database()))
+    return output.Result(output.REVISION, admin.current(obj.database()))
 
 
 @main.command("db-history")
@@ -569,9 +559,9 @@ def db_history(obj: Context):
       votr db-history --json | jq -r '.revisions[].revision'
     """
     from votr_cli.ops import admin
-    from votr_cli.frontends.output import Result
+    from votr_cli.frontends import output
 
-    return Result("history", admin.history())
+    return output.Result(output.HISTORY, admin.history())
 
 
 @main.command("db-check")
@@ -590,7 +580,7 @@ def db_check(obj: Context):
       votr db-check --json | jq -r '.problems[].message'
     """
     from votr_cli.ops import admin
-    from votr_cli.frontends.output import Result
+    from votr_cli.frontends import output
 
     report = admin.check(obj.database())
-    return Result("check", report, exit_code=0 if report["ok"] else 5)
+    return output.Result(output.CHECK_REPORT, report, exit_code=0 if report["ok"] else 5)

@@ -1,11 +1,15 @@
 """Everything votr writes: JSON, rich tables on a terminal, plain lines when piped.
 
-Commands return a Result; `render` picks the form. One place decides the form, so every
-command behaves alike:
+Commands return a Result: their data and the renderer that shows that kind of data.
+Each kind of result has one renderer, which holds all three of its forms; `render` picks
+the form, so every command behaves alike:
 
 - `--json`: exactly one JSON document on stdout; errors as {"error": …} on stderr.
 - a terminal (and no NO_COLOR, no TERM=dumb): rich tables, bars and colour.
 - anything else: plain text, one record per line, tab-separated, no escape sequences.
+
+Adding a command that shows a new kind of result means adding one Renderer subclass and
+its instance below; nothing else here changes.
 
 Every value read back from the database (ids and revision ids as much as titles, names,
 voters, dates and report texts) goes through `text.printable`, and into rich as Text
@@ -18,6 +22,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import itertools
 import json
 import os
 import sys
@@ -28,15 +33,55 @@ from typing import Any
 from votr_cli.core.text import escape_for_json, printable
 
 
+class Renderer:
+    """How one kind of result is shown: as JSON, as plain lines and on a rich terminal.
+
+    The defaults suit most results: the data is its own JSON document, and the rich form
+    is the plain lines, each printed as escaped Text. A subclass gives `plain` and
+    overrides the rest only where its kind differs.
+    """
+
+    # The family name the CLI keys its "the work was done, but its output could not be
+    # written" message on (see cli._output_failure).
+    kind: str = ""
+    # True when the data holds an iterator of rows that is written as it is read, so a
+    # listing of any size never sits in memory as one document.
+    streams: bool = False
+
+    def start(self, data: Any) -> Any:
+        """The data, with any stream opened. A streamed listing reads its first row here,
+        before anything is written, so that its errors (a missing schema, a locked file,
+        a bad --status) come out as errors rather than after a half-written document."""
+        return data
+
+    def json(self, data: Any, out) -> None:
+        out.write(dumps(data) + "\n")
+
+    def plain(self, data: Any) -> Iterable[str]:
+        raise NotImplementedError
+
+    def rich(self, data: Any, console) -> None:
+        for line in self.plain(data):
+            console.print(_text(line))
+
+
 @dataclass
 class Result:
-    """What a command produced. `kind` names the human form; `data` is the JSON form."""
+    """What a command produced: `data` is its JSON form, `renderer` shows it."""
 
-    kind: str
+    renderer: Renderer
     data: Any
     # Non-zero when the command did its work but must still report failure (a batch
     # with rejected lines): the output is rendered first, then the process exits so.
     exit_code: int = 0
+
+    def __post_init__(self):
+        # Opened as the command returns, inside its error handling and before any output.
+        self.data = self.renderer.start(self.data)
+
+    @property
+    def kind(self) -> str:
+        return self.renderer.kind
 
 
 def wants_rich(stream=None) -> bool:
@@ -46,22 +91,8 @@ def wants_rich(stream=None) -> bool:
     return stream.isatty()
 
 
-# -- JSON ----------------------------------------------------------------------------
-
-
 def dumps(document: Any) -> str:
     return escape_for_json(json.dumps(document, ensure_ascii=False))
-
-
-def _write_json(data: Any, out) -> None:
-    if isinstance(data, dict) and isinstance(data.get("Polls"), Iterator):
-        # Streamed: a big listing never sits in memory as one document.
-        out.write('{"Polls": [')
-        for index, poll in enumerate(data["Polls"]):
-            out.write((", " if index else "") + dumps(poll))
-        out.write("]}\n")
-    else:
-        out.write(dumps(data) + "\n")
 
 
 def error(message: str, as_json: bool) -> None:
@@ -82,12 +113,13 @@ def _stdout():
 
 def render(result: Result, as_json: bool) -> None:
     out = _stdout()
+    renderer = result.renderer
     if as_json:
-        _write_json(result.data, out)
+        renderer.json(result.data, out)
     elif wants_rich(out):
-        _RICH[result.kind](result.data)
+        renderer.rich(result.data, _console())
     else:
-        for line in _PLAIN[result.kind](result.data):
+        for line in renderer.plain(result.data):
             out.write(_safe_line(line) + "\n")
     out.flush()
 
@@ -109,7 +141,7 @@ def progress(description: str, total: int) -> Iterator[Callable[[int], None] | N
         yield lambda steps: bar.advance(task, steps)
 
 
-# -- plain ---------------------------------------------------------------------------
+# -- shared pieces -------------------------------------------------------------------
 
 
 def _safe_line(line: str) -> str:
@@ -121,6 +153,20 @@ def _safe_line(line: str) -> str:
 def _fields(*values: Any) -> str:
     """One plain record: each value escaped on its own, then joined by tabs."""
     return "\t".join(printable(str(value)) for value in values)
+
+
+def _console(stderr: bool = False):
+    from rich.console import Console
+
+    # markup=False and emoji=False: a plain string that slipped past _text is still shown
+    # as it is, never read as [style] markup or :emoji: codes.
+    return Console(stderr=stderr, highlight=False, markup=False, emoji=False)
+
+
+def _text(value: str, style: str = ""):
+    from rich.text import Text
+
+    return Text(printable(value), style=style)
 
 
 def _status_word(poll: dict) -> str:
@@ -136,150 +182,8 @@ def _leaders(poll: dict) -> set[str]:
     return {choice["name"] for choice in poll["options"] if best and choice["vote_count"] == best}
 
 
-def _plain_poll_line(poll: dict) -> str:
-    counts = ", ".join(f"{printable(c['name'])}: {c['vote_count']}" for c in poll["options"])
-    return "\t".join([printable(poll["id"]), _status_word(poll), printable(poll["title"]), counts])
-
-
-def _plain_polls(data: dict) -> Iterable[str]:
-    return (_plain_poll_line(poll) for poll in data["Polls"])
-
-
-def _plain_show(data: dict) -> Iterable[str]:
-    poll = data["Polls"][0]
-    leaders = _leaders(poll)
-    yield f"id: {printable(poll['id'])}"
-    yield f"title: {printable(poll['title'])}"
-    yield f"status: {_status_word(poll)}"
-    yield f"close_date: {printable(poll['close_date'] or '-')}"
-    yield f"total_vote_count: {poll['total_vote_count']}"
-    for choice in poll["options"]:
-        fields = [printable(choice["name"]), str(choice["vote_count"]),
-                  f"{_percent(choice['vote_count'], poll['total_vote_count']):.1f}%"]
-        if choice["name"] in leaders:
-            fields.append("leader")
-        yield "\t".join(fields)
-
-
-def _plain_message(data: dict) -> Iterable[str]:
-    poll = data["poll"]
-    yield f"{printable(data['message'])}: {_fields(poll['id'], _status_word(poll), poll['title'])}"
-
-
-def _plain_options(data: list) -> Iterable[str]:
-    return (_fields(option["id"], option["name"]) for option in data)
-
-
-def _plain_report(data: dict) -> Iterable[str]:
-    yield printable(data["message"])
-    yield from (printable(note) for note in data.get("notes", []))
-    # Adoption of an old Votr database: its repairs quote titles the old app stored.
-    yield from (f"repaired: {printable(repair['message'])}" for repair in data.get("repairs", []))
-
-
-def _plain_sql(data: dict) -> Iterable[str]:
-    yield data["sql"].rstrip("\n")
-
-
-def _plain_document(data: dict) -> Iterable[str]:
-    # `votr export`: the document is the output, in every form.
-    yield dumps(data)
-
-
-def _plain_current(data: dict) -> Iterable[str]:
-    # The revision ids are whatever alembic_version holds: another tool may have written it.
-    current = printable(", ".join(data["current"])) or "none"
-    state = "up to date" if data["up_to_date"] else f"head is {printable(data['head'])}"
-    yield f"{current} ({state})"
-
-
-def _plain_history(data: dict) -> Iterable[str]:
-    for rev in reversed(data["revisions"]):
-        head = " (head)" if rev["is_head"] else ""
-        yield printable(f"{rev['down_revision'] or '<base>'} -> {rev['revision']}{head}, {rev['message']}")
-
-
-def _batch_rejections(data: dict) -> list[str]:
-    return [f"line {entry['line']}: {printable(entry['error'])}" for entry in data["rejected"]]
-
-
-def _plain_batch(data: dict) -> Iterable[str]:
-    # The rejected lines go to stderr, as errors do; stdout keeps the one summary line.
-    for line in _batch_rejections(data):
-        sys.stderr.write(f"Error: {line}\n")
-    yield printable(data["message"])
-
-
-def _plain_check(data: dict) -> Iterable[str]:
-    integrity = data["integrity"]
-    yield f"database: {printable(data['database'])} ({printable(data['backend'])})"
-    if integrity["ok"] is None:
-        yield f"integrity: not checked ({printable(integrity.get('note', ''))})"
-    else:
-        yield f"integrity: {'ok' if integrity['ok'] else 'FAILED'} ({printable(integrity['method'])})"
-    checked = data["checked"]
-    if checked is not None:
-        yield (f"checked: {checked['polls']} polls, {checked['options']} options, "
-               f"{checked['counters']} counters, {checked['ballots']} ballots")
-    for problem in data["problems"]:
-        yield f"problem: {printable(problem['message'])}"
-    count = len(data["problems"])
-    yield "result: clean" if data["ok"] else f"result: {count} problem{'s' if count != 1 else ''} found"
-
-
-_PLAIN = {
-    "batch": _plain_batch,
-    "polls": _plain_polls,
-    "show": _plain_show,
-    "message": _plain_message,
-    "options": _plain_options,
-    "report": _plain_report,
-    "sql": _plain_sql,
-    "document": _plain_document,
-    "current": _plain_current,
-    "history": _plain_history,
-    "check": _plain_check,
-}
-
-
-# -- rich ----------------------------------------------------------------------------
-
-
-def _console():
-    from rich.console import Console
-
-    # markup=False and emoji=False: a plain string that slipped past _text is still shown
-    # as it is, never read as [style] markup or :emoji: codes.
-    return Console(highlight=False, markup=False, emoji=False)
-
-
-def _text(value: str, style: str = ""):
-    from rich.text import Text
-
-    return Text(printable(value), style=style)
-
-
-def _rich_polls(data: dict) -> None:
-    from rich.table import Table
-
-    table = Table(title="Polls", title_justify="left")
-    for column in ("ID", "Title", "Status", "Votes", "Leader", "Closes (UTC)"):
-        table.add_column(column, justify="right" if column == "Votes" else "left")
-    for poll in data["Polls"]:
-        leaders = ", ".join(sorted(_leaders(poll)))
-        table.add_row(
-            _text(poll["id"]), _text(poll["title"], "bold"),
-            _text(_status_word(poll), "green" if poll["status"] else "red"),
-            str(poll["total_vote_count"]), _text(leaders or "-"), _text(poll["close_date"] or "-"),
-        )
-    console = _console()
-    if table.row_count:
-        console.print(table)
-    else:
-        console.print("No polls yet. Create one with: votr create TITLE OPTION OPTION…")
-
-
 def _poll_table(poll: dict):
+    """One poll as a rich table: its options with counts, share bars and the leader."""
     from rich.progress_bar import ProgressBar
     from rich.table import Table
 
@@ -304,85 +208,253 @@ def _poll_table(poll: dict):
     return table
 
 
-def _rich_show(data: dict) -> None:
-    _console().print(_poll_table(data["Polls"][0]))
+# -- one renderer per kind of result -------------------------------------------------
 
 
-def _rich_message(data: dict) -> None:
-    console = _console()
-    console.print(_text(data["message"], "green"))
-    console.print(_poll_table(data["poll"]))
+class PollListing(Renderer):
+    """`votr list`: {"Polls": rows}, the rows an iterator streamed from the database."""
+
+    kind = "polls"
+    streams = True
+
+    def start(self, data: dict) -> dict:
+        rows = iter(data["Polls"])
+        first = list(itertools.islice(rows, 1))
+        return {**data, "Polls": itertools.chain(first, rows)}
+
+    def json(self, data: dict, out) -> None:
+        # Written row by row; the same bytes json.dumps would give for the whole list.
+        out.write('{"Polls": [')
+        for index, poll in enumerate(data["Polls"]):
+            out.write((", " if index else "") + dumps(poll))
+        out.write("]}\n")
+
+    def plain(self, data: dict) -> Iterable[str]:
+        for poll in data["Polls"]:
+            counts = ", ".join(f"{printable(c['name'])}: {c['vote_count']}" for c in poll["options"])
+            yield "\t".join([printable(poll["id"]), _status_word(poll), printable(poll["title"]), counts])
+
+    def rich(self, data: dict, console) -> None:
+        from rich.table import Table
+
+        table = Table(title="Polls", title_justify="left")
+        for column in ("ID", "Title", "Status", "Votes", "Leader", "Closes (UTC)"):
+            table.add_column(column, justify="right" if column == "Votes" else "left")
+        for poll in data["Polls"]:
+            leaders = ", ".join(sorted(_leaders(poll)))
+            table.add_row(
+                _text(poll["id"]), _text(poll["title"], "bold"),
+                _text(_status_word(poll), "green" if poll["status"] else "red"),
+                str(poll["total_vote_count"]), _text(leaders or "-"), _text(poll["close_date"] or "-"),
+            )
+        if table.row_count:
+            console.print(table)
+        else:
+            console.print("No polls yet. Create one with: votr create TITLE OPTION OPTION…")
 
 
-def _rich_options(data: list) -> None:
-    from rich.table import Table
+class PollDetail(Renderer):
+    """`votr show`: {"Polls": [poll]}, one poll with its shares and leader."""
 
-    table = Table(title="Options", title_justify="left")
-    table.add_column("ID")
-    table.add_column("Name")
-    for option in data:
-        table.add_row(_text(option["id"]), _text(option["name"]))
-    _console().print(table)
+    kind = "show"
 
+    def plain(self, data: dict) -> Iterable[str]:
+        poll = data["Polls"][0]
+        leaders = _leaders(poll)
+        yield f"id: {printable(poll['id'])}"
+        yield f"title: {printable(poll['title'])}"
+        yield f"status: {_status_word(poll)}"
+        yield f"close_date: {printable(poll['close_date'] or '-')}"
+        yield f"total_vote_count: {poll['total_vote_count']}"
+        for choice in poll["options"]:
+            fields = [printable(choice["name"]), str(choice["vote_count"]),
+                      f"{_percent(choice['vote_count'], poll['total_vote_count']):.1f}%"]
+            if choice["name"] in leaders:
+                fields.append("leader")
+            yield "\t".join(fields)
 
-def _rich_report(data: dict) -> None:
-    console = _console()
-    console.print(_text(data["message"], "green"))
-    for note in data.get("notes", []):
-        console.print(_text(note, "yellow"))
-    for repair in data.get("repairs", []):
-        console.print(_text(f"repaired: {repair['message']}", "yellow"))
-
-
-def _rich_document(data: dict) -> None:
-    sys.stdout.write(dumps(data) + "\n")
-
-
-def _rich_sql(data: dict) -> None:
-    from rich.syntax import Syntax
-
-    _console().print(Syntax(data["sql"], "sql"))
+    def rich(self, data: dict, console) -> None:
+        console.print(_poll_table(data["Polls"][0]))
 
 
-def _rich_current(data: dict) -> None:
-    console = _console()
-    for line in _plain_current(data):
-        console.print(_text(line, "green" if data["up_to_date"] else "yellow"))
+class PollMessage(Renderer):
+    """create, vote, close, reopen: {"message", "poll"}, what was done and the poll now."""
+
+    kind = "message"
+
+    def plain(self, data: dict) -> Iterable[str]:
+        poll = data["poll"]
+        yield f"{printable(data['message'])}: {_fields(poll['id'], _status_word(poll), poll['title'])}"
+
+    def rich(self, data: dict, console) -> None:
+        console.print(_text(data["message"], "green"))
+        console.print(_poll_table(data["poll"]))
 
 
-def _rich_history(data: dict) -> None:
-    console = _console()
-    for line in _plain_history(data):
-        console.print(_text(line))
+class OptionList(Renderer):
+    """`votr options`: a list of {"id", "name"}."""
+
+    kind = "options"
+
+    def plain(self, data: list) -> Iterable[str]:
+        return (_fields(option["id"], option["name"]) for option in data)
+
+    def rich(self, data: list, console) -> None:
+        from rich.table import Table
+
+        table = Table(title="Options", title_justify="left")
+        table.add_column("ID")
+        table.add_column("Name")
+        for option in data:
+            table.add_row(_text(option["id"]), _text(option["name"]))
+        console.print(table)
 
 
-def _rich_batch(data: dict) -> None:
-    from rich.console import Console
+class Report(Renderer):
+    """An operation's summary (import, export to a file, downgrade, serve): its message
+    and any notes (a backup that could not be made, say)."""
 
-    errors = Console(stderr=True, highlight=False, markup=False, emoji=False)
-    for line in _batch_rejections(data):
-        errors.print(_text(line, "red"))
-    _console().print(_text(data["message"], "red" if data["rejected"] else "green"))
+    kind = "report"
+
+    def plain(self, data: dict) -> Iterable[str]:
+        yield printable(data["message"])
+        yield from (printable(note) for note in data.get("notes", []))
+
+    def rich(self, data: dict, console) -> None:
+        console.print(_text(data["message"], "green"))
+        for note in data.get("notes", []):
+            console.print(_text(note, "yellow"))
 
 
-def _rich_check(data: dict) -> None:
-    console = _console()
-    for line in _plain_check(data):
-        label = line.split(":", 1)[0]
-        bad = label == "problem" or "FAILED" in line or (label == "result" and not data["ok"])
-        console.print(_text(line, "red" if bad else "green" if label in ("integrity", "result") else ""))
+class UpgradeReport(Report):
+    """`votr db-upgrade`: a report that, when it adopted an old Votr database, also lists
+    the repairs made to it; they quote titles the old app stored."""
+
+    def plain(self, data: dict) -> Iterable[str]:
+        yield from super().plain(data)
+        yield from (f"repaired: {printable(repair['message'])}" for repair in data.get("repairs", []))
+
+    def rich(self, data: dict, console) -> None:
+        super().rich(data, console)
+        for repair in data.get("repairs", []):
+            console.print(_text(f"repaired: {repair['message']}", "yellow"))
 
 
-_RICH = {
-    "batch": _rich_batch,
-    "polls": _rich_polls,
-    "show": _rich_show,
-    "message": _rich_message,
-    "options": _rich_options,
-    "report": _rich_report,
-    "sql": _rich_sql,
-    "document": _rich_document,
-    "current": _rich_current,
-    "history": _rich_history,
-    "check": _rich_check,
-}
+class Sql(Renderer):
+    """`votr db-upgrade --sql`: {"sql"}, highlighted on a terminal."""
+
+    kind = "sql"
+
+    def plain(self, data: dict) -> Iterable[str]:
+        yield data["sql"].rstrip("\n")
+
+    def rich(self, data: dict, console) -> None:
+        from rich.syntax import Syntax
+
+        console.print(Syntax(data["sql"], "sql"))
+
+
+class Document(Renderer):
+    """`votr export` to stdout: the document is the output, in every form."""
+
+    kind = "document"
+
+    def plain(self, data: dict) -> Iterable[str]:
+        yield dumps(data)
+
+    def rich(self, data: dict, console) -> None:
+        # Written as it is, not through rich, which would wrap and highlight it.
+        _stdout().write(dumps(data) + "\n")
+
+
+class Revision(Renderer):
+    """`votr db-current`: the database's revisions and whether they are the head."""
+
+    kind = "current"
+
+    def plain(self, data: dict) -> Iterable[str]:
+        # The revision ids are whatever alembic_version holds: another tool may have written it.
+        current = printable(", ".join(data["current"])) or "none"
+        state = "up to date" if data["up_to_date"] else f"head is {printable(data['head'])}"
+        yield f"{current} ({state})"
+
+    def rich(self, data: dict, console) -> None:
+        for line in self.plain(data):
+            console.print(_text(line, "green" if data["up_to_date"] else "yellow"))
+
+
+class History(Renderer):
+    """`votr db-history`: the revisions votr knows, newest first."""
+
+    kind = "history"
+
+    def plain(self, data: dict) -> Iterable[str]:
+        for rev in reversed(data["revisions"]):
+            head = " (head)" if rev["is_head"] else ""
+            down = rev["down_revision"] or "<base>"
+            yield printable(f"{down} -> {rev['revision']}{head}, {rev['message']}")
+
+
+class BatchSummary(Renderer):
+    """`votr vote --batch`: the summary on stdout; the rejected lines go to stderr, as
+    errors do (the JSON form keeps them in the one document)."""
+
+    kind = "batch"
+
+    @staticmethod
+    def _rejections(data: dict) -> list[str]:
+        return [f"line {entry['line']}: {printable(entry['error'])}" for entry in data["rejected"]]
+
+    def plain(self, data: dict) -> Iterable[str]:
+        for line in self._rejections(data):
+            sys.stderr.write(f"Error: {line}\n")
+        yield printable(data["message"])
+
+    def rich(self, data: dict, console) -> None:
+        errors = _console(stderr=True)
+        for line in self._rejections(data):
+            errors.print(_text(line, "red"))
+        console.print(_text(data["message"], "red" if data["rejected"] else "green"))
+
+
+class CheckReport(Renderer):
+    """`votr db-check`: integrity, what was checked, each problem, the verdict."""
+
+    kind = "check"
+
+    def plain(self, data: dict) -> Iterable[str]:
+        integrity = data["integrity"]
+        yield f"database: {printable(data['database'])} ({printable(data['backend'])})"
+        if integrity["ok"] is None:
+            yield f"integrity: not checked ({printable(integrity.get('note', ''))})"
+        else:
+            yield f"integrity: {'ok' if integrity['ok'] else 'FAILED'} ({printable(integrity['method'])})"
+        checked = data["checked"]
+        if checked is not None:
+            yield (f"checked: {checked['polls']} polls, {checked['options']} options, "
+                   f"{checked['counters']} counters, {checked['ballots']} ballots")
+        for problem in data["problems"]:
+            yield f"problem: {printable(problem['message'])}"
+        count = len(data["problems"])
+        yield "result: clean" if data["ok"] else f"result: {count} problem{'s' if count != 1 else ''} found"
+
+    def rich(self, data: dict, console) -> None:
+        for line in self.plain(data):
+            label = line.split(":", 1)[0]
+            bad = label == "problem" or "FAILED" in line or (label == "result" and not data["ok"])
+            console.print(_text(line, "red" if bad else "green" if label in ("integrity", "result") else ""))
+
+
+# The renderers commands name in their Results. They hold no state, so one of each serves.
+POLL_LISTING = PollListing()
+POLL_DETAIL = PollDetail()
+POLL_MESSAGE = PollMessage()
+OPTION_LIST = OptionList()
+REPORT = Report()
+UPGRADE_REPORT = UpgradeReport()
+SQL = Sql()
+DOCUMENT = Document()
+REVISION = Revision()
+HISTORY = History()
+BATCH_SUMMARY = BatchSummary()
+CHECK_REPORT = CheckReport()
