@@ -286,27 +286,38 @@ def _consistency(db: Database, problems: list[dict]) -> dict:
                            f"{row.vote_count}, but {row.ballots} ballots + {row.adopted_count} adopted "
                            f"= {row.ballots + row.adopted_count}",
             })
-        orphans = {
-            "ballots whose poll is gone": select(ballots.c.id).where(
-                ~select(topics.c.id).where(topics.c.id == ballots.c.topic_id).exists()),
-            "ballots naming an option their poll does not have": select(ballots.c.id).where(
-                ballots.c.option_id.is_not(None),
-                select(topics.c.id).where(topics.c.id == ballots.c.topic_id).exists(),
-                ~select(polls.c.id).where(polls.c.topic_id == ballots.c.topic_id,
-                                          polls.c.option_id == ballots.c.option_id).exists()),
-            "poll options whose poll is gone": select(polls.c.id).where(
-                ~select(topics.c.id).where(topics.c.id == polls.c.topic_id).exists()),
-            "poll options whose option is gone": select(polls.c.id).where(
-                ~select(options.c.id).where(options.c.id == polls.c.option_id).exists()),
-        }
-        for what, query in orphans.items():
-            ids = conn.execute(query.order_by(query.selected_columns[0])).scalars().all()
-            if ids:
-                shown = ", ".join(map(str, ids[:10])) + (", …" if len(ids) > 10 else "")
-                problems.append({"kind": "orphan", "table": query.selected_columns[0].table.name,
-                                 "count": len(ids), "rows": ids[:ORPHAN_IDS_SHOWN],
-                                 "message": f"{len(ids)} {what} (row ids {shown})"})
+        problems += _orphans(conn)
         counts = {name: conn.execute(select(func.count()).select_from(table)).scalar_one()
                   for name, table in (("polls", topics), ("options", options), ("counters", polls),
                                       ("ballots", ballots))}
         return counts
+
+
+def _orphans(conn) -> list[dict]:
+    """Rows whose poll or option is gone, one problem per kind, with their row ids."""
+    from sqlalchemy import select
+
+    from votr_cli.db.tables import ballots, options, polls, topics
+
+    found: list[dict] = []
+    orphans = {
+        "ballots whose poll is gone": select(ballots.c.id).where(
+            ~select(topics.c.id).where(topics.c.id == ballots.c.topic_id).exists()),
+        "ballots naming an option their poll does not have": select(ballots.c.id).where(
+            ballots.c.option_id.is_not(None),
+            select(topics.c.id).where(topics.c.id == ballots.c.topic_id).exists(),
+            ~select(polls.c.id).where(polls.c.topic_id == ballots.c.topic_id,
+                                      polls.c.option_id == ballots.c.option_id).exists()),
+        "poll options whose poll is gone": select(polls.c.id).where(
+            ~select(topics.c.id).where(topics.c.id == polls.c.topic_id).exists()),
+        "poll options whose option is gone": select(polls.c.id).where(
+            ~select(options.c.id).where(options.c.id == polls.c.option_id).exists()),
+    }
+    for what, query in orphans.items():
+        ids = conn.execute(query.order_by(query.selected_columns[0])).scalars().all()
+        if ids:
+            shown = ", ".join(map(str, ids[:10])) + (", …" if len(ids) > 10 else "")
+            found.append({"kind": "orphan", "table": query.selected_columns[0].table.name,
+                          "count": len(ids), "rows": ids[:ORPHAN_IDS_SHOWN],
+                          "message": f"{len(ids)} {what} (row ids {shown})"})
+    return found

@@ -250,6 +250,10 @@ def numbered_title(title: str, number: int, limit: int = text.MAX_TITLE) -> str:
 
 @dataclass
 class Plan:
+    """votr's rows and the repairs that made them, from the app's rows: pure Python, no
+    connection (write_plan below writes it). A long class of short methods, one per
+    table planned, because they share the repairs list and the adoption time."""
+
     now: dt.datetime
     topics: list[dict] = field(default_factory=list)
     options: list[dict] = field(default_factory=list)
