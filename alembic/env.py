@@ -57,10 +57,10 @@ def run_migrations_online() -> None:
         with context.begin_transaction():
             context.run_migrations()
         return
-    from votr_cli.frontends import settings
     from votr_cli.db.database import Database
+    from votr_cli.frontends import settings
 
-    database = Database(settings.DatabaseLocation(_url(), is_default=False))
+    database = Database(_url(), busy_timeout=settings.busy_timeout())
     engine = database.migration_engine()
     try:
         with engine.connect() as connection:

@@ -13,6 +13,8 @@ MariaDB commits each ALTER TABLE at once: back the database up before upgrading.
 """
 from alembic import op
 
+from votr_cli.db import dialect
+
 revision = '0003'
 down_revision = '0002'
 branch_labels = None
@@ -22,7 +24,7 @@ TABLES = ("topics", "options", "polls", "ballots")
 
 
 def _is_mysql() -> bool:
-    return op.get_context().dialect.name in ("mysql", "mariadb")
+    return dialect.is_mysql(op.get_context().dialect.name)
 
 
 def upgrade() -> None:

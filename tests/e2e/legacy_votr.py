@@ -159,9 +159,8 @@ def check(url: str) -> dict:
     """What `votr db-check` finds: counters against ballots and adopted counts, orphans."""
     from votr_cli.ops import admin
     from votr_cli.frontends import settings
-    from votr_cli.db.database import Database
 
-    database = Database(settings.DatabaseLocation(url, is_default=False))
+    database = settings.database(url)
     try:
         return admin.check(database)
     finally:

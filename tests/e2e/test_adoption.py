@@ -14,9 +14,9 @@ import pytest
 import sqlalchemy as sa
 
 from tests.e2e.legacy_votr import build, check, legacy  # noqa: F401 - legacy is a fixture
-from votr_cli.db.database import LEGACY_REVISIONS
+from votr_cli.db.legacy import LEGACY_REVISIONS
 from votr_cli.db.tables import SCHEMA_HEAD
-from votr_cli.service.polls import is_public_id
+from votr_cli.core.ids import is_public_id
 from tests.sql import query
 
 STAGES = ("part5", "tutorial", "unique-id")
@@ -231,13 +231,13 @@ def test_an_adoption_cut_short_leaves_the_data_and_can_be_run_again(votr, legacy
     from votr_cli.ops import adoption
 
     build(legacy, database_url, "tutorial", clean=False)
-    write = adoption.Plan.write
+    write = adoption.write_plan
 
-    def write_then_fail(plan, conn):
-        write(plan, conn)
+    def write_then_fail(conn, plan):
+        write(conn, plan)
         raise sa.exc.OperationalError("INSERT …", {}, Exception("server closed the connection"))
 
-    monkeypatch.setattr(adoption.Plan, "write", write_then_fail)
+    monkeypatch.setattr(adoption, "write_plan", write_then_fail)
     failed = votr("db-upgrade", "--json")
     assert failed.exit_code == 5
     assert "server closed the connection" in failed.error()
@@ -245,7 +245,7 @@ def test_an_adoption_cut_short_leaves_the_data_and_can_be_run_again(votr, legacy
     refused = votr("list", "--json")
     assert refused.exit_code == 5 and "votr db-upgrade" in refused.error()
 
-    monkeypatch.setattr(adoption.Plan, "write", write)
+    monkeypatch.setattr(adoption, "write_plan", write)
     outcome = votr("db-upgrade", "--json")
 
     assert outcome.exit_code == 0, outcome.stderr

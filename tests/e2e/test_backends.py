@@ -219,12 +219,11 @@ def test_concurrent_first_use_creates_the_schema_once(votr_env):
     """Two processes that both find an empty database must not both create it."""
     from votr_cli.service import polls as service
     from votr_cli.frontends import settings
-    from votr_cli.db.database import Database
 
     failures: list[BaseException] = []
 
     def first_use(index: int) -> None:
-        database = Database(settings.database_location(votr_env["VOTR_DATABASE_URL"]))
+        database = settings.database(votr_env["VOTR_DATABASE_URL"])
         try:
             service.create_poll(database, f"Poll {index}", ["a", "b"])
         except BaseException as exc:  # noqa: BLE001 - reported below
@@ -238,7 +237,7 @@ def test_concurrent_first_use_creates_the_schema_once(votr_env):
     for thread in threads:
         thread.join()
     assert failures == []
-    database = Database(settings.database_location(votr_env["VOTR_DATABASE_URL"]))
+    database = settings.database(votr_env["VOTR_DATABASE_URL"])
     try:
         assert service.poll_count(database) == 4
     finally:

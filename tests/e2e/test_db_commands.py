@@ -182,7 +182,6 @@ def test_upgrade_sql_prints_the_sql_and_touches_nothing(votr, backend, database_
 def test_a_migration_that_fails_on_the_database_says_where_it_stands(votr, backend, database_url):
     from votr_cli.ops import admin
     from votr_cli.frontends import settings
-    from votr_cli.db.database import Database
     from votr_cli.core.errors import DatabaseProblem
 
     votr("list")
@@ -190,7 +189,7 @@ def test_a_migration_that_fails_on_the_database_says_where_it_stands(votr, backe
     def failing_step(conn, _revision):
         conn.execute(sa.text("SELECT missing_column FROM topics"))
 
-    database = Database(settings.DatabaseLocation(database_url, is_default=False))
+    database = settings.database(database_url)
     try:
         with pytest.raises(DatabaseProblem) as failure:
             admin._run(database, failing_step, "head", backup="/somewhere/votr.db.bak")

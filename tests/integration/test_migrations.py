@@ -30,7 +30,6 @@ from pytest_alembic.tests import (  # noqa: F401 - collected as this module's te
 from votr_cli.db import migrations
 
 from votr_cli.frontends import settings
-from votr_cli.db.database import Database
 from votr_cli.db.tables import SCHEMA_HEAD
 
 REPO = Path(__file__).resolve().parents[2]
@@ -44,7 +43,7 @@ def alembic_config():
 @pytest.fixture
 def alembic_engine(database_url):
     """The engine `votr db-upgrade` migrates with (on SQLite: BEGIN handling, no FK cascade)."""
-    database = Database(settings.DatabaseLocation(database_url, is_default=False))
+    database = settings.database(database_url)
     engine = database.migration_engine()
     yield engine
     engine.dispose()
@@ -159,7 +158,7 @@ def scripts_with_a_failing_revision(tmp_path) -> Config:
 
 def _upgrade_with(database_url: str, config: Config) -> None:
     """What `votr db-upgrade` does (admin._run), with another script folder."""
-    database = Database(settings.DatabaseLocation(database_url, is_default=False))
+    database = settings.database(database_url)
     engine = database.migration_engine()
     try:
         with engine.connect() as conn:

@@ -29,7 +29,7 @@ def sqlite_file(tmp_path, monkeypatch):
 
 
 def open_database(path) -> Database:
-    return Database(settings.database_location(str(path)))
+    return settings.database(str(path))
 
 
 @pytest.fixture

@@ -20,7 +20,7 @@ from votr_cli.service.polls import BatchLine
 
 
 def database(url: str) -> Database:
-    return Database(settings.DatabaseLocation(url, is_default=False))
+    return settings.database(url)
 
 
 def count_statements(url: str, work) -> int:

@@ -40,7 +40,7 @@ DROP_TRIGGER = {
 
 @pytest.fixture
 def db(votr_env):
-    database = Database(settings.database_location(None))
+    database = settings.database(None)
     yield database
     database.dispose()
 

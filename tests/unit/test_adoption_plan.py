@@ -4,7 +4,7 @@ instance, which only SQLite's unenforced foreign keys let in)."""
 import datetime as dt
 
 from votr_cli.ops.adoption import Legacy, Plan, numbered_title
-from votr_cli.service.polls import is_public_id
+from votr_cli.core.ids import is_public_id
 
 NOW = dt.datetime(2026, 1, 1)
 THEN = dt.datetime(2017, 1, 1)

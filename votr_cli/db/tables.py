@@ -24,6 +24,8 @@ from sqlalchemy import (
     event,
 )
 
+from votr_cli.db import dialect
+
 # Alembic's revision that matches this module. A test checks it against the scripts, so
 # the fast path of every command can check a database's version without loading Alembic.
 SCHEMA_HEAD = "0003"
@@ -48,7 +50,7 @@ VOTER_LENGTH = 300  # 100 characters can fold to at most three times as many
 # the tables only when they are created, see below: naming SQLAlchemy's MySQL dialect in
 # this module loads it, which costs every command on every backend about 12 ms.)
 VoterName = String(VOTER_LENGTH).with_variant(
-    String(VOTER_LENGTH, collation="utf8mb4_bin"), "mysql", "mariadb"
+    String(VOTER_LENGTH, collation="utf8mb4_bin"), *dialect.MYSQL_NAMES
 )
 # Every other text column compares exactly too, as on SQLite and PostgreSQL: a MariaDB
 # database's default collation would find poll "k3v9x2ab" by "K3V9X2AB" (revision 0003).
@@ -113,7 +115,7 @@ ballots = Table(
 
 
 def _binary_text_on_mysql(table, connection, **_) -> None:
-    if connection.dialect.name in ("mysql", "mariadb"):
+    if dialect.is_mysql(connection):
         table.dialect_kwargs.update(BINARY_TEXT)
 
 

@@ -33,9 +33,8 @@ class Context:
     def database(self):
         if self._database is None:
             from votr_cli.frontends import settings
-            from votr_cli.db.database import Database
 
-            self._database = Database(settings.database_location(self.db_url))
+            self._database = settings.database(self.db_url)
         return self._database
 
 

@@ -3,12 +3,18 @@
 An environment variable set to the empty string counts as unset.
 """
 
+from __future__ import annotations
+
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from votr_cli.core.errors import InvalidInput
 from votr_cli.core.text import quoted
+
+if TYPE_CHECKING:
+    from votr_cli.db.database import Database
 
 DEFAULT_BUSY_TIMEOUT = 10.0
 
@@ -31,6 +37,14 @@ def database_location(explicit: str | None) -> DatabaseLocation:
             given = f"sqlite:///{Path(given).expanduser()}"
         return DatabaseLocation(given, is_default=False)
     return DatabaseLocation(f"sqlite:///{home() / 'votr.db'}", is_default=True)
+
+
+def database(explicit: str | None) -> Database:
+    """The database --db (`explicit`) or the environment names, with its busy timeout."""
+    from votr_cli.db.database import Database  # SQLAlchemy: only for commands that use a database
+
+    location = database_location(explicit)
+    return Database(location.url, busy_timeout=busy_timeout(), create_folder=location.is_default)
 
 
 def home() -> Path:

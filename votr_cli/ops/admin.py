@@ -5,11 +5,12 @@ Like the service layer, these return plain data and raise votr's errors.
 
 from __future__ import annotations
 
-from votr_cli.ops import adoption
-
-from votr_cli.db import migrations
-from votr_cli.db.database import UPGRADE_HINT, Database, enable_wal
 from votr_cli.core.errors import DatabaseProblem, InvalidInput, SchemaMismatch
+from votr_cli.db import dialect, migrations, schema
+from votr_cli.db.database import Database
+from votr_cli.db.driver_errors import UPGRADE_HINT
+from votr_cli.db.engine import enable_wal
+from votr_cli.ops import adoption
 
 SERVER_BACKUP_NOTE = ("{dialect} database: votr cannot back it up for you. Back it up before "
                       "upgrading (pg_dump, mariadb-dump or your provider's snapshots).")
@@ -35,7 +36,7 @@ def upgrade(db: Database, revision: str = "head") -> dict:
         if legacy is not None:
             return _adopt(db, legacy, revision)
         before = current(db)["current"] if db.exists() else []
-        db.refuse_unknown_revisions(before)
+        schema.refuse_unknown_revisions(db, before)
         target = migrations.resolve(revision)
         if before == target:
             return {"message": f"Database is already at {_names(before)}; nothing to do.",
@@ -56,7 +57,7 @@ def downgrade(db: Database, revision: str) -> dict:
                              f"{UPGRADE_HINT} to adopt it")
     with db.translated_errors():
         before = current(db)["current"]
-        db.refuse_unknown_revisions(before)
+        schema.refuse_unknown_revisions(db, before)
         backup, notes = _backup(db)
         _run(db, migrations.downgrade, revision, backup)
         after = current(db)["current"]
@@ -127,10 +128,10 @@ def _run(db: Database, step, revision: str, backup: str | None = None) -> None:
 
 def _after_a_failed_migration(db: Database, backup: str | None) -> str:
     """Where a failed migration leaves the database, and what the operator does next."""
-    if db.is_sqlite or db.dialect == "postgresql":
+    if db.family in (dialect.SQLITE, dialect.POSTGRESQL):
         where = f" (backup: {backup})" if backup else ""
         return f"the failed revision was rolled back: the database stays at the last revision that completed{where}"
-    if db.dialect in ("mysql", "mariadb"):
+    if db.family == dialect.MYSQL:
         return ("MariaDB/MySQL commit table changes at once, so the failed revision may be half applied: "
                 "restore your backup, fix the cause, then run votr db-upgrade again")
     return "compare the database with your backup before going on"
@@ -167,7 +168,7 @@ def check(db: Database) -> dict:
         if integrity.pop("damaged", False):
             # Reading a damaged file any further could fail anywhere: report what we know.
             return _check_report(db, integrity, None, problems)
-        if db.schema_state(create_missing=False) == "missing":
+        if schema.state(db, create_missing=False) == "missing":
             raise DatabaseProblem(f"no votr database at {db.display_url}: nothing to check")
         try:
             checked = _consistency(db, problems)
@@ -189,10 +190,10 @@ def _integrity(db: Database) -> dict:
     with db.engine.connect() as conn:
         if db.is_sqlite:
             return _sqlite_integrity(db, conn)
-        tables = [name for name in VOTR_TABLES if name in db.table_names()]
-        if db.dialect in ("mysql", "mariadb"):
+        tables = [name for name in VOTR_TABLES if name in schema.table_names(db)]
+        if db.family == dialect.MYSQL:
             return _check_tables(conn, tables)
-        if db.dialect == "postgresql":
+        if db.family == dialect.POSTGRESQL:
             return _amcheck(conn, tables)
     return {"method": None, "ok": None, "messages": [], "note": f"votr knows no integrity check for {db.dialect}"}
 
@@ -285,27 +286,38 @@ def _consistency(db: Database, problems: list[dict]) -> dict:
                            f"{row.vote_count}, but {row.ballots} ballots + {row.adopted_count} adopted "
                            f"= {row.ballots + row.adopted_count}",
             })
-        orphans = {
-            "ballots whose poll is gone": select(ballots.c.id).where(
-                ~select(topics.c.id).where(topics.c.id == ballots.c.topic_id).exists()),
-            "ballots naming an option their poll does not have": select(ballots.c.id).where(
-                ballots.c.option_id.is_not(None),
-                select(topics.c.id).where(topics.c.id == ballots.c.topic_id).exists(),
-                ~select(polls.c.id).where(polls.c.topic_id == ballots.c.topic_id,
-                                          polls.c.option_id == ballots.c.option_id).exists()),
-            "poll options whose poll is gone": select(polls.c.id).where(
-                ~select(topics.c.id).where(topics.c.id == polls.c.topic_id).exists()),
-            "poll options whose option is gone": select(polls.c.id).where(
-                ~select(options.c.id).where(options.c.id == polls.c.option_id).exists()),
-        }
-        for what, query in orphans.items():
-            ids = conn.execute(query.order_by(query.selected_columns[0])).scalars().all()
-            if ids:
-                shown = ", ".join(map(str, ids[:10])) + (", …" if len(ids) > 10 else "")
-                problems.append({"kind": "orphan", "table": query.selected_columns[0].table.name,
-                                 "count": len(ids), "rows": ids[:ORPHAN_IDS_SHOWN],
-                                 "message": f"{len(ids)} {what} (row ids {shown})"})
+        problems += _orphans(conn)
         counts = {name: conn.execute(select(func.count()).select_from(table)).scalar_one()
                   for name, table in (("polls", topics), ("options", options), ("counters", polls),
                                       ("ballots", ballots))}
         return counts
+
+
+def _orphans(conn) -> list[dict]:
+    """Rows whose poll or option is gone, one problem per kind, with their row ids."""
+    from sqlalchemy import select
+
+    from votr_cli.db.tables import ballots, options, polls, topics
+
+    found: list[dict] = []
+    orphans = {
+        "ballots whose poll is gone": select(ballots.c.id).where(
+            ~select(topics.c.id).where(topics.c.id == ballots.c.topic_id).exists()),
+        "ballots naming an option their poll does not have": select(ballots.c.id).where(
+            ballots.c.option_id.is_not(None),
+            select(topics.c.id).where(topics.c.id == ballots.c.topic_id).exists(),
+            ~select(polls.c.id).where(polls.c.topic_id == ballots.c.topic_id,
+                                      polls.c.option_id == ballots.c.option_id).exists()),
+        "poll options whose poll is gone": select(polls.c.id).where(
+            ~select(topics.c.id).where(topics.c.id == polls.c.topic_id).exists()),
+        "poll options whose option is gone": select(polls.c.id).where(
+            ~select(options.c.id).where(options.c.id == polls.c.option_id).exists()),
+    }
+    for what, query in orphans.items():
+        ids = conn.execute(query.order_by(query.selected_columns[0])).scalars().all()
+        if ids:
+            shown = ", ".join(map(str, ids[:10])) + (", …" if len(ids) > 10 else "")
+            found.append({"kind": "orphan", "table": query.selected_columns[0].table.name,
+                          "count": len(ids), "rows": ids[:ORPHAN_IDS_SHOWN],
+                          "message": f"{len(ids)} {what} (row ids {shown})"})
+    return found

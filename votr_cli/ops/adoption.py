@@ -29,7 +29,7 @@ Repair rules, applied in row-id order so that they are deterministic:
 - a missing title or option name becomes "Untitled poll N" / "Option N"; control
   characters in one are written out as escapes (`\x1b`), as `create` would refuse them;
   a `topics.unique_id` that is missing, taken, or not of the shape of a public id
-  (service.PUBLIC_ID_SHAPE) is replaced;
+  (votr_cli.core.ids) is replaced;
 - rows that point at a poll, option or user that does not exist cannot be carried
   over: each is reported.
 
@@ -43,7 +43,6 @@ table is left as it was (votr has no accounts and never reads it); `date_modifie
 from __future__ import annotations
 
 import datetime as dt
-import secrets
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -51,17 +50,18 @@ from dataclasses import dataclass, field
 from sqlalchemy import Connection, MetaData, Table, inspect, insert, select, text as sql_text
 
 from votr_cli.core import text
-from votr_cli.db.database import LEGACY_REVISIONS, LEGACY_TABLES, Database, _lock_for_schema_change, enable_wal
 from votr_cli.core.errors import DatabaseProblem, InvalidInput
-from votr_cli.db.tables import ballots, metadata, options, polls, topics
-from votr_cli.service.polls import PUBLIC_ID_ALPHABET, PUBLIC_ID_SIZE, is_public_id
+from votr_cli.core.ids import is_public_id, new_public_id
 from votr_cli.core.when import utcnow
+from votr_cli.db import dialect
+from votr_cli.db.database import Database
+from votr_cli.db.engine import enable_wal
+from votr_cli.db.legacy import LEGACY_REVISIONS, LEGACY_TABLES, MOVED_PREFIX, STAGES
+from votr_cli.db.tables import ballots, metadata, options, polls, topics
 
-MOVED_PREFIX = "legacy_votr_"
 # The app's tables that adoption replaces, children first (the order they are dropped in).
 MOVED_TABLES = ("user_polls", "polls", "topics", "options", "alembic_version")
 KEPT_TABLES = ("users",)
-STAGES = {None: "part5", "682fa0321a3e": "tutorial", "a6a076719bb6": "unique-id"}
 DUPLICATE_TITLE_SUFFIX = " ({number})"
 
 
@@ -122,9 +122,7 @@ def adopt(db: Database) -> dict | None:
         if db.is_sqlite:
             enable_wal(engine)
         with db.translated_errors(), engine.connect() as conn:
-            conn = conn.execution_options(votr_write=True)
-            with conn.begin():
-                _lock_for_schema_change(conn)
+            with dialect.schema_change_transaction(conn.execution_options(votr_write=True)):
                 found = detect(conn)
                 if found is None:
                     return None
@@ -155,7 +153,7 @@ def _adopt(conn: Connection, found: LegacyDatabase) -> dict:
     plan = Plan.build(legacy, now=utcnow())
     metadata.create_all(conn)
     stamp_head(conn)
-    plan.write(conn)
+    write_plan(conn, plan)
     _drop_moved(conn, operations)
     return {"stage": found.stage, "legacy_revision": found.revision, "resumed": found.interrupted,
             "summary": plan.summary(), "dropped": legacy.dropped_columns(),
@@ -165,7 +163,7 @@ def _adopt(conn: Connection, found: LegacyDatabase) -> dict:
 
 def _move_aside(conn: Connection, operations) -> None:
     present = [name for name in MOVED_TABLES if name in inspect(conn).get_table_names()]
-    if conn.dialect.name in ("mysql", "mariadb"):
+    if dialect.is_mysql(conn):
         # One RENAME TABLE statement is atomic there, unlike a run of ALTER TABLEs.
         quote = conn.dialect.identifier_preparer.quote
         pairs = ", ".join(f"{quote(name)} TO {quote(MOVED_PREFIX + name)}" for name in present)
@@ -173,7 +171,7 @@ def _move_aside(conn: Connection, operations) -> None:
         return
     for name in present:
         operations.rename_table(name, MOVED_PREFIX + name)
-    if conn.dialect.name == "postgresql":
+    if dialect.is_postgresql(conn):
         # A renamed table keeps its id sequence's name; move it aside too, so that votr's
         # new tables get the usual names (topics_id_seq, not topics_id_seq1).
         for name in present:
@@ -252,6 +250,10 @@ def numbered_title(title: str, number: int, limit: int = text.MAX_TITLE) -> str:
 
 @dataclass
 class Plan:
+    """votr's rows and the repairs that made them, from the app's rows: pure Python, no
+    connection (write_plan below writes it). A long class of short methods, one per
+    table planned, because they share the repairs list and the adoption time."""
+
     now: dt.datetime
     topics: list[dict] = field(default_factory=list)
     options: list[dict] = field(default_factory=list)
@@ -303,7 +305,7 @@ class Plan:
                 status = True
             public_id = kept_ids.get(topic_id)
             if public_id is None:
-                public_id = _new_public_id(used_ids)
+                public_id = new_public_id(used_ids.__contains__)
                 used_ids.add(public_id)
                 if "unique_id" in row:
                     self.repair("public-id", "topics", [topic_id],
@@ -443,33 +445,22 @@ class Plan:
                     f"user {user['id']} has no usable username or e-mail: votes as {voter!r}")
         return voter
 
-    # -- writing ---------------------------------------------------------------------
-
-    def write(self, conn: Connection) -> None:
-        for table, rows in ((options, self.options), (topics, self.topics), (polls, self.polls)):
-            if rows:
-                conn.execute(insert(table), rows)
-        if self.ballots:
-            conn.execute(insert(ballots), [{key: value for key, value in ballot.items() if key != "legacy_id"}
-                                           for ballot in self.ballots])
-        if conn.dialect.name == "postgresql":
-            # Rows went in with their old ids: move each id sequence past them.
-            for table in (options, topics, polls, ballots):
-                conn.execute(sql_text(
-                    f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), "
-                    f"COALESCE((SELECT max(id) FROM {table.name}), 0) + 1, false)"))
-
     def summary(self) -> dict:
         return {"polls": len(self.topics), "options": len(self.options), "poll_options": len(self.polls),
                 "votes": sum(row["vote_count"] for row in self.polls), "voters": len(self.ballots),
                 "repairs": len(self.repairs)}
 
 
-def _new_public_id(used: set[str]) -> str:
-    while True:
-        candidate = "".join(secrets.choice(PUBLIC_ID_ALPHABET) for _ in range(PUBLIC_ID_SIZE))
-        if candidate not in used:
-            return candidate
+def write_plan(conn: Connection, plan: Plan) -> None:
+    """Insert the plan's rows, with the old ids, into votr's new (empty) tables."""
+    for table, rows in ((options, plan.options), (topics, plan.topics), (polls, plan.polls)):
+        if rows:
+            conn.execute(insert(table), rows)
+    if plan.ballots:
+        conn.execute(insert(ballots), [{key: value for key, value in ballot.items() if key != "legacy_id"}
+                                       for ballot in plan.ballots])
+    # Rows went in with their old ids: new rows' ids must come after them.
+    dialect.reset_id_sequences(conn, (options, topics, polls, ballots))
 
 
 def describe(report: dict, where: str) -> str:

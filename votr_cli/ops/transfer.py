@@ -44,7 +44,8 @@ from votr_cli.core import text
 from votr_cli.db.database import Database
 from votr_cli.core.errors import InvalidInput, Refused
 from votr_cli.db.tables import SCHEMA_HEAD, VOTER_LENGTH, ballots, options, polls, topics
-from votr_cli.service.polls import KEYS_PER_QUERY, PUBLIC_ID_ALPHABET, PUBLIC_ID_SIZE, _batched, is_public_id
+from votr_cli.core.ids import PUBLIC_ID_RULE, is_public_id
+from votr_cli.db.chunks import KEYS_PER_QUERY, batched
 from votr_cli.core.when import iso_utc, utcnow
 
 FORMAT = "votr-export"
@@ -228,7 +229,7 @@ def parse(raw: str) -> dict:
 def _parse_poll(item: dict, where: str, option_ids: set[str], problems: _Problems) -> dict:
     poll_id = item.get("id")
     if not is_public_id(poll_id):
-        problems.add(f"{where}.id", f"a poll id is {PUBLIC_ID_SIZE} characters of {PUBLIC_ID_ALPHABET}, "
+        problems.add(f"{where}.id", f"a poll id is {PUBLIC_ID_RULE}, "
                                     f"not {text.quoted(poll_id)}")
     status = item.get("status")
     if not isinstance(status, bool):
@@ -433,7 +434,7 @@ def _import(conn: Connection, document: dict) -> dict:
                      .values(name=bindparam("name"), name_key=bindparam("name_key")), renamed_options)
     if replaced:
         replaced_ids = [existing_topics[poll["id"]].id for poll in replaced]
-        for group in _batched(replaced_ids, KEYS_PER_QUERY):
+        for group in batched(replaced_ids, KEYS_PER_QUERY):
             conn.execute(delete(ballots).where(ballots.c.topic_id.in_(group)))
             conn.execute(delete(polls).where(polls.c.topic_id.in_(group)))
         conn.execute(update(topics).where(topics.c.id == bindparam("row_id")).values(
@@ -445,7 +446,7 @@ def _import(conn: Connection, document: dict) -> dict:
     changed = replaced + added
     if changed:
         topic_id = {}
-        for group in _batched([poll["id"] for poll in changed], KEYS_PER_QUERY):
+        for group in batched([poll["id"] for poll in changed], KEYS_PER_QUERY):
             topic_id.update(conn.execute(select(topics.c.public_id, topics.c.id)
                                          .where(topics.c.public_id.in_(group))).all())
         option_id = dict(conn.execute(select(options.c.public_id, options.c.id)).all())

@@ -12,8 +12,6 @@ import contextlib
 import datetime as dt
 import functools
 import itertools
-import re
-import secrets
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any, NamedTuple
@@ -22,21 +20,15 @@ from sqlalchemy import Connection, and_, bindparam, false, func, insert, not_, o
 from sqlalchemy.exc import IntegrityError
 
 from votr_cli.core import text
-from votr_cli.db.database import Database, insert_ignoring_duplicates
-from votr_cli.core.errors import DatabaseBusy, InvalidInput, NotFound, Refused, VotrError
+from votr_cli.core.ids import new_public_id
+from votr_cli.db.chunks import KEYS_PER_QUERY, batched
+from votr_cli.db.database import Database, WriteConflict
+from votr_cli.db.dialect import driver_value, insert_ignoring_duplicates, insert_many
+from votr_cli.core.errors import InvalidInput, NotFound, Refused, VotrError
 from votr_cli.db.tables import ballots, options, polls, topics
 from votr_cli.core.when import iso_utc, parse_when, utcnow
 
 STATUSES = ("open", "closed", "all")
-PUBLIC_ID_ALPHABET = "23456789abcdefghjkmnpqrstuvwxyz"  # no 0/o, 1/l/i: easy to read aloud
-PUBLIC_ID_SIZE = 8
-# The shape every public id has: PUBLIC_ID_SIZE characters of the alphabet above. Ids
-# that come from elsewhere (an import, an old Votr database) must have it, so no id can
-# carry markup, control characters or anything else a terminal or a URL would act on.
-PUBLIC_ID_SHAPE = re.compile(f"[{PUBLIC_ID_ALPHABET}]{{{PUBLIC_ID_SIZE}}}")
-
-# Keys per IN (…) list, well under every backend's limit on a statement's parameters.
-KEYS_PER_QUERY = 1000
 
 MSG_CREATED = "Poll was created succesfully"  # sic: the original app's text, kept for its clients
 MSG_VOTED = "Thank you for voting"
@@ -198,25 +190,17 @@ def _ensure_options(conn: Connection, choices: dict[str, str], now: dt.datetime)
         {"public_id": str(uuid.uuid4()), "name": display, "name_key": option_key, "date_created": now}
         for option_key, display in choices.items()
     ])
-    # In groups: a poll may have more options than a statement may have parameters
-    # (SQLite allows 32766, PostgreSQL 65535).
+    # In groups: a poll may have more options than a statement may have parameters.
     found: dict[str, int] = {}
-    for group in _batched(list(choices), KEYS_PER_QUERY):
+    for group in batched(list(choices), KEYS_PER_QUERY):
         rows = conn.execute(select(options.c.name_key, options.c.id).where(options.c.name_key.in_(group)))
         found.update((row.name_key, row.id) for row in rows)
     return found
 
 
-def is_public_id(value: object) -> bool:
-    """Whether `value` has the shape of a public id (PUBLIC_ID_SHAPE)."""
-    return isinstance(value, str) and PUBLIC_ID_SHAPE.fullmatch(value) is not None
-
-
 def _new_public_id(conn: Connection) -> str:
-    while True:
-        candidate = "".join(secrets.choice(PUBLIC_ID_ALPHABET) for _ in range(PUBLIC_ID_SIZE))
-        if conn.execute(select(topics.c.id).where(topics.c.public_id == candidate)).first() is None:
-            return candidate
+    return new_public_id(
+        lambda candidate: conn.execute(select(topics.c.id).where(topics.c.public_id == candidate)).first() is not None)
 
 
 class _BallotTarget(NamedTuple):
@@ -280,9 +264,6 @@ BATCH_ROUND = 5000
 EXISTING_BALLOTS_PARAMETERS = 900
 EXISTING_BALLOTS_PROBES = 20_000
 TOPICS_PER_QUERY = 500
-# Times a whole batch runs again when a concurrent writer recorded one of its voters
-# first (servers only: on SQLite the batch holds the write lock from its first read).
-BATCH_ATTEMPTS = 5
 
 
 class BatchLine(NamedTuple):
@@ -295,10 +276,6 @@ class BatchLine(NamedTuple):
     error: VotrError | None = None
 
 
-class _LostRace(Exception):
-    """Another transaction recorded one of this batch's ballots after the batch checked."""
-
-
 class _RememberedText:
     """votr_cli.core.text's normalisers, remembering their answers: a batch names the same
     polls, options and voters over and over, and normalising is most of a line's cost."""
@@ -309,21 +286,16 @@ class _RememberedText:
         self.voter_name = functools.lru_cache(maxsize=BATCH_ROUND)(text.voter_name)
 
 
-def _batched(items: Sequence, size: int) -> Iterator[Sequence]:
-    for start in range(0, len(items), size):
-        yield items[start:start + size]
-
-
 def _find_topics(conn: Connection, refs: set[str], lock: bool) -> dict[str, Any]:
     """Polls by public id, else by exact title, as _find_topic does, for many refs at once."""
     found: dict[str, Any] = {}
-    for group in _batched(sorted(refs), TOPICS_PER_QUERY):
+    for group in batched(sorted(refs), TOPICS_PER_QUERY):
         for topic in conn.execute(_topics_query(topics.c.public_id.in_(group), lock)):
             found[topic.public_id] = topic
     by_title: dict[str, list[str]] = collections.defaultdict(list)  # "Lunch" and "lunch" share a key
     for ref in refs - found.keys():
         by_title[text.key(ref)].append(ref)
-    for group in _batched(sorted(by_title), TOPICS_PER_QUERY):
+    for group in batched(sorted(by_title), TOPICS_PER_QUERY):
         query = _topics_query(topics.c.title_key.in_(group), lock).add_columns(topics.c.title_key)
         for topic in conn.execute(query):
             found.update(dict.fromkeys(by_title[topic.title_key], topic))
@@ -333,7 +305,7 @@ def _find_topics(conn: Connection, refs: set[str], lock: bool) -> dict[str, Any]
 def _choices_of(conn: Connection, topic_ids: set[int]) -> dict[tuple[int, str], Any]:
     """Every option of these polls, keyed by (topic id, option key)."""
     choices: dict[tuple[int, str], Any] = {}
-    for group in _batched(sorted(topic_ids), TOPICS_PER_QUERY):
+    for group in batched(sorted(topic_ids), TOPICS_PER_QUERY):
         rows = conn.execute(
             select(polls.c.id, polls.c.topic_id, polls.c.option_id, options.c.name_key)
             .join_from(polls, options, polls.c.option_id == options.c.id)
@@ -377,32 +349,21 @@ def _existing_ballots(conn: Connection, pairs: list[tuple[int, str]]) -> set[tup
 
 
 _BALLOT_COLUMNS = ["topic_id", "voter", "option_id", "date_created"]
+# What the user is told when concurrent writers kept beating a batch to its voters.
+BATCH_CONFLICT = ("other writers kept recording the same voters' ballots while this batch ran; "
+                  "nothing was recorded, run it again")
 
 
 def _insert_ballots(conn: Connection, rows: list[tuple]) -> None:
-    """Insert many ballots, given as _BALLOT_COLUMNS tuples, through the driver's executemany.
-
-    The statement is compiled from the table by SQLAlchemy for this dialect; only the
-    per-row parameter handling is skipped, which costs more than the inserts themselves
-    at a hundred thousand rows (see _driver_time for the one value it would convert).
-    A duplicate (topic, voter) fails in the database with IntegrityError, as a single
-    vote's would.
-    """
-    compiled = insert(ballots).inline().compile(dialect=conn.dialect, column_keys=_BALLOT_COLUMNS)
-    if not compiled.positional:
-        parameters = [dict(zip(_BALLOT_COLUMNS, row)) for row in rows]
-    elif list(compiled.positiontup) == _BALLOT_COLUMNS:
-        parameters = rows
-    else:
-        order = [_BALLOT_COLUMNS.index(name) for name in compiled.positiontup]
-        parameters = [tuple(row[i] for i in order) for row in rows]
-    conn.exec_driver_sql(str(compiled), parameters)
+    """Insert many ballots, given as _BALLOT_COLUMNS tuples (dates as `_driver_time`
+    gives them). A duplicate (topic, voter) fails in the database with IntegrityError,
+    as a single vote's would."""
+    insert_many(conn, ballots, _BALLOT_COLUMNS, rows)
 
 
 def _driver_time(conn: Connection, moment: dt.datetime):
     """A ballot's creation time as this dialect hands it to its driver (SQLite: text)."""
-    to_driver = ballots.c.date_created.type.dialect_impl(conn.dialect).bind_processor(conn.dialect)
-    return to_driver(moment) if to_driver else moment
+    return driver_value(conn, ballots.c.date_created, moment)
 
 
 @contextlib.contextmanager
@@ -446,8 +407,9 @@ def _record_ballots(conn: Connection, rows: list[tuple]) -> set[int]:
                 _insert_ballots(conn, fresh)
     except IntegrityError:
         # A concurrent transaction committed one of these voters' ballots after our
-        # snapshot (servers only): run the whole batch again.
-        raise _LostRace() from None
+        # snapshot (servers only: on SQLite the batch holds the write lock from its
+        # first read): Database.write runs the whole batch again.
+        raise WriteConflict(BATCH_CONFLICT) from None
     return voted
 
 
@@ -492,7 +454,7 @@ def vote_batch(db: Database, lines: Iterable[BatchLine], default_voter: Callable
         added_per_choice: collections.Counter[int] = collections.Counter()
         if progress and rejected:
             progress(len(rejected))
-        for round_requests in _batched(requests, BATCH_ROUND):
+        for round_requests in batched(requests, BATCH_ROUND):
             unknown = {target.ref for _, target, _ in round_requests} - topics_by_ref.keys()
             if unknown:
                 found = _find_topics(conn, unknown, lock)
@@ -532,14 +494,7 @@ def vote_batch(db: Database, lines: Iterable[BatchLine], default_voter: Callable
             )
         return _batch_summary(len(lines), sum(added_per_choice.values()), refused)
 
-    for attempt in range(1, BATCH_ATTEMPTS + 1):
-        try:
-            return db.write(work)
-        except _LostRace:
-            if attempt == BATCH_ATTEMPTS:
-                raise DatabaseBusy("other writers kept recording the same voters' ballots while "
-                                   "this batch ran; nothing was recorded, run it again") from None
-    raise AssertionError("unreachable")
+    return db.write(work)
 
 
 def _verdict(topics_by_ref: dict, choices: dict, target: _BallotTarget, now: dt.datetime) -> tuple | VotrError:

@@ -1,0 +1,135 @@
+"""The differences between the backends votr runs on, in one place.
+
+Everything else asks this module which family a connection belongs to, or has it do the
+one thing each backend does its own way: insert while ignoring duplicates, serialise
+schema changes between processes, move id sequences past rows inserted with their ids,
+and hand many rows to the driver's executemany.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator, Sequence
+
+from sqlalchemy import Column, Connection, Engine, Table, insert, text
+from sqlalchemy.exc import DBAPIError
+
+from votr_cli.core.errors import DatabaseProblem
+
+SQLITE = "sqlite"
+POSTGRESQL = "postgresql"
+MYSQL = "mysql"
+# SQLAlchemy names MariaDB apart from MySQL; to votr they are one family.
+MYSQL_NAMES = ("mysql", "mariadb")
+SCHEMA_LOCK_SECONDS = 30
+
+
+def family(of: Connection | Engine | str) -> str:
+    """'sqlite', 'postgresql' or 'mysql' (MariaDB included); any other name as it is."""
+    name = of if isinstance(of, str) else of.dialect.name
+    return MYSQL if name in MYSQL_NAMES else name
+
+
+def is_sqlite(of: Connection | Engine | str) -> bool:
+    return family(of) == SQLITE
+
+
+def is_postgresql(of: Connection | Engine | str) -> bool:
+    return family(of) == POSTGRESQL
+
+
+def is_mysql(of: Connection | Engine | str) -> bool:
+    return family(of) == MYSQL
+
+
+def insert_ignoring_duplicates(conn: Connection, table: Table, rows: list[dict] | dict) -> int:
+    """Insert, leaving out rows that would break a unique constraint; return rows added.
+
+    Each dialect's own conflict handling does this atomically, so two writers racing for
+    the same key cannot both get in, and neither fails.
+    """
+    if is_sqlite(conn) or is_postgresql(conn):
+        if is_sqlite(conn):
+            from sqlalchemy.dialects.sqlite import insert as dialect_insert
+        else:
+            from sqlalchemy.dialects.postgresql import insert as dialect_insert
+        # Count the rows RETURNING gives back: psycopg reports no rowcount (-1) for
+        # an INSERT that returns rows, and -1 would read as "added".
+        statement = dialect_insert(table).on_conflict_do_nothing().returning(*table.primary_key.columns)
+        return len(conn.execute(statement, rows).all())
+    if is_mysql(conn):
+        # MySQL's affected-rows count leaves out the ignored rows.
+        return conn.execute(insert(table).prefix_with("IGNORE"), rows).rowcount
+    raise DatabaseProblem(f"votr does not support {conn.dialect.name} databases")
+
+
+@contextlib.contextmanager
+def schema_change_transaction(conn: Connection) -> Iterator[Connection]:
+    """A transaction that holds the schema lock: schema changes (creation, adoption) in
+    it are serialised between processes on server backends.
+
+    PostgreSQL's advisory lock ends with the transaction. MySQL's named lock belongs to
+    the session, which the pool keeps open, so it is released once the transaction has
+    ended. SQLite needs no lock: a write transaction's BEGIN IMMEDIATE serialises.
+    """
+    try:
+        with conn.begin():
+            if is_postgresql(conn):
+                conn.execute(text("SELECT pg_advisory_xact_lock(7263418)"))
+            elif is_mysql(conn):
+                conn.execute(text("SELECT GET_LOCK('votr_schema', :timeout)"), {"timeout": SCHEMA_LOCK_SECONDS})
+            yield conn
+    finally:
+        if is_mysql(conn):
+            _release_mysql_schema_lock(conn)
+
+
+def _release_mysql_schema_lock(conn: Connection) -> None:
+    """Release MySQL's named lock after the transaction that held it has ended."""
+    try:
+        conn.execute(text("DO RELEASE_LOCK('votr_schema')"))
+        conn.commit()
+    except DBAPIError:
+        conn.invalidate()  # a session that broke has lost its lock with it
+
+
+def reset_id_sequences(conn: Connection, tables: Sequence[Table]) -> None:
+    """After rows went in with ids of their own, make new rows' ids follow the largest.
+
+    Only PostgreSQL needs this: its sequences do not look at the table, while SQLite and
+    MySQL take the next id from the rows themselves.
+    """
+    if not is_postgresql(conn):
+        return
+    for table in tables:
+        conn.execute(text(
+            f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), "
+            f"COALESCE((SELECT max(id) FROM {table.name}), 0) + 1, false)"))
+
+
+def insert_many(conn: Connection, table: Table, columns: Sequence[str], rows: list[tuple]) -> None:
+    """Insert many rows, given as tuples in the order of `columns`, through the driver's
+    executemany.
+
+    The statement is compiled from the table by SQLAlchemy for this dialect; only the
+    per-row parameter handling is skipped, which costs more than the inserts themselves
+    at a hundred thousand rows. Values must therefore already be what the driver takes
+    (see `driver_value`). A row that breaks a constraint fails with IntegrityError, as
+    any insert's would.
+    """
+    columns = list(columns)
+    compiled = insert(table).inline().compile(dialect=conn.dialect, column_keys=columns)
+    if not compiled.positional:
+        parameters = [dict(zip(columns, row)) for row in rows]
+    elif list(compiled.positiontup) == columns:
+        parameters = rows
+    else:
+        order = [columns.index(name) for name in compiled.positiontup]
+        parameters = [tuple(row[i] for i in order) for row in rows]
+    conn.exec_driver_sql(str(compiled), parameters)
+
+
+def driver_value(conn: Connection, column: Column, value):
+    """`value` as this dialect hands it to its driver for `column` (SQLite: dates as text)."""
+    to_driver = column.type.dialect_impl(conn.dialect).bind_processor(conn.dialect)
+    return to_driver(value) if to_driver else value
