@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hmac
-import importlib.resources
 import ipaddress
 import json
 import logging
@@ -31,6 +30,7 @@ from werkzeug.exceptions import Forbidden, HTTPException, Unauthorized, Unsuppor
 
 from votr_cli.service import polls as service
 from votr_cli.db.database import Database
+from votr_cli.frontends.http_models import openapi_document
 from votr_cli.core.errors import DatabaseBusy, DatabaseProblem, InvalidInput, NotFound, Refused, VotrError
 
 # A poll of a thousand long options fits with room to spare; anything bigger is refused
@@ -71,10 +71,6 @@ def status_for(error: VotrError) -> int:
         if cls in STATUS_BY_ERROR:
             return STATUS_BY_ERROR[cls]
     raise AssertionError(f"no status for {type(error).__name__}")
-
-
-def openapi_document() -> dict:
-    return json.loads(importlib.resources.files("votr_cli.frontends").joinpath("openapi.json").read_text("utf-8"))
 
 
 # -- who may call: Host and Origin ---------------------------------------------------

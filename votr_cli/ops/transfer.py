@@ -1,15 +1,17 @@
 """Export and import: every poll, option and ballot as one JSON document.
 
 This is how a team moves from one database to another (`votr export > all.json`, then
-`votr --db postgresql+psycopg://… import all.json`). The document, version 1:
+`votr --db postgresql+psycopg://… import all.json`). The document, version 1, is
+declared by the JSON Schema export.schema.json beside this module; in short:
 
-    {"format": "votr-export", "version": 1, "exported_at": "…Z", "schema": "0002",
+    {"format": "votr-export", "version": 1, "exported_at": "…Z", "schema": "0003",
      "options": [{"id": "<uuid>", "name": "…", "date_created": "…Z"}],
      "polls": [{"id": "k3v9x2ab", "title": "…", "status": true, "close_date": null,
                 "date_created": "…Z",
                 "options": [{"option": "<uuid>", "vote_count": 3, "adopted_count": 0}],
                 "ballots": [{"voter": "ann", "option": "<uuid>" or null, "date_created": "…Z"}]}]}
 
+- `schema` is the database's schema revision at export (SCHEMA_HEAD, now "0003").
 - `status` is the stored flag (a poll past its close date still says true, as in the
   database); dates are UTC to the second; options of a poll are in the poll's order.
 - `adopted_count` is the part of `vote_count` that has no ballot (votes adopted from an
@@ -26,15 +28,14 @@ Nothing in the database that the document does not mention is touched.
 from __future__ import annotations
 
 import contextlib
+import importlib.resources
 import datetime as dt
 import json
 import os
 import stat
 import sys
 import tempfile
-import uuid
 from collections import defaultdict
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -44,16 +45,17 @@ from votr_cli.core import text
 from votr_cli.db.database import Database
 from votr_cli.core.errors import InvalidInput, Refused
 from votr_cli.db.tables import SCHEMA_HEAD, VOTER_LENGTH, ballots, options, polls, topics
-from votr_cli.core.ids import PUBLIC_ID_RULE, is_public_id
 from votr_cli.db.chunks import KEYS_PER_QUERY, batched
 from votr_cli.core.when import iso_utc, utcnow
 
 FORMAT = "votr-export"
 VERSION = 1
 MAX_PROBLEMS_SHOWN = 10
-# The largest count every backend's INTEGER column holds (a signed 32-bit integer).
+# The largest count every backend's INTEGER column holds (a signed 32-bit integer); the
+# schema's limit, which tests/unit/test_export_schema.py holds equal to this.
 MAX_COUNT = 2**31 - 1
-# How much of a refused value a problem quotes.
+# The JSON Schema of the document, beside this module (package data).
+SCHEMA_FILE = "export.schema.json"
 
 
 # -- export --------------------------------------------------------------------------
@@ -151,36 +153,18 @@ def _amount(count: int, noun: str) -> str:
 
 
 # -- validation ----------------------------------------------------------------------
+#
+# export.schema.json checks each value's type and shape and documents the format; the
+# code below checks what a schema cannot: text by the rules `create` applies, dates that
+# leave years 1 to 9999 in UTC, and the rules across fields. Values the schema refused
+# are left out of those checks, so each problem is reported once.
 
-
-class _Problems:
-    def __init__(self):
-        self.found: list[str] = []
-
-    def add(self, where: str, message: str) -> None:
-        self.found.append(f"{where}: {message}")
-
-    def raise_if_any(self) -> None:
-        if not self.found:
-            return
-        shown = "; ".join(self.found[:MAX_PROBLEMS_SHOWN])
-        more = len(self.found) - MAX_PROBLEMS_SHOWN
-        suffix = f"; and {more} more" if more > 0 else ""
-        raise InvalidInput(f"not a valid votr export ({len(self.found)} problem"
-                           f"{'s' if len(self.found) > 1 else ''}, nothing was imported): {shown}{suffix}")
+JsonPath = tuple  # a JSON path: keys and indexes from the document's root
 
 
 def parse(raw: str) -> dict:
     """The document in `raw`, checked in full and normalised; InvalidInput if anything is wrong."""
-    try:
-        document = json.loads(raw)
-    except json.JSONDecodeError as exc:
-        raise InvalidInput(f"not a valid votr export: not JSON ({exc}); nothing was imported") from None
-    except RecursionError:
-        raise InvalidInput("not a valid votr export: nested too deeply; nothing was imported") from None
-    except ValueError as exc:  # an integer too long for Python to convert (over 4300 digits)
-        raise InvalidInput(f"not a valid votr export: {exc}; nothing was imported") from None
-    problems = _Problems()
+    document = _decode(raw)
     if not isinstance(document, dict) or document.get("format") != FORMAT:
         raise InvalidInput(f'not a valid votr export: it has no "format": "{FORMAT}"; nothing was imported')
     version = document.get("version")
@@ -188,168 +172,254 @@ def parse(raw: str) -> dict:
         newer = isinstance(version, int) and not isinstance(version, bool) and version > VERSION
         reason = "made by a newer votr: upgrade votr" if newer else f"unknown version {version!r}"
         raise InvalidInput(f"cannot import this export: {reason} (this votr reads version {VERSION})")
-    option_list = _list(document, "options", "document", problems)
-    poll_list = _list(document, "polls", "document", problems)
-    problems.raise_if_any()
-
-    normal = {"options": [], "polls": []}
-    option_ids: set[str] = set()
-    option_keys: dict[str, str] = {}
-    for where, item in _objects(option_list, "options", problems):
-        option_id = _uuid(item.get("id"), f"{where}.id", problems)
-        name = _text(item.get("name"), f"{where}.name", text.MAX_OPTION, problems)
-        created = _date(item.get("date_created"), f"{where}.date_created", problems, required=True)
-        if option_id in option_ids:
-            problems.add(f"{where}.id", f"option id {option_id} appears twice")
-        if name is not None:
-            other = option_keys.get(text.key(name))
-            if other is not None:
-                problems.add(f"{where}.name", f"{name!r} is the same name as option {other}")
-            option_keys[text.key(name)] = option_id
-        option_ids.add(option_id)
-        normal["options"].append({"id": option_id, "name": name, "date_created": created})
-
-    poll_ids: set[str] = set()
-    title_keys: dict[str, str] = {}
-    for where, item in _objects(poll_list, "polls", problems):
-        poll = _parse_poll(item, where, option_ids, problems)
-        if poll["id"] in poll_ids:
-            problems.add(f"{where}.id", f"poll id {poll['id']!r} appears twice")
-        poll_ids.add(poll["id"])
-        if poll["title"] is not None:
-            other = title_keys.get(text.key(poll["title"]))
-            if other is not None:
-                problems.add(f"{where}.title", f"{poll['title']!r} is the same title as poll {other}")
-            title_keys[text.key(poll["title"])] = poll["id"]
-        normal["polls"].append(poll)
-    problems.raise_if_any()
+    checker = _Checker(_schema_problems(document))
+    normal = {"options": checker.options(document.get("options", [])),
+              "polls": checker.polls(document.get("polls", []))}
+    checker.raise_if_any()
     return normal
 
 
-def _parse_poll(item: dict, where: str, option_ids: set[str], problems: _Problems) -> dict:
-    poll_id = item.get("id")
-    if not is_public_id(poll_id):
-        problems.add(f"{where}.id", f"a poll id is {PUBLIC_ID_RULE}, "
-                                    f"not {text.quoted(poll_id)}")
-    status = item.get("status")
-    if not isinstance(status, bool):
-        problems.add(f"{where}.status", f"must be true or false, not {text.quoted(status)}")
-    poll = {
-        "id": poll_id, "title": _text(item.get("title"), f"{where}.title", text.MAX_TITLE, problems),
-        "status": status, "close_date": _date(item.get("close_date"), f"{where}.close_date", problems),
-        "date_created": _date(item.get("date_created"), f"{where}.date_created", problems, required=True),
-        "options": [], "ballots": [],
-    }
-    ballot_counts: dict[str, int] = defaultdict(int)
-    listed: set[str] = set()
-    voters: set[str] = set()
-    for here, choice in _objects(_list(item, "ballots", where, problems), f"{where}.ballots", problems):
-        voter = _voter(choice.get("voter"), f"{here}.voter", problems)
-        option = choice.get("option")
-        if option is not None:
-            option = _uuid(option, f"{here}.option", problems)
-            ballot_counts[option] += 1
-        if voter in voters:
-            problems.add(f"{here}.voter", f"{voter!r} voted twice in this poll")
-        voters.add(voter)
-        poll["ballots"].append({"voter": voter, "option": option,
-                                "date_created": _date(choice.get("date_created"), f"{here}.date_created",
-                                                      problems, required=True)})
-    for here, choice in _objects(_list(item, "options", where, problems), f"{where}.options", problems):
-        option = _uuid(choice.get("option"), f"{here}.option", problems)
-        if option not in option_ids:
-            problems.add(f"{here}.option", f"no option {option} in the document's options")
-        if option in listed:
-            problems.add(f"{here}.option", f"option {option} is listed twice in this poll")
-        listed.add(option)
-        vote_count = _count(choice.get("vote_count"), f"{here}.vote_count", problems)
-        adopted_count = _count(choice.get("adopted_count", 0), f"{here}.adopted_count", problems)
-        if vote_count is not None and adopted_count is not None and \
-                vote_count != adopted_count + ballot_counts[option]:
-            problems.add(f"{here}.vote_count", f"{vote_count} is not adopted_count ({adopted_count}) plus "
-                                               f"the option's ballots ({ballot_counts[option]})")
-        poll["options"].append({"option": option, "vote_count": vote_count, "adopted_count": adopted_count})
-    for option in set(ballot_counts) - listed:
-        problems.add(f"{where}.ballots", f"a ballot names option {option}, which this poll does not list")
-    if len(poll["options"]) < 2:
-        problems.add(f"{where}.options", f"a poll needs at least 2 options, not {len(poll['options'])}")
-    return poll
+def _decode(raw: str) -> Any:
+    try:
+        return json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise InvalidInput(f"not a valid votr export: not JSON ({exc}); nothing was imported") from None
+    except RecursionError:
+        raise InvalidInput("not a valid votr export: nested too deeply; nothing was imported") from None
+    except ValueError as exc:  # an integer too long for Python to convert (over 4300 digits)
+        raise InvalidInput(f"not a valid votr export: {exc}; nothing was imported") from None
 
 
-def _objects(items: list, where: str, problems: _Problems) -> Iterator[tuple[str, dict]]:
-    """The items that are JSON objects, each with its path (`where[index]`); the others are
-    reported as problems."""
-    for index, item in enumerate(items):
-        if isinstance(item, dict):
-            yield f"{where}[{index}]", item
+def _schema_problems(document: dict) -> list[tuple[JsonPath, str]]:
+    """Every value export.schema.json refuses, as (path, message), in document order."""
+    # Imported here, not at the top: only `votr import` pays for jsonschema.
+    import jsonschema
+
+    schema = _without_refs(json.loads(importlib.resources.files("votr_cli.ops").joinpath(SCHEMA_FILE)
+                                      .read_text("utf-8")))
+    # JSON Schema counts 1.0 as an integer; a count in an export is written without a point.
+    strict_integers = jsonschema.Draft202012Validator.TYPE_CHECKER.redefine(
+        "integer", lambda _checker, value: isinstance(value, int) and not isinstance(value, bool))
+    validator_class = jsonschema.validators.extend(jsonschema.Draft202012Validator, type_checker=strict_integers)
+    problems: list[tuple[JsonPath, str]] = []
+    for error in validator_class(schema).iter_errors(document):
+        path = tuple(error.absolute_path)
+        if error.validator == "required":
+            problems.extend((path + (key,), "is missing") for key in error.validator_value
+                            if key not in error.instance)
         else:
-            problems.add(f"{where}[{index}]", "not an object")
+            problems.append((path, _schema_message(error)))
+    return problems
 
 
-def _list(container: dict, key: str, where: str, problems: _Problems) -> list:
-    value = container.get(key, [])
-    if not isinstance(value, list):
-        problems.add(f"{where}.{key}", "must be a list")
-        return []
-    return value
+def _without_refs(schema: Any, defs: dict | None = None) -> Any:
+    """The schema with each `{"$ref": "#/$defs/NAME"}` replaced by that definition.
+
+    jsonschema resolves a $ref every time it meets one: once per ballot, which made the
+    check of 100,000 ballots three times slower (12 s against 4 s). The file keeps its
+    $defs, which say what a UUID or a count is once."""
+    defs = schema["$defs"] if defs is None else defs
+    if isinstance(schema, list):
+        return [_without_refs(part, defs) for part in schema]
+    if not isinstance(schema, dict):
+        return schema
+    inlined = {key: _without_refs(value, defs) for key, value in schema.items() if key not in ("$ref", "$defs")}
+    if "$ref" in schema:
+        return {**_without_refs(defs[schema["$ref"].removeprefix("#/$defs/")], defs), **inlined}
+    return inlined
 
 
-def _text(value: Any, where: str, limit: int, problems: _Problems) -> str | None:
-    """The display form, by the rules `create` applies to what users type."""
-    if not isinstance(value, str):
-        problems.add(where, f"must be text, not {text.quoted(value)}")
-        return None
-    try:
-        return text.clean(value, where.rsplit(".", 1)[-1], limit)
-    except InvalidInput as exc:
-        problems.add(where, exc.message)
-        return None
+def _schema_message(error) -> str:
+    """A refusal as one short line. A schema's description is the message for its value
+    (a poll id, a UUID, a count, a date), so the document and the message say one thing."""
+    structural = error.validator == "type" and error.validator_value in ("array", "object")
+    description = error.schema.get("description") if isinstance(error.schema, dict) else None
+    if error.validator == "minItems":
+        return f"{description or f'needs at least {error.validator_value} items'}, not {len(error.instance)}"
+    if description and not structural:
+        return f"{description}, not {_shown(error.instance)}"
+    if error.validator == "type":
+        return f"{_TYPE_PHRASES.get(error.validator_value, f'must be {error.validator_value}')}, " \
+               f"not {_shown(error.instance)}"
+    if error.validator == "maxLength":
+        return f"is longer than {error.validator_value} characters"
+    return text.shortened(error.message, 200)
 
 
-def _voter(value: Any, where: str, problems: _Problems) -> str | None:
-    # An export holds voters folded, and folding can make a name of MAX_VOTER characters
-    # up to three times longer: the column's length is the limit here.
-    display = _text(value, where, VOTER_LENGTH, problems)
-    if display is None:
-        return None
-    voter = text.fold(display)
-    if len(voter) > VOTER_LENGTH:
-        problems.add(where, f"is longer than {VOTER_LENGTH} characters")
-        return None
-    return voter
+_TYPE_PHRASES = {"array": "must be a list", "object": "must be an object", "string": "must be text",
+                 "boolean": "must be true or false", "integer": "must be a whole number"}
 
 
-def _uuid(value: Any, where: str, problems: _Problems) -> str | None:
-    try:
-        return str(uuid.UUID(value))
-    except (TypeError, ValueError, AttributeError):
-        problems.add(where, f"must be a UUID, not {text.quoted(value)}")
-        return None
+def _shown(value: Any) -> str:
+    """A refused value as a problem quotes it: scalars cut short, never a whole (perhaps
+    deeply nested) structure."""
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "an object"
+    return text.quoted(value)
 
 
-def _count(value: Any, where: str, problems: _Problems) -> int | None:
-    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_COUNT:
-        problems.add(where, f"must be a whole number from 0 to {MAX_COUNT}, not {text.quoted(value)}")
-        return None
-    return value
+def _where(path: JsonPath) -> str:
+    """`polls[1].ballots[0].voter`, or `document` for the root."""
+    shown = "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in path).lstrip(".")
+    return shown or "document"
 
 
-def _date(value: Any, where: str, problems: _Problems, *, required: bool = False) -> str | None:
-    """The date as the export writes it (UTC, to the second), or None."""
-    if value is None and not required:
-        return None
-    try:
-        moment = dt.datetime.fromisoformat(value.replace("Z", "+00:00") if value.endswith("Z") else value)
-    except (AttributeError, TypeError, ValueError):
-        problems.add(where, f"must be an ISO-8601 date-time, not {text.quoted(value)}")
-        return None
-    if moment.tzinfo is not None:
-        try:
-            moment = moment.astimezone(dt.timezone.utc).replace(tzinfo=None)
-        except OverflowError:  # the UTC time falls before year 1 or after year 9999
-            problems.add(where, f"is outside the years 1 to 9999 in UTC: {text.quoted(value)}")
+class _Checker:
+    """The checks the schema cannot make, over the parts of the document it accepted."""
+
+    def __init__(self, schema_problems: list[tuple[JsonPath, str]]):
+        self.problems = list(schema_problems)
+        self.refused = {path for path, _ in schema_problems}
+        self.option_ids: set[str] = set()
+
+    def usable(self, path: JsonPath) -> bool:
+        """Whether the schema accepted the value at `path` and every value around it."""
+        return not any(path[:length] in self.refused for length in range(len(path) + 1))
+
+    def add(self, path: JsonPath, message: str) -> None:
+        self.problems.append((path, message))
+
+    def raise_if_any(self) -> None:
+        """One line: the problems in document order, the first MAX_PROBLEMS_SHOWN of them."""
+        if not self.problems:
+            return
+        # Keys sort after indexes, so a path's order is stable whatever its parts' types.
+        found = sorted(set(self.problems), key=lambda problem: [
+            (1, part) if isinstance(part, str) else (0, str(part).zfill(20)) for part in problem[0]])
+        shown = "; ".join(f"{_where(path)}: {message}" for path, message in found[:MAX_PROBLEMS_SHOWN])
+        more = len(found) - MAX_PROBLEMS_SHOWN
+        suffix = f"; and {more} more" if more > 0 else ""
+        raise InvalidInput(f"not a valid votr export ({len(found)} problem"
+                           f"{'s' if len(found) > 1 else ''}, nothing was imported): {shown}{suffix}")
+
+    def items(self, values: Any, path: JsonPath) -> list[tuple[JsonPath, dict]]:
+        """The objects of the list at `path` that the schema accepted, each with its path."""
+        if not self.usable(path):
+            return []
+        return [(path + (index,), item) for index, item in enumerate(values) if self.usable(path + (index,))]
+
+    def field(self, item: dict, path: JsonPath, key: str, default: Any = None) -> Any:
+        return item.get(key, default) if self.usable(path + (key,)) else None
+
+    def options(self, values: Any) -> list[dict]:
+        normal = []
+        name_holders: dict[str, str] = {}
+        for path, item in self.items(values, ("options",)):
+            option_id = self.uuid(item, path, "id")
+            name = self.text(item, path, "name", text.MAX_OPTION)
+            if option_id is not None and option_id in self.option_ids:
+                self.add(path + ("id",), f"option id {option_id} appears twice")
+            if name is not None:
+                holder = name_holders.setdefault(text.key(name), option_id)
+                if holder != option_id:
+                    self.add(path + ("name",), f"{name!r} is the same name as option {holder}")
+            if option_id is not None:
+                self.option_ids.add(option_id)
+            normal.append({"id": option_id, "name": name, "date_created": self.date(item, path, "date_created")})
+        return normal
+
+    def polls(self, values: Any) -> list[dict]:
+        normal = []
+        poll_ids: set[str] = set()
+        title_holders: dict[str, str] = {}
+        for path, item in self.items(values, ("polls",)):
+            poll = self.poll(item, path)
+            if poll["id"] is not None and poll["id"] in poll_ids:
+                self.add(path + ("id",), f"poll id {poll['id']!r} appears twice")
+            poll_ids.add(poll["id"])
+            if poll["title"] is not None:
+                holder = title_holders.setdefault(text.key(poll["title"]), poll["id"])
+                if holder != poll["id"]:
+                    self.add(path + ("title",), f"{poll['title']!r} is the same title as poll {holder}")
+            normal.append(poll)
+        return normal
+
+    def poll(self, item: dict, path: JsonPath) -> dict:
+        ballots = []
+        voters: set[str] = set()
+        for here, given in self.items(item.get("ballots", []), path + ("ballots",)):
+            ballot = self.ballot(given, here)
+            if ballot["voter"] is not None and ballot["voter"] in voters:
+                self.add(here + ("voter",), f"{ballot['voter']!r} voted twice in this poll")
+            voters.add(ballot["voter"])
+            ballots.append(ballot)
+        return {"id": self.field(item, path, "id"), "title": self.text(item, path, "title", text.MAX_TITLE),
+                "status": self.field(item, path, "status"), "close_date": self.date(item, path, "close_date"),
+                "date_created": self.date(item, path, "date_created"),
+                "options": self.choices(item, path, ballots), "ballots": ballots}
+
+    def ballot(self, item: dict, path: JsonPath) -> dict:
+        # An export holds voters folded, and folding can make a name of MAX_VOTER characters
+        # up to three times longer: the column's length is the limit here.
+        voter = self.text(item, path, "voter", VOTER_LENGTH)
+        if voter is not None:
+            voter = text.fold(voter)
+            if len(voter) > VOTER_LENGTH:
+                self.add(path + ("voter",), f"is longer than {VOTER_LENGTH} characters")
+        return {"voter": voter, "option": self.uuid(item, path, "option"),
+                "date_created": self.date(item, path, "date_created")}
+
+    def choices(self, item: dict, path: JsonPath, ballots: list[dict]) -> list[dict]:
+        """The poll's options with their counts, checked against its ballots."""
+        ballot_counts: dict[str, int] = defaultdict(int)
+        for ballot in ballots:
+            if ballot["option"] is not None:
+                ballot_counts[ballot["option"]] += 1
+        normal = []
+        listed: set[str] = set()
+        for here, choice in self.items(item.get("options"), path + ("options",)):
+            option = self.uuid(choice, here, "option")
+            if option is not None and option not in self.option_ids:
+                self.add(here + ("option",), f"no option {option} in the document's options")
+            if option is not None and option in listed:
+                self.add(here + ("option",), f"option {option} is listed twice in this poll")
+            listed.add(option)
+            vote_count = self.field(choice, here, "vote_count")
+            adopted_count = self.field(choice, here, "adopted_count", 0)
+            if None not in (option, vote_count, adopted_count) and \
+                    vote_count != adopted_count + ballot_counts[option]:
+                self.add(here + ("vote_count",), f"{vote_count} is not adopted_count ({adopted_count}) plus "
+                                                 f"the option's ballots ({ballot_counts[option]})")
+            normal.append({"option": option, "vote_count": vote_count, "adopted_count": adopted_count})
+        if self.usable(path + ("options",)):
+            for option in sorted(set(ballot_counts) - listed):
+                self.add(path + ("ballots",), f"a ballot names option {option}, which this poll does not list")
+        return normal
+
+    def text(self, item: dict, path: JsonPath, key: str, limit: int) -> str | None:
+        """The display form, by the rules `create` applies to what users type."""
+        value = self.field(item, path, key)
+        if value is None:
             return None
-    return iso_utc(moment)
+        try:
+            return text.clean(value, key, limit)
+        except InvalidInput as exc:
+            self.add(path + (key,), exc.message)
+            return None
+
+    def uuid(self, item: dict, path: JsonPath, key: str) -> str | None:
+        value = self.field(item, path, key)
+        return None if value is None else value.lower()  # the schema checked its shape
+
+    def date(self, item: dict, path: JsonPath, key: str) -> str | None:
+        """The date as the export writes it (UTC, to the second), or None."""
+        value = self.field(item, path, key)
+        if value is None:
+            return None
+        try:
+            moment = dt.datetime.fromisoformat(value[:-1] + "+00:00" if value.endswith("Z") else value)
+        except ValueError:  # the schema checked the shape: this is a day or hour that does not exist
+            self.add(path + (key,), f"is not a real date-time: {text.quoted(value)}")
+            return None
+        if moment.tzinfo is not None:
+            try:
+                moment = moment.astimezone(dt.timezone.utc).replace(tzinfo=None)
+            except OverflowError:  # the UTC time falls before year 1 or after year 9999
+                self.add(path + (key,), f"is outside the years 1 to 9999 in UTC: {text.quoted(value)}")
+                return None
+        return iso_utc(moment)
 
 
 def _stored(iso: str | None) -> dt.datetime | None:
