@@ -8,6 +8,7 @@ backend's pass instead of being skipped in two of them.
 
 from __future__ import annotations
 
+import datetime as dt
 import sqlite3
 
 import pytest
@@ -165,6 +166,6 @@ def test_every_write_command_writes_inside_begin_immediate(db):
     poll = service.create_poll(db, "Every write", ["x", "y"])["poll"]
     service.vote(db, poll["id"], "x", "ann")
     service.close_poll(db, poll["id"])
-    service.reopen_poll(db, poll["id"], "3d")
+    service.reopen_poll(db, poll["id"], utcnow() + dt.timedelta(days=3))
     assert changes_outside == []
     assert len(changes_inside) >= 6  # topic, options, polls, ballot, counter, close, reopen
