@@ -229,6 +229,7 @@ def create_app(database: Database, token: str | None, access: Access) -> Flask:
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
     app.json.sort_keys = False  # keep the contract's key order: id, title, status, …
     _guard(app, token, access)
+    _add_cors_headers(app, access)
     _handle_errors(app)
     _route(app, database)
     return app
@@ -243,7 +244,7 @@ def as_json(payload, status: int = 200, headers: dict | None = None) -> Response
 
 def _guard(app: Flask, token: str | None, access: Access) -> None:
     """Who may call, checked before any view runs: Host, Origin, token, and a JSON
-    content type for writes; and the CORS headers of the origins allowed."""
+    content type for writes."""
     expected_token = token.encode("utf-8") if token else None
 
     @app.before_request
@@ -287,6 +288,10 @@ def _guard(app: Flask, token: str | None, access: Access) -> None:
         if request.mimetype != "application/json":
             raise UnsupportedMediaType("a write needs the header Content-Type: application/json")
         return None
+
+
+def _add_cors_headers(app: Flask, access: Access) -> None:
+    """Tell the browser which cross-origin pages (--cors-origin) may read the answers."""
 
     @app.after_request
     def cors_headers(response: Response) -> Response:
