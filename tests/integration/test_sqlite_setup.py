@@ -10,6 +10,7 @@ two of them.
 
 from __future__ import annotations
 
+import datetime as dt
 import sqlite3
 
 import pytest
@@ -19,6 +20,7 @@ from votr_cli.service import polls as service
 
 from votr_cli.frontends import settings
 from votr_cli.db.database import Database
+from votr_cli.core.when import utcnow
 
 
 @pytest.fixture
@@ -137,6 +139,6 @@ def test_every_write_command_writes_inside_begin_immediate(db):
     poll = service.create_poll(db, "Every write", ["x", "y"])["poll"]
     service.vote(db, poll["id"], "x", "ann")
     service.close_poll(db, poll["id"])
-    service.reopen_poll(db, poll["id"])
+    service.reopen_poll(db, poll["id"], utcnow() + dt.timedelta(days=3))
     assert changes_outside == []
     assert len(changes_inside) >= 6  # topic, options, polls, ballot, counter, close, reopen

@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
-from votr_cli.core.errors import DatabaseProblem, InvalidInput
+from votr_cli.core.errors import DatabaseProblem, InvalidInput, NotFound, Refused
 from votr_cli.service import polls as service
 from votr_cli.service.polls import BatchLine
 from tests.integration.test_vote_transaction import DROP_TRIGGER, REFUSING_TRIGGER, run_sql, stored
@@ -24,7 +24,11 @@ def polls(db) -> dict[str, dict]:
 
 
 def verdicts(summary: dict) -> list[tuple[int, str]]:
-    return [(entry["line"], entry["error"]) for entry in summary["rejected"]]
+    return [(entry["line"], entry["error"].message) for entry in summary["rejected"]]
+
+
+def kinds(summary: dict) -> list[tuple[int, type]]:
+    return [(entry["line"], type(entry["error"])) for entry in summary["rejected"]]
 
 
 def nobody() -> str:
@@ -56,6 +60,8 @@ def test_every_line_gets_its_own_verdict(db, polls):
         (7, "value for option is empty"),
         (8, "Sorry! multiple votes are not allowed: 'early' has already voted in this poll"),
     ]
+    assert kinds(summary) == [(2, Refused), (3, NotFound), (4, NotFound), (5, Refused), (6, InvalidInput),
+                              (7, InvalidInput), (8, Refused)]
     poll = service.show_poll(db, lunch)
     assert poll["options"] == [{"name": "Pizza", "vote_count": 2}, {"name": "Sushi", "vote_count": 1}]
 

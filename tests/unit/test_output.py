@@ -88,9 +88,17 @@ def test_only_the_upgrade_report_lists_adoption_repairs(monkeypatch):
     assert "repaired" not in _rich(output.REPORT, report)
 
 
-def test_every_renderer_has_a_plain_form_and_a_kind():
+def test_every_renderer_has_a_plain_form_of_its_own():
     renderers = [value for value in vars(output).values() if isinstance(value, output.Renderer)]
     assert len(renderers) == len({type(renderer) for renderer in renderers}) == 12
     for renderer in renderers:
-        assert renderer.kind
         assert type(renderer).plain is not output.Renderer.plain
+
+
+def test_what_a_command_did_is_said_by_its_renderer():
+    poll = {"id": "k3v9x2ab", "title": "Lunch", "status": True, "options": [], "close_date": None,
+            "total_vote_count": 0}
+    assert output.POLL_MESSAGE.done({"message": "Thank you for voting", "poll": poll}) == \
+        "the vote was recorded (poll k3v9x2ab)"
+    assert output.REPORT.done({"message": "Imported 2 polls."}) == "Imported 2 polls"
+    assert output.POLL_LISTING.done({"Polls": []}) is None

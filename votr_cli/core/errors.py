@@ -1,34 +1,32 @@
-"""votr's own errors. Each carries the exit code the command-line contract gives it.
+"""votr's domain errors: what went wrong, in words, and of which kind.
 
+The kinds say nothing about exit codes or HTTP statuses: each front end maps them in a
+table of its own (frontends/cli.py's EXIT_CODES, frontends/http.py's STATUS_BY_ERROR).
 This module imports nothing heavy: the CLI catches these errors without paying for
 SQLAlchemy at start-up.
 """
 
 
 class VotrError(Exception):
-    exit_code = 1
-
     def __init__(self, message: str):
         super().__init__(message)
         self.message = message
 
 
 class InvalidInput(VotrError):
-    exit_code = 1
+    """The request itself is wrong: a bad value, a missing one, a malformed file."""
 
 
 class NotFound(VotrError):
-    exit_code = 3
+    """The poll or option the request names does not exist."""
 
 
 class Refused(VotrError):
     """The request is well-formed but the poll's state forbids it."""
 
-    exit_code = 4
-
 
 class DatabaseProblem(VotrError):
-    exit_code = 5
+    """The database cannot be used: missing, unreachable, corrupt, full."""
 
 
 class SchemaMismatch(DatabaseProblem):
@@ -37,10 +35,3 @@ class SchemaMismatch(DatabaseProblem):
 
 class DatabaseBusy(DatabaseProblem):
     pass
-
-
-class OutputFailed(VotrError):
-    """The command did its work (committed), but its output could not be written:
-    EX_IOERR, as sysexits.h numbers it."""
-
-    exit_code = 74

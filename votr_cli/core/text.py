@@ -42,10 +42,27 @@ def clean(value: str, what: str, limit: int) -> str:
     # (tab, newline, …) are control characters and were refused above.
     text = _SPACE_RUN.sub(" ", unicodedata.normalize("NFC", value)).strip(" ")
     if not text:
-        raise InvalidInput(f"value for {what} is empty")
+        raise empty(what)
     if len(text) > limit:
         raise InvalidInput(f"{what} is longer than {limit} characters ({len(text)})")
     return text
+
+
+def empty(what: str) -> InvalidInput:
+    """The refusal of a value that is missing or blank: the original app's words."""
+    return InvalidInput(f"value for {what} is empty")
+
+
+def stored_text(value: str | None) -> str:
+    """The display form of text votr did not validate itself: as `clean` would store it,
+    with control characters written out as escapes (`\x1b`), so that it obeys every
+    rule of text typed into `create` (and an export of it imports). Empty once trimmed:
+    "", for the caller to replace with a placeholder."""
+    value = printable("" if value is None else str(value))
+    try:
+        return clean(value, "text", limit=max(len(value), 1))
+    except InvalidInput:
+        return ""
 
 
 def fold(display: str) -> str:

@@ -1,6 +1,8 @@
-"""Parsing of WHEN values (`--closes-at`) and the UTC clock votr stores times in."""
+"""Parsing of WHEN values (`--closes-at`, the API's `close_date`) and the UTC clock votr
+stores times in. The front ends parse with these and hand the service datetimes."""
 
 import datetime as dt
+import math
 import re
 
 from votr_cli.core.errors import InvalidInput
@@ -45,6 +47,23 @@ def parse_when(value: str, now: dt.datetime | None = None) -> dt.datetime:
             moment = parsed.astimezone(dt.timezone.utc).replace(tzinfo=None)
         except (OverflowError, OSError):
             raise InvalidInput(f"closes-at is out of range: {quoted(value)}") from None
+    return _in_future(moment, now, value)
+
+
+def parse_timestamp(seconds: int | float, now: dt.datetime | None = None) -> dt.datetime:
+    """A future moment as naive UTC, from seconds since the epoch (UTC): the form the
+    original app's clients send as `close_date`."""
+    try:
+        # isfinite() catches NaN and infinities, and overflows on an int beyond any float.
+        if isinstance(seconds, bool) or not math.isfinite(seconds):
+            raise ValueError
+        moment = dt.datetime.fromtimestamp(seconds, dt.timezone.utc)
+    except (OverflowError, OSError, ValueError, TypeError):
+        raise InvalidInput("close_date is not a UTC timestamp in range") from None
+    return _in_future(moment.replace(tzinfo=None), now or utcnow(), moment.isoformat())
+
+
+def _in_future(moment: dt.datetime, now: dt.datetime, value: str) -> dt.datetime:
     if moment <= now:
         raise InvalidInput(f"closes-at lies in the past: {quoted(value)}")
     return moment

@@ -8,19 +8,44 @@ from __future__ import annotations
 
 import errno
 import functools
-import gc
 import os
 import sys
 
 import click
 
 from votr_cli import __version__
-from votr_cli.core.errors import InvalidInput, OutputFailed, VotrError
+from votr_cli.core.errors import DatabaseProblem, InvalidInput, NotFound, Refused, VotrError
 
 EXIT_CODES_HELP = """\b
 Exit codes: 0 done, 1 invalid input, 2 usage error, 3 poll or option not
 found, 4 refused (poll closed, already voted, title taken), 5 database problem,
 74 the work was done but its output could not be written."""
+
+
+class OutputFailed(VotrError):
+    """The command did its work (committed), but its output could not be written."""
+
+
+# The one place errors become exit codes; the most specific class wins. 74 is EX_IOERR
+# and 70 EX_SOFTWARE (an error votr did not expect), as sysexits.h numbers them; 2, a
+# usage error, is click's own.
+EXIT_CODES: dict[type[BaseException], int] = {
+    InvalidInput: 1,
+    NotFound: 3,
+    Refused: 4,
+    DatabaseProblem: 5,
+    OutputFailed: 74,
+    VotrError: 1,
+    KeyboardInterrupt: 130,
+    Exception: 70,
+}
+
+
+def exit_code_for(error: BaseException) -> int:
+    for cls in type(error).__mro__:
+        if cls in EXIT_CODES:
+            return EXIT_CODES[cls]
+    raise AssertionError(f"no exit code for {type(error).__name__}")
 
 
 class Context:
@@ -47,7 +72,6 @@ def votr_command(fn):
     def wrapper(obj: Context, as_json: bool, **kwargs):
         from votr_cli.frontends import output
 
-        _import_database_layer()
         try:
             result = fn(obj, **kwargs)
             try:
@@ -60,21 +84,21 @@ def votr_command(fn):
                 raise SystemExit(result.exit_code)
         except VotrError as exc:
             output.error(exc.message, as_json)
-            raise SystemExit(exc.exit_code) from None
+            raise SystemExit(exit_code_for(exc)) from None
         except click.ClickException:
             raise  # a usage error: click prints it its own way, exit 2
         except BrokenPipeError:
             # The reader (`head`, say) went away: stop quietly, as other Unix tools do.
             sys.stderr.close()
             raise SystemExit(0) from None
-        except KeyboardInterrupt:
-            raise SystemExit(130) from None
+        except KeyboardInterrupt as exc:
+            raise SystemExit(exit_code_for(exc)) from None
         except Exception as exc:
             if os.environ.get("VOTR_DEBUG"):
                 raise
             output.error(f"internal error: {type(exc).__name__}: {exc} "
                          f"(set VOTR_DEBUG=1 to see the traceback)", as_json)
-            raise SystemExit(70) from None
+            raise SystemExit(exit_code_for(exc)) from None
         finally:
             if obj._database is not None:
                 obj._database.dispose()
@@ -82,39 +106,12 @@ def votr_command(fn):
     return wrapper
 
 
-# What a command's message says was done, in the words of an error that follows it.
-DONE = {
-    "Poll was created succesfully": "the poll was created",
-    "Thank you for voting": "the vote was recorded",
-    "Poll closed": "the poll was closed",
-    "Poll was already closed": "the poll was already closed",
-    "Poll reopened": "the poll was reopened",
-    "Poll was already open": "the poll was already open",
-}
-
-
 def _output_failure(result, exc: OSError) -> str:
     """Say what the command did (its change is committed) before saying its output failed."""
-    data = result.data
-    if result.kind == "message":
-        done = f"{DONE.get(data['message'], data['message'])} (poll {data['poll']['id']})"
-    elif result.kind in ("report", "batch"):
-        done = data["message"].rstrip(".")
-    else:
+    done = result.renderer.done(result.data)
+    if done is None:
         return f"the output could not be written: {exc}"
     return f"{done}, but its output could not be written: {exc}"
-
-
-def _import_database_layer() -> None:
-    """Import SQLAlchemy (through votr's database layer, which every command uses) with the
-    cyclic garbage collector paused: the import makes hundreds of thousands of objects and
-    no garbage, so the collector's passes over them are pure start-up cost (about 5% of
-    a `votr vote`)."""
-    gc.disable()
-    try:
-        import votr_cli.db.database  # noqa: F401
-    finally:
-        gc.enable()
 
 
 class VotrGroup(click.Group):
@@ -142,7 +139,7 @@ def _report_output_failure(exc: OSError) -> int:
     from votr_cli.frontends import output
 
     output.error(f"the output could not be written: {exc}", as_json=False)
-    return OutputFailed.exit_code
+    return EXIT_CODES[OutputFailed]
 
 
 def _guard_standard_streams() -> None:
@@ -167,13 +164,7 @@ def _guard_standard_streams() -> None:
 
 
 def _end_process(code) -> None:
-    """End the process without the interpreter's teardown.
-
-    Freeing every module's objects one by one at exit costs about 60 ms once SQLAlchemy
-    is loaded, a fifth of a `votr vote`, for nothing: the command has already closed
-    its database connections (votr_command disposes the engine). Exit handlers still
-    run and the output is flushed, so nothing else is lost.
-    """
+    """End the process with `code`, by sys.exit, so the interpreter ends as it always does."""
     if code is None:
         code = 0
     elif not isinstance(code, int):
@@ -181,16 +172,33 @@ def _end_process(code) -> None:
 
         output.error(str(code), as_json=False)
         code = 1
-    import atexit
-
-    atexit._run_exitfuncs()
     for stream in (sys.stdout, sys.stderr):
+        _flush_or_discard(stream)
+    sys.exit(code)
+
+
+def _flush_or_discard(stream) -> None:
+    """Flush `stream`; if that fails, point its descriptor at os.devnull.
+
+    Output that could not be written (a full disk, a reader that went away) stays in the
+    stream's buffer. At exit the interpreter would flush it again, fail again, print a
+    note about it and exit 120 instead of our code. What the buffer held is already
+    reported lost (exit 74) or unwanted (a closed pipe), so it may go nowhere: this is
+    the recipe of the Python documentation's note on SIGPIPE.
+    """
+    if stream is None:
+        return
+    try:
+        stream.flush()
+    except ValueError:  # closed on purpose (a broken pipe's stderr): the interpreter skips it
+        pass
+    except OSError:
         try:
-            if stream is not None:
-                stream.flush()
-        except (OSError, ValueError):  # a closed pipe, a closed stream: nothing to add
+            nowhere = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(nowhere, stream.fileno())
+            os.close(nowhere)
+        except (OSError, ValueError):
             pass
-    os._exit(code)
 
 
 @click.group(cls=VotrGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
@@ -232,8 +240,8 @@ def create(obj: Context, title: str, options: tuple[str, ...], closes_at: str | 
     from votr_cli.service import polls as service
     from votr_cli.frontends import output
 
-    poll = service.create_poll(obj.database(), title, list(options), closes_at)
-    return output.Result(output.POLL_MESSAGE, poll)
+    close_date = _closes_at(closes_at)
+    return output.Result(output.POLL_MESSAGE, service.create_poll(obj.database(), title, list(options), close_date))
 
 
 @main.command("list")
@@ -345,7 +353,27 @@ def _vote_batch(obj: Context, batch_file, voter: str | None):
     database = obj.database()
     with output.progress("Voting", total=len(lines)) as advance:
         summary = service.vote_batch(database, lines, lambda: settings.voter(voter), advance)
-    return output.Result(output.BATCH_SUMMARY, summary, exit_code=summary["exit_code"])
+    return _batch_result(summary)
+
+
+def _batch_result(summary: dict):
+    """The service's batch summary as the contract shows it: each rejected line with the
+    exit code its error would have alone, and the batch's code, the most serious line's
+    (4 refused over 3 not found over 1 invalid: the largest), 0 when all were accepted."""
+    from votr_cli.frontends import output
+
+    rejected = [{"line": entry["line"], "error": entry["error"].message, "exit_code": exit_code_for(entry["error"])}
+                for entry in summary["rejected"]]
+    exit_code = max((entry["exit_code"] for entry in rejected), default=0)
+    return output.Result(output.BATCH_SUMMARY, {**summary, "rejected": rejected, "exit_code": exit_code},
+                         exit_code=exit_code)
+
+
+def _closes_at(value: str | None):
+    """--closes-at as the naive UTC datetime the service takes; None when not given."""
+    from votr_cli.core.when import parse_when
+
+    return parse_when(value) if value else None
 
 
 @main.command()
@@ -378,7 +406,7 @@ def reopen(obj: Context, poll: str, closes_at: str | None):
     from votr_cli.service import polls as service
     from votr_cli.frontends import output
 
-    return output.Result(output.POLL_MESSAGE, service.reopen_poll(obj.database(), poll, closes_at))
+    return output.Result(output.POLL_MESSAGE, service.reopen_poll(obj.database(), poll, _closes_at(closes_at)))
 
 
 @main.command()
@@ -455,8 +483,6 @@ def export(obj: Context, file: str):
 
     database = obj.database()
     if not database.exists():  # reading would create it: an export never does
-        from votr_cli.core.errors import DatabaseProblem
-
         raise DatabaseProblem(f"no database at {database.display_url}: nothing to export")
     document = transfer.export_document(database)
     if file == "-":
@@ -582,4 +608,4 @@ def db_check(obj: Context):
     from votr_cli.frontends import output
 
     report = admin.check(obj.database())
-    return output.Result(output.CHECK_REPORT, report, exit_code=0 if report["ok"] else 5)
+    return output.Result(output.CHECK_REPORT, report, exit_code=0 if report["ok"] else EXIT_CODES[DatabaseProblem])

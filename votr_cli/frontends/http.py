@@ -2,8 +2,9 @@
 
 The endpoints, their paths and their JSON are the old app's, so its clients (chat bots,
 dashboards, the React front end) keep working; the status codes are now the right ones.
-Every rule lives in service.py: this module only turns HTTP into service calls and votr's
-errors into statuses. Flask and waitress come from the optional `api` extra and are
+Every rule lives in the service and core layers: this module only turns HTTP requests
+into service calls (parsing `close_date` into a datetime, as the CLI parses
+`--closes-at`) and votr's errors into statuses, in one table. Flask and waitress come from the optional `api` extra and are
 imported by this module alone, which cli.py imports inside `votr serve` only.
 """
 
@@ -14,7 +15,6 @@ import hmac
 import ipaddress
 import json
 import logging
-import math
 import os
 import re
 import signal
@@ -25,13 +25,15 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 import waitress
-from flask import Flask, Response, request
+from flask import Flask, Response, current_app, request
 from werkzeug.exceptions import Forbidden, HTTPException, Unauthorized, UnsupportedMediaType
 
-from votr_cli.service import polls as service
+from votr_cli.core import text
+from votr_cli.core.errors import DatabaseBusy, DatabaseProblem, InvalidInput, NotFound, Refused, VotrError
+from votr_cli.core.when import parse_timestamp, parse_when
 from votr_cli.db.database import Database
 from votr_cli.frontends.http_models import openapi_document
-from votr_cli.core.errors import DatabaseBusy, DatabaseProblem, InvalidInput, NotFound, Refused, VotrError
+from votr_cli.service import polls as service
 
 # A poll of a thousand long options fits with room to spare; anything bigger is refused
 # before it is read, rather than parsed into memory.
@@ -179,7 +181,7 @@ def _text_field(body: dict, name: str, *, required: bool = True) -> str | None:
     value = body.get(name)
     if value is None or value == "":
         if required:
-            raise InvalidInput(f"value for {name} is empty")
+            raise text.empty(name)
         return None
     if not isinstance(value, str):
         raise InvalidInput(f"{name} must be a string")
@@ -187,17 +189,19 @@ def _text_field(body: dict, name: str, *, required: bool = True) -> str | None:
 
 
 def _options_field(body: dict) -> list[str]:
+    """`options` as a list of strings; a missing one is an empty list, which the service
+    refuses by the same rule as an empty `votr create`."""
     value = body.get("options")
-    if value is None or value == []:
-        raise InvalidInput("value for options is empty")
+    if value is None:
+        return []
     if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
         raise InvalidInput("options must be a list of strings")
     return value
 
 
-def _close_date_field(body: dict) -> str | None:
-    """`close_date` as a WHEN string for the service: what `--closes-at` accepts, or, as
-    the old app's clients sent it, a number of seconds since the epoch (UTC)."""
+def _close_date_field(body: dict) -> dt.datetime | None:
+    """`close_date` as the datetime the service takes, from what `--closes-at` accepts or,
+    as the old app's clients sent it, a number of seconds since the epoch (UTC)."""
     value = body.get("close_date")
     if value is None or value == "":
         return None
@@ -207,14 +211,8 @@ def _close_date_field(body: dict) -> str | None:
         # The parser turns digits into an int, which Python refuses past 4300 digits.
         if len(value) > MAX_CLOSE_DATE_CHARS:
             raise InvalidInput(f"close_date is longer than {MAX_CLOSE_DATE_CHARS} characters")
-        return value
-    try:
-        # isfinite() catches NaN and infinities, and overflows on an int beyond any float.
-        if not math.isfinite(value):
-            raise ValueError
-        return dt.datetime.fromtimestamp(value, dt.timezone.utc).isoformat()
-    except (OverflowError, OSError, ValueError):
-        raise InvalidInput("close_date is not a UTC timestamp in range") from None
+        return parse_when(value)
+    return parse_timestamp(value)
 
 
 # -- the application -----------------------------------------------------------------
@@ -226,13 +224,24 @@ def create_app(database: Database, token: str | None, access: Access) -> Flask:
     app = Flask("votr_cli.frontends.http")
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
     app.json.sort_keys = False  # keep the contract's key order: id, title, status, …
-    expected_token = token.encode("utf-8") if token else None
+    _guard(app, token, access)
+    _add_cors_headers(app, access)
+    _handle_errors(app)
+    _route(app, database)
+    return app
 
-    def as_json(payload, status: int = 200, headers: dict | None = None) -> Response:
-        response = app.json.response(payload)
-        response.status_code = status
-        response.headers.update(headers or {})
-        return response
+
+def as_json(payload, status: int = 200, headers: dict | None = None) -> Response:
+    response = current_app.json.response(payload)
+    response.status_code = status
+    response.headers.update(headers or {})
+    return response
+
+
+def _guard(app: Flask, token: str | None, access: Access) -> None:
+    """Who may call, checked before any view runs: Host, Origin, token, and a JSON
+    content type for writes."""
+    expected_token = token.encode("utf-8") if token else None
 
     @app.before_request
     def refuse_other_hosts_and_origins():
@@ -276,6 +285,10 @@ def create_app(database: Database, token: str | None, access: Access) -> Flask:
             raise UnsupportedMediaType("a write needs the header Content-Type: application/json")
         return None
 
+
+def _add_cors_headers(app: Flask, access: Access) -> None:
+    """Tell the browser which cross-origin pages (--cors-origin) may read the answers."""
+
     @app.after_request
     def cors_headers(response: Response) -> Response:
         response.vary.add("Origin")
@@ -288,6 +301,11 @@ def create_app(database: Database, token: str | None, access: Access) -> Flask:
                 response.headers["Access-Control-Allow-Headers"] = CORS_HEADERS
                 response.headers["Access-Control-Max-Age"] = str(CORS_MAX_AGE_SECONDS)
         return response
+
+
+def _handle_errors(app: Flask) -> None:
+    """Every failure as a JSON {"error": …} body: votr's errors with the status
+    STATUS_BY_ERROR gives them, HTTP's own with theirs, anything else as a bare 500."""
 
     @app.errorhandler(VotrError)
     def votr_error(error: VotrError):
@@ -326,6 +344,10 @@ def create_app(database: Database, token: str | None, access: Access) -> Flask:
             log.error("%s %s failed: %s: %s (set VOTR_DEBUG=1 to log the traceback)",
                       request.method, request.path, type(error).__name__, error)
         return as_json({"error": "internal error"}, 500)
+
+
+def _route(app: Flask, database: Database) -> None:
+    """The endpoints: each turns its request into one service call."""
 
     @app.get("/api/openapi.json")
     def openapi():
@@ -372,8 +394,6 @@ def create_app(database: Database, token: str | None, access: Access) -> Flask:
     def reopen_poll(poll: str):
         body = _json_body(required=False)
         return as_json(service.reopen_poll(database, poll, _close_date_field(body)))
-
-    return app
 
 
 # -- the server ----------------------------------------------------------------------

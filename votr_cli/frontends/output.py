@@ -41,9 +41,6 @@ class Renderer:
     overrides the rest only where its kind differs.
     """
 
-    # The family name the CLI keys its "the work was done, but its output could not be
-    # written" message on (see cli._output_failure).
-    kind: str = ""
     # True when the data holds an iterator of rows that is written as it is read, so a
     # listing of any size never sits in memory as one document.
     streams: bool = False
@@ -53,6 +50,11 @@ class Renderer:
         before anything is written, so that its errors (a missing schema, a locked file,
         a bad --status) come out as errors rather than after a half-written document."""
         return data
+
+    def done(self, data: Any) -> str | None:
+        """What the command did, in words for an error that follows it ("the vote was
+        recorded (poll k3v9x2ab)"), or None for a command that changes nothing."""
+        return None
 
     def json(self, data: Any, out) -> None:
         out.write(dumps(data) + "\n")
@@ -78,10 +80,6 @@ class Result:
     def __post_init__(self):
         # Opened as the command returns, inside its error handling and before any output.
         self.data = self.renderer.start(self.data)
-
-    @property
-    def kind(self) -> str:
-        return self.renderer.kind
 
 
 def wants_rich(stream=None) -> bool:
@@ -214,7 +212,6 @@ def _poll_table(poll: dict):
 class PollListing(Renderer):
     """`votr list`: {"Polls": rows}, the rows an iterator streamed from the database."""
 
-    kind = "polls"
     streams = True
 
     def start(self, data: dict) -> dict:
@@ -256,7 +253,6 @@ class PollListing(Renderer):
 class PollDetail(Renderer):
     """`votr show`: {"Polls": [poll]}, one poll with its shares and leader."""
 
-    kind = "show"
 
     def plain(self, data: dict) -> Iterable[str]:
         poll = data["Polls"][0]
@@ -280,7 +276,19 @@ class PollDetail(Renderer):
 class PollMessage(Renderer):
     """create, vote, close, reopen: {"message", "poll"}, what was done and the poll now."""
 
-    kind = "message"
+    def done(self, data: dict) -> str:
+        from votr_cli.core import polls as rules
+
+        said = {
+            rules.MSG_CREATED: "the poll was created",
+            rules.MSG_VOTED: "the vote was recorded",
+            rules.MSG_CLOSED: "the poll was closed",
+            rules.MSG_ALREADY_CLOSED: "the poll was already closed",
+            rules.MSG_REOPENED: "the poll was reopened",
+            rules.MSG_ALREADY_OPEN: "the poll was already open",
+        }.get(data["message"], data["message"])
+        return f"{said} (poll {data['poll']['id']})"
+
 
     def plain(self, data: dict) -> Iterable[str]:
         poll = data["poll"]
@@ -294,7 +302,6 @@ class PollMessage(Renderer):
 class OptionList(Renderer):
     """`votr options`: a list of {"id", "name"}."""
 
-    kind = "options"
 
     def plain(self, data: list) -> Iterable[str]:
         return (_fields(option["id"], option["name"]) for option in data)
@@ -314,7 +321,9 @@ class Report(Renderer):
     """An operation's summary (import, export to a file, downgrade, serve): its message
     and any notes (a backup that could not be made, say)."""
 
-    kind = "report"
+    def done(self, data: dict) -> str:
+        return data["message"].rstrip(".")
+
 
     def plain(self, data: dict) -> Iterable[str]:
         yield printable(data["message"])
@@ -343,7 +352,6 @@ class UpgradeReport(Report):
 class Sql(Renderer):
     """`votr db-upgrade --sql`: {"sql"}, highlighted on a terminal."""
 
-    kind = "sql"
 
     def plain(self, data: dict) -> Iterable[str]:
         yield data["sql"].rstrip("\n")
@@ -357,7 +365,6 @@ class Sql(Renderer):
 class Document(Renderer):
     """`votr export` to stdout: the document is the output, in every form."""
 
-    kind = "document"
 
     def plain(self, data: dict) -> Iterable[str]:
         yield dumps(data)
@@ -370,7 +377,6 @@ class Document(Renderer):
 class Revision(Renderer):
     """`votr db-current`: the database's revisions and whether they are the head."""
 
-    kind = "current"
 
     def plain(self, data: dict) -> Iterable[str]:
         # The revision ids are whatever alembic_version holds: another tool may have written it.
@@ -386,7 +392,6 @@ class Revision(Renderer):
 class History(Renderer):
     """`votr db-history`: the revisions votr knows, newest first."""
 
-    kind = "history"
 
     def plain(self, data: dict) -> Iterable[str]:
         for rev in reversed(data["revisions"]):
@@ -399,7 +404,9 @@ class BatchSummary(Renderer):
     """`votr vote --batch`: the summary on stdout; the rejected lines go to stderr, as
     errors do (the JSON form keeps them in the one document)."""
 
-    kind = "batch"
+    def done(self, data: dict) -> str:
+        return data["message"].rstrip(".")
+
 
     @staticmethod
     def _rejections(data: dict) -> list[str]:
@@ -420,7 +427,6 @@ class BatchSummary(Renderer):
 class CheckReport(Renderer):
     """`votr db-check`: integrity, what was checked, each problem, the verdict."""
 
-    kind = "check"
 
     def plain(self, data: dict) -> Iterable[str]:
         integrity = data["integrity"]

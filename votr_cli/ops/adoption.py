@@ -232,17 +232,6 @@ def _read_moved(conn: Connection) -> Legacy:
 # -- the plan: pure Python, from the app's rows to votr's ----------------------------
 
 
-def stored_text(value: str | None) -> str:
-    """The display form of text votr did not validate itself: as votr_cli.core.text.clean
-    would store it, with control characters written out as escapes (`\x1b`), so that it
-    obeys every rule of text typed into `create` (and an export of it imports)."""
-    value = text.printable("" if value is None else str(value))
-    try:
-        return text.clean(value, "text", limit=max(len(value), 1))
-    except InvalidInput:  # empty once trimmed: the caller gives it a placeholder
-        return ""
-
-
 def numbered_title(title: str, number: int, limit: int = text.MAX_TITLE) -> str:
     suffix = DUPLICATE_TITLE_SUFFIX.format(number=number)
     return title[: limit - len(suffix)].rstrip(" ") + suffix
@@ -281,7 +270,7 @@ class Plan:
         return moment
 
     def _plan_topics(self, rows: list[dict]) -> set[int]:
-        original_keys = {text.key(stored_text(row.get("title"))) for row in rows}
+        original_keys = {text.key(text.stored_text(row.get("title"))) for row in rows}
         taken_keys: set[str] = set()
         kept_ids = self._kept_public_ids(rows)
         used_ids = set(kept_ids.values())
@@ -321,7 +310,7 @@ class Plan:
     def _usable_text(self, raw, table: str, row_id: int, field: str, limit: int, *, placeholder: str,
                      who: str) -> str:
         """A title or name votr can hold: a missing one gets a placeholder, a long one is cut."""
-        value = stored_text(raw)
+        value = text.stored_text(raw)
         if raw is not None and value and text.printable(str(raw)) != str(raw):
             self.repair(f"control-{field}", table, [row_id],
                         f"{who}: control characters in its {field} written out as escapes: {value!r}")

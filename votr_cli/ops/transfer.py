@@ -36,11 +36,13 @@ import stat
 import sys
 import tempfile
 from collections import defaultdict
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, bindparam, delete, insert, select, update
 
+from votr_cli.core import polls as rules
 from votr_cli.core import text
 from votr_cli.db.database import Database
 from votr_cli.core.errors import InvalidInput, Refused
@@ -439,99 +441,145 @@ def import_document(db: Database, raw: str, source: str) -> dict:
     return {"message": message, **polls_part, **counts}
 
 
+@dataclass
+class _OptionPlan:
+    """What importing the document's options does: which database option each one
+    becomes, and the rows to add and rename."""
+
+    target: dict[str, str] = field(default_factory=dict)  # the document's option id -> the database's
+    new: list[dict] = field(default_factory=list)
+    renamed: list[dict] = field(default_factory=list)
+    counts: dict[str, int] = field(default_factory=lambda: {"added": 0, "updated": 0, "skipped": 0})
+
+
+@dataclass
+class _PollPlan:
+    """What importing the document's polls does: the polls to add and to replace."""
+
+    added: list[dict] = field(default_factory=list)
+    replaced: list[dict] = field(default_factory=list)
+    counts: dict[str, int] = field(default_factory=lambda: {"added": 0, "updated": 0, "skipped": 0})
+
+
 def _import(conn: Connection, document: dict) -> dict:
-    now = utcnow()
-    existing_options = {row.public_id: row for row in conn.execute(
-        select(options.c.id, options.c.public_id, options.c.name, options.c.name_key))}
-    options_by_key = {row.name_key: row for row in existing_options.values()}
+    """Plan the whole import, refusing it if anything conflicts with the database, then
+    write it: a refusal leaves the database as it was."""
     existing_topics = {row.public_id: row for row in conn.execute(
         select(topics.c.id, topics.c.public_id, topics.c.title_key))}
-    topics_by_key = {row.title_key: row for row in existing_topics.values()}
+    option_plan = _plan_options(conn, document["options"])
+    _refuse_taken_titles(document["polls"], existing_topics.values())
+    poll_plan = _plan_polls(conn, document["polls"], option_plan.target)
+    _write_options(conn, option_plan)
+    _write_polls(conn, poll_plan, existing_topics)
+    return {"polls": poll_plan.counts, "options": option_plan.counts}
 
-    # Options: which target option each one becomes, and what must change. All checks
-    # come first, so a refusal leaves the database as it was.
-    target_option: dict[str, str] = {}  # document's option id -> the database's
-    new_options, renamed_options = [], []
-    option_counts = {"added": 0, "updated": 0, "skipped": 0}
-    for option in document["options"]:
+
+def _plan_options(conn: Connection, document_options: list[dict]) -> _OptionPlan:
+    """Options are matched by public id, else by name (that name's option is used)."""
+    now = utcnow()
+    existing = {row.public_id: row for row in conn.execute(
+        select(options.c.id, options.c.public_id, options.c.name, options.c.name_key))}
+    by_key = {row.name_key: row for row in existing.values()}
+    plan = _OptionPlan()
+    for option in document_options:
         name_key = text.key(option["name"])
-        row = existing_options.get(option["id"])
-        holder = options_by_key.get(name_key)
+        row = existing.get(option["id"])
+        holder = by_key.get(name_key)
         if row is None and holder is not None:
-            target_option[option["id"]] = holder.public_id  # that name is there already: use it
-            option_counts["skipped"] += 1
+            plan.target[option["id"]] = holder.public_id  # that name is there already: use it
+            plan.counts["skipped"] += 1
         elif row is None:
-            target_option[option["id"]] = option["id"]
-            new_options.append({"public_id": option["id"], "name": option["name"], "name_key": name_key,
-                                "date_created": _stored(option["date_created"]) or now})
-            option_counts["added"] += 1
+            plan.target[option["id"]] = option["id"]
+            plan.new.append({"public_id": option["id"], "name": option["name"], "name_key": name_key,
+                             "date_created": _stored(option["date_created"]) or now})
+            plan.counts["added"] += 1
         else:
-            target_option[option["id"]] = option["id"]
+            plan.target[option["id"]] = option["id"]
             if holder is not None and holder.public_id != option["id"]:
                 raise Refused(f"cannot import option {option['id']} as {option['name']!r}: option "
                               f"{holder.public_id} already has that name; nothing was imported")
             if row.name != option["name"]:
-                renamed_options.append({"row_id": row.id, "name": option["name"], "name_key": name_key})
-                option_counts["updated"] += 1
+                plan.renamed.append({"row_id": row.id, "name": option["name"], "name_key": name_key})
+                plan.counts["updated"] += 1
             else:
-                option_counts["skipped"] += 1
+                plan.counts["skipped"] += 1
+    return plan
 
-    for poll in document["polls"]:
-        holder = topics_by_key.get(text.key(poll["title"]))
+
+def _refuse_taken_titles(document_polls: list[dict], existing_topics) -> None:
+    """A poll whose title another poll of the database has (by normalised title) is
+    refused, as `create` refuses it."""
+    by_key = {row.title_key: row for row in existing_topics}
+    for poll in document_polls:
+        holder = by_key.get(text.key(poll["title"]))
         if holder is not None and holder.public_id != poll["id"]:
-            raise Refused(f"title taken: poll {holder.public_id} is already titled {poll['title']!r}, "
-                          f"so poll {poll['id']} cannot be imported; nothing was imported")
+            raise rules.title_taken(poll["title"], holder.public_id,
+                                    f", so poll {poll['id']} cannot be imported; nothing was imported")
 
-    current = {poll["id"]: poll for poll in _export(conn)["polls"] if poll["id"] in
-               {document_poll["id"] for document_poll in document["polls"]}}
-    added, replaced, poll_counts = [], [], {"added": 0, "updated": 0, "skipped": 0}
-    for poll in document["polls"]:
+
+def _plan_polls(conn: Connection, document_polls: list[dict], target_option: dict[str, str]) -> _PollPlan:
+    """Polls are matched by public id: new ones are added, different ones replaced,
+    identical ones (compared as `_export` shows them) skipped."""
+    wanted_ids = {poll["id"] for poll in document_polls}
+    current = {poll["id"]: poll for poll in _export(conn)["polls"] if poll["id"] in wanted_ids}
+    plan = _PollPlan()
+    for poll in document_polls:
         wanted = _as_exported(poll, target_option)
         if poll["id"] not in current:
-            added.append(wanted)
-            poll_counts["added"] += 1
+            plan.added.append(wanted)
+            plan.counts["added"] += 1
         elif current[poll["id"]] != wanted:
-            replaced.append(wanted)
-            poll_counts["updated"] += 1
+            plan.replaced.append(wanted)
+            plan.counts["updated"] += 1
         else:
-            poll_counts["skipped"] += 1
+            plan.counts["skipped"] += 1
+    return plan
 
-    # Writing.
-    if new_options:
-        conn.execute(insert(options), new_options)
-    if renamed_options:
+
+def _write_options(conn: Connection, plan: _OptionPlan) -> None:
+    if plan.new:
+        conn.execute(insert(options), plan.new)
+    if plan.renamed:
         conn.execute(update(options).where(options.c.id == bindparam("row_id"))
-                     .values(name=bindparam("name"), name_key=bindparam("name_key")), renamed_options)
-    if replaced:
-        replaced_ids = [existing_topics[poll["id"]].id for poll in replaced]
+                     .values(name=bindparam("name"), name_key=bindparam("name_key")), plan.renamed)
+
+
+def _write_polls(conn: Connection, plan: _PollPlan, existing_topics: dict) -> None:
+    """Replaced polls lose their options and ballots and take the document's values;
+    then every changed poll gets the document's options and ballots."""
+    if plan.replaced:
+        replaced_ids = [existing_topics[poll["id"]].id for poll in plan.replaced]
         for group in batched(replaced_ids, KEYS_PER_QUERY):
             conn.execute(delete(ballots).where(ballots.c.topic_id.in_(group)))
             conn.execute(delete(polls).where(polls.c.topic_id.in_(group)))
         conn.execute(update(topics).where(topics.c.id == bindparam("row_id")).values(
             title=bindparam("title"), title_key=bindparam("title_key"), status=bindparam("status"),
             close_date=bindparam("close_date"), date_created=bindparam("date_created")),
-            [{"row_id": existing_topics[poll["id"]].id, **_topic_values(poll)} for poll in replaced])
-    if added:
-        conn.execute(insert(topics), [{"public_id": poll["id"], **_topic_values(poll)} for poll in added])
-    changed = replaced + added
+            [{"row_id": existing_topics[poll["id"]].id, **_topic_values(poll)} for poll in plan.replaced])
+    if plan.added:
+        conn.execute(insert(topics), [{"public_id": poll["id"], **_topic_values(poll)} for poll in plan.added])
+    changed = plan.replaced + plan.added
     if changed:
-        topic_id = {}
-        for group in batched([poll["id"] for poll in changed], KEYS_PER_QUERY):
-            topic_id.update(conn.execute(select(topics.c.public_id, topics.c.id)
-                                         .where(topics.c.public_id.in_(group))).all())
-        option_id = dict(conn.execute(select(options.c.public_id, options.c.id)).all())
-        rows = [{"topic_id": topic_id[poll["id"]], "option_id": option_id[choice["option"]], "position": position,
-                 "vote_count": choice["vote_count"], "adopted_count": choice["adopted_count"]}
-                for poll in changed for position, choice in enumerate(poll["options"])]
-        if rows:
-            conn.execute(insert(polls), rows)
-        rows = [{"topic_id": topic_id[poll["id"]], "voter": ballot["voter"],
-                 "option_id": option_id[ballot["option"]] if ballot["option"] else None,
-                 "date_created": _stored(ballot["date_created"])}
-                for poll in changed for ballot in poll["ballots"]]
-        if rows:
-            conn.execute(insert(ballots), rows)
-    return {"polls": poll_counts, "options": option_counts}
+        _write_choices_and_ballots(conn, changed)
+
+
+def _write_choices_and_ballots(conn: Connection, changed: list[dict]) -> None:
+    topic_id = {}
+    for group in batched([poll["id"] for poll in changed], KEYS_PER_QUERY):
+        topic_id.update(conn.execute(select(topics.c.public_id, topics.c.id)
+                                     .where(topics.c.public_id.in_(group))).all())
+    option_id = dict(conn.execute(select(options.c.public_id, options.c.id)).all())
+    rows = [{"topic_id": topic_id[poll["id"]], "option_id": option_id[choice["option"]], "position": position,
+             "vote_count": choice["vote_count"], "adopted_count": choice["adopted_count"]}
+            for poll in changed for position, choice in enumerate(poll["options"])]
+    if rows:
+        conn.execute(insert(polls), rows)
+    rows = [{"topic_id": topic_id[poll["id"]], "voter": ballot["voter"],
+             "option_id": option_id[ballot["option"]] if ballot["option"] else None,
+             "date_created": _stored(ballot["date_created"])}
+            for poll in changed for ballot in poll["ballots"]]
+    if rows:
+        conn.execute(insert(ballots), rows)
 
 
 def _as_exported(poll: dict, target_option: dict[str, str]) -> dict:

@@ -1,8 +1,10 @@
-"""The rules of votr: validation, normalisation, voting, closing and reading results.
+"""votr's use cases: create, vote (one or a batch), close, reopen, list and show.
 
-Every function takes a Database and returns plain data (dicts and lists shaped like the
-JSON the command-line contract promises) or raises one of votr's errors. Nothing here
-knows about click or rich, so another front end can call it unchanged.
+Every function takes a Database and plain values (times as naive UTC datetimes, which
+the front ends parse) and returns plain data (dicts and lists shaped like the JSON the
+contract promises) or raises one of votr's domain errors. The rules that need no
+database are in core/polls.py and core/text.py; nothing here knows about click, rich,
+HTTP or exit codes, so every front end calls it unchanged.
 """
 
 from __future__ import annotations
@@ -19,20 +21,18 @@ from typing import Any, NamedTuple
 from sqlalchemy import Connection, and_, bindparam, false, func, insert, not_, or_, select, true, update
 from sqlalchemy.exc import IntegrityError
 
+from votr_cli.core import polls as rules
 from votr_cli.core import text
+from votr_cli.core.errors import InvalidInput, VotrError
 from votr_cli.core.ids import new_public_id
+from votr_cli.core.when import utcnow
 from votr_cli.db.chunks import KEYS_PER_QUERY, batched
 from votr_cli.db.database import Database, WriteConflict
 from votr_cli.db.dialect import driver_value, insert_ignoring_duplicates, insert_many
-from votr_cli.core.errors import InvalidInput, NotFound, Refused, VotrError
 from votr_cli.db.tables import ballots, options, polls, topics
-from votr_cli.core.when import iso_utc, parse_when, utcnow
 
 STATUSES = ("open", "closed", "all")
 
-MSG_CREATED = "Poll was created succesfully"  # sic: the original app's text, kept for its clients
-MSG_VOTED = "Thank you for voting"
-MSG_MULTIPLE_VOTES = "Sorry! multiple votes are not allowed"
 
 
 # -- reading -------------------------------------------------------------------------
@@ -43,20 +43,9 @@ def is_open_clause(now: dt.datetime):
     return and_(topics.c.status == true(), or_(topics.c.close_date.is_(None), topics.c.close_date > now))
 
 
-def _is_open(status: bool | None, close_date: dt.datetime | None, now: dt.datetime) -> bool:
-    return bool(status) and (close_date is None or close_date > now)
-
-
 def _poll_document(topic, option_rows: Sequence, now: dt.datetime) -> dict:
-    choices = [{"name": row.name, "vote_count": row.vote_count} for row in option_rows]
-    return {
-        "id": topic.public_id,
-        "title": topic.title,
-        "status": _is_open(topic.status, topic.close_date, now),
-        "options": choices,
-        "close_date": iso_utc(topic.close_date),
-        "total_vote_count": sum(choice["vote_count"] for choice in choices),
-    }
+    return rules.poll_document(topic.public_id, topic.title, topic.status, topic.close_date,
+                               [(row.name, row.vote_count) for row in option_rows], now)
 
 
 _TOPIC_COLUMNS = (topics.c.id, topics.c.public_id, topics.c.title, topics.c.status, topics.c.close_date)
@@ -73,15 +62,6 @@ def _poll_by_topic_id(conn: Connection, topic_id: int, now: dt.datetime) -> dict
     return _poll_document(topic, rows, now)
 
 
-def _poll_ref(ref: str, normalise=text) -> str:
-    """The display form of a POLL argument (an id or a title)."""
-    return normalise.clean(ref, "poll", limit=max(len(ref), 1))
-
-
-def _no_poll(display: str) -> NotFound:
-    return NotFound(f"no poll with id or title {display!r}")
-
-
 def _topics_query(condition, lock: bool):
     query = select(*_TOPIC_COLUMNS).where(condition)
     if lock:
@@ -93,12 +73,12 @@ def _topics_query(condition, lock: bool):
 
 def _find_topic(conn: Connection, ref: str, *, lock: bool = False):
     """A poll by public id, else by exact (normalised) title."""
-    display = _poll_ref(ref)
+    display = rules.poll_ref(ref)
     for condition in (topics.c.public_id == display, topics.c.title_key == text.key(display)):
         topic = conn.execute(_topics_query(condition, lock)).one_or_none()
         if topic is not None:
             return topic
-    raise _no_poll(display)
+    raise rules.no_poll(display)
 
 
 def list_polls(db: Database, status: str = "all") -> Iterator[dict]:
@@ -140,45 +120,34 @@ def list_options(db: Database) -> list[dict]:
 # -- writing -------------------------------------------------------------------------
 
 
-def create_poll(db: Database, title: str, option_names: Sequence[str], closes_at: str | None = None) -> dict:
-    display_title = text.clean(title, "title", text.MAX_TITLE)
-    if not option_names:
-        raise InvalidInput("value for options is empty")
-    choices: dict[str, str] = {}  # key -> display, in the order given
-    for name in option_names:
-        display = text.clean(name, "option", text.MAX_OPTION)
-        option_key = text.key(display)
-        if option_key in choices:
-            raise InvalidInput(f"option {display!r} is listed twice in this poll")
-        choices[option_key] = display
-    if len(choices) < 2:
-        raise InvalidInput("a poll needs at least 2 options")
-    close_date = parse_when(closes_at) if closes_at else None
-    title_key = text.key(display_title)
+def create_poll(db: Database, title: str, option_names: Sequence[str],
+                close_date: dt.datetime | None = None) -> dict:
+    """Create an open poll; `close_date` (naive UTC) closes it then."""
+    poll = rules.new_poll(title, option_names)
 
     def work(conn: Connection) -> dict:
         now = utcnow()
         taken = conn.execute(
-            select(topics.c.public_id).where(topics.c.title_key == title_key)
+            select(topics.c.public_id).where(topics.c.title_key == poll.title_key)
         ).scalar_one_or_none()
         if taken is not None:
-            raise Refused(f"title taken: poll {taken} is already titled {display_title!r}")
-        option_ids = _ensure_options(conn, choices, now)
+            raise rules.title_taken(poll.title, taken)
+        option_ids = _ensure_options(conn, poll.choices, now)
         public_id = _new_public_id(conn)
         try:
             topic_id = conn.execute(
-                insert(topics).values(public_id=public_id, title=display_title, title_key=title_key,
+                insert(topics).values(public_id=public_id, title=poll.title, title_key=poll.title_key,
                                       status=True, close_date=close_date, date_created=now)
             ).inserted_primary_key[0]
         except IntegrityError:
             # Another writer took the title between our check and our insert (servers only).
-            raise Refused(f"title taken: a poll is already titled {display_title!r}") from None
+            raise rules.title_taken(poll.title) from None
         conn.execute(insert(polls), [
             {"topic_id": topic_id, "option_id": option_ids[option_key], "position": position,
              "vote_count": 0}
-            for position, option_key in enumerate(choices)
+            for position, option_key in enumerate(poll.choices)
         ])
-        return {"message": MSG_CREATED, "poll": _poll_by_topic_id(conn, topic_id, now)}
+        return {"message": rules.MSG_CREATED, "poll": _poll_by_topic_id(conn, topic_id, now)}
 
     return db.write(work)
 
@@ -215,19 +184,15 @@ class _BallotTarget(NamedTuple):
 def _ballot_target(ref: str, option: str, normalise=text) -> _BallotTarget:
     """`normalise` is the text module, or a _RememberedText that gives the same answers."""
     option_display = normalise.clean(option, "option", text.MAX_OPTION)
-    return _BallotTarget(_poll_ref(ref, normalise), option_display, normalise.key(option_display))
+    return _BallotTarget(rules.poll_ref(ref, normalise), option_display, normalise.key(option_display))
 
 
 def _check_votable(topic, choice, target: _BallotTarget, now: dt.datetime) -> None:
     """The rules between a valid request and its ballot: the option exists, the poll is open."""
     if choice is None:
-        raise NotFound(f"poll {topic.title!r} has no option {target.option_display!r}")
-    if not _is_open(topic.status, topic.close_date, now):
-        raise Refused(f"poll {topic.title!r} is closed")
-
-
-def _already_voted(voter_key: str) -> Refused:
-    return Refused(f"{MSG_MULTIPLE_VOTES}: {voter_key!r} has already voted in this poll")
+        raise rules.no_option(topic.title, target.option_display)
+    if not rules.is_open(topic.status, topic.close_date, now):
+        raise rules.closed(topic.title)
 
 
 def vote(db: Database, ref: str, option: str, voter: str) -> dict:
@@ -247,9 +212,9 @@ def vote(db: Database, ref: str, option: str, voter: str) -> dict:
             "topic_id": topic.id, "voter": voter_key, "option_id": choice.option_id, "date_created": now,
         })
         if not added:
-            raise _already_voted(voter_key)
+            raise rules.already_voted(voter_key)
         conn.execute(update(polls).where(polls.c.id == choice.id).values(vote_count=polls.c.vote_count + 1))
-        return {"message": MSG_VOTED, "poll": _poll_by_topic_id(conn, topic.id, now)}
+        return {"message": rules.MSG_VOTED, "poll": _poll_by_topic_id(conn, topic.id, now)}
 
     return db.write(work)
 
@@ -419,10 +384,33 @@ def vote_batch(db: Database, lines: Iterable[BatchLine], default_voter: Callable
 
     Each line is accepted or rejected on its own; the accepted ones are committed together
     (all or none of them, whatever happens to the process). `default_voter` names the voter
-    of lines that give none. `progress` is told how many lines each round finished.
+    of lines that give none. `progress` is told how many lines each round finished. The
+    summary lists each rejected line's number and its error, whose kind the front end
+    reports as it reports any error.
     """
     lines = list(lines)
-    requests: list[tuple[int, _BallotTarget, str]] = []
+    requests, rejected = _batch_requests(lines, default_voter)
+
+    def work(conn: Connection) -> dict:
+        batch = _BatchRun(conn, rejected, progress)
+        for round_requests in batched(requests, BATCH_ROUND):
+            batch.run_round(round_requests)
+        batch.count_votes()
+        return _batch_summary(len(lines), batch.accepted(), batch.refused)
+
+    return db.write(work)  # run again by Database.write if a concurrent writer wins a voter
+
+
+class _BallotRequest(NamedTuple):
+    number: int
+    target: _BallotTarget
+    voter_key: str
+
+
+def _batch_requests(lines: list[BatchLine], default_voter: Callable[[], str]
+                    ) -> tuple[list[_BallotRequest], dict[int, VotrError]]:
+    """Each line's request, validated and normalised as `vote` does it, or why it is refused."""
+    requests: list[_BallotRequest] = []
     rejected: dict[int, VotrError] = {}
     normalise = _RememberedText()
     targets: dict[tuple[str, str], _BallotTarget] = {}
@@ -437,70 +425,93 @@ def vote_batch(db: Database, lines: Iterable[BatchLine], default_voter: Callable
             target = targets.get((line.poll, line.option))
             if target is None:
                 target = targets[line.poll, line.option] = _ballot_target(line.poll, line.option, normalise)
-            requests.append((line.number, target, voter_key))
+            requests.append(_BallotRequest(line.number, target, voter_key))
         except VotrError as exc:
             rejected[line.number] = exc
+    return requests, rejected
 
-    def work(conn: Connection) -> dict:
-        now = utcnow()
-        created = _driver_time(conn, now)
-        lock = conn.dialect.name != "sqlite"
-        refused = dict(rejected)
-        topics_by_ref: dict[str, Any] = {}
-        choices: dict[tuple[int, str], Any] = {}
-        # What each distinct (poll, option) comes to: (topic id, option id, polls row id) or the error.
-        verdicts: dict[_BallotTarget, tuple | VotrError] = {}
-        voted: set[tuple[int, str]] = set()
-        added_per_choice: collections.Counter[int] = collections.Counter()
+
+class _BatchRun:
+    """One attempt at a batch, inside its transaction: the polls and options found so far,
+    what each distinct (poll, option) comes to, the ballots recorded and the refusals."""
+
+    def __init__(self, conn: Connection, rejected: dict[int, VotrError],
+                 progress: Callable[[int], None] | None) -> None:
+        self.conn = conn
+        self.now = utcnow()
+        self.created = _driver_time(conn, self.now)
+        self.lock = conn.dialect.name != "sqlite"
+        self.progress = progress
+        self.refused = dict(rejected)
+        self.topics_by_ref: dict[str, Any] = {}
+        self.choices: dict[tuple[int, str], Any] = {}
+        # Each distinct (poll, option): (topic id, option id, polls row id), or the error.
+        self.verdicts: dict[_BallotTarget, tuple | VotrError] = {}
+        self.voted: set[tuple[int, str]] = set()
+        self.added_per_choice: collections.Counter[int] = collections.Counter()
         if progress and rejected:
             progress(len(rejected))
-        for round_requests in batched(requests, BATCH_ROUND):
-            unknown = {target.ref for _, target, _ in round_requests} - topics_by_ref.keys()
-            if unknown:
-                found = _find_topics(conn, unknown, lock)
-                choices.update(_choices_of(conn, {topic.id for topic in found.values()}))
-                topics_by_ref.update({ref: found.get(ref) for ref in unknown})
-            # Three parallel lists, for speed: each accepted line's number, ballot row and polls row.
-            numbers, rows, choice_ids = [], [], []
-            for number, target, voter_key in round_requests:
-                verdict = verdicts.get(target)
-                if verdict is None:
-                    verdict = verdicts[target] = _verdict(topics_by_ref, choices, target, now)
-                if isinstance(verdict, VotrError):
-                    refused[number] = verdict
-                    continue
-                topic_id, option_id, choice_id = verdict
-                pair = (topic_id, voter_key)
-                if pair in voted:
-                    refused[number] = _already_voted(voter_key)
-                    continue
-                voted.add(pair)
-                numbers.append(number)
-                rows.append((topic_id, voter_key, option_id, created))
-                choice_ids.append(choice_id)
-            voted_before = _record_ballots(conn, rows) if rows else set()
-            for index in voted_before:
-                refused[numbers[index]] = _already_voted(rows[index][1])
-                choice_ids[index] = None
-            added_per_choice.update(choice_ids)
-            if progress:
-                progress(len(round_requests))
-        added_per_choice.pop(None, None)
-        if added_per_choice:
-            conn.execute(
+
+    def accepted(self) -> int:
+        return sum(self.added_per_choice.values())
+
+    def run_round(self, round_requests: Sequence[_BallotRequest]) -> None:
+        self._find_polls({request.target.ref for request in round_requests})
+        numbers, rows, choice_ids = self._new_ballots(round_requests)
+        voted_before = _record_ballots(self.conn, rows) if rows else set()
+        for index in voted_before:
+            self.refused[numbers[index]] = rules.already_voted(rows[index][1])
+            choice_ids[index] = None
+        self.added_per_choice.update(choice_ids)
+        self.added_per_choice.pop(None, None)
+        if self.progress:
+            self.progress(len(round_requests))
+
+    def _find_polls(self, refs: set[str]) -> None:
+        unknown = refs - self.topics_by_ref.keys()
+        if unknown:
+            found = _find_topics(self.conn, unknown, self.lock)
+            self.choices.update(_choices_of(self.conn, {topic.id for topic in found.values()}))
+            self.topics_by_ref.update({ref: found.get(ref) for ref in unknown})
+
+    def _new_ballots(self, round_requests: Sequence[_BallotRequest]) -> tuple[list, list, list]:
+        """The round's ballots that pass every rule but the database's unique index, as
+        three parallel lists (for speed): each one's line number, ballot row
+        (_BALLOT_COLUMNS) and polls row id. The other lines are refused here."""
+        numbers, rows, choice_ids = [], [], []
+        verdicts, voted, refused = self.verdicts, self.voted, self.refused
+        for number, target, voter_key in round_requests:
+            verdict = verdicts.get(target)
+            if verdict is None:
+                verdict = verdicts[target] = _verdict(self.topics_by_ref, self.choices, target, self.now)
+            if isinstance(verdict, VotrError):
+                refused[number] = verdict
+                continue
+            topic_id, option_id, choice_id = verdict
+            pair = (topic_id, voter_key)
+            if pair in voted:
+                refused[number] = rules.already_voted(voter_key)
+                continue
+            voted.add(pair)
+            numbers.append(number)
+            rows.append((topic_id, voter_key, option_id, self.created))
+            choice_ids.append(choice_id)
+        return numbers, rows, choice_ids
+
+    def count_votes(self) -> None:
+        """Add each option's new ballots to its counter, in one statement for the batch."""
+        if self.added_per_choice:
+            self.conn.execute(
                 update(polls).where(polls.c.id == bindparam("choice_id"))
                 .values(vote_count=polls.c.vote_count + bindparam("added")),
-                [{"choice_id": choice_id, "added": added} for choice_id, added in added_per_choice.items()],
+                [{"choice_id": choice_id, "added": added} for choice_id, added in self.added_per_choice.items()],
             )
-        return _batch_summary(len(lines), sum(added_per_choice.values()), refused)
-
-    return db.write(work)
 
 
 def _verdict(topics_by_ref: dict, choices: dict, target: _BallotTarget, now: dt.datetime) -> tuple | VotrError:
     topic = topics_by_ref[target.ref]
     if topic is None:
-        return _no_poll(target.ref)
+        return rules.no_poll(target.ref)
     choice = choices.get((topic.id, target.option_key))
     try:
         _check_votable(topic, choice, target, now)
@@ -510,17 +521,14 @@ def _verdict(topics_by_ref: dict, choices: dict, target: _BallotTarget, now: dt.
 
 
 def _batch_summary(line_count: int, accepted: int, refused: dict[int, VotrError]) -> dict:
-    rejected = [{"line": number, "error": refused[number].message, "exit_code": refused[number].exit_code}
-                for number in sorted(refused)]
+    """`rejected`: each refused line's number and error, in line order."""
+    rejected = [{"line": number, "error": refused[number]} for number in sorted(refused)]
     return {
         "message": f"{accepted} vote{'' if accepted == 1 else 's'} recorded, "
                    f"{len(rejected)} line{'' if len(rejected) == 1 else 's'} rejected",
         "lines": line_count,
         "accepted": accepted,
         "rejected": rejected,
-        # The most serious refusal decides the exit code: 4 (refused by state) over
-        # 3 (not found) over 1 (invalid input); 0 when every line was accepted.
-        "exit_code": max((entry["exit_code"] for entry in rejected), default=0),
     }
 
 
@@ -528,27 +536,27 @@ def close_poll(db: Database, ref: str) -> dict:
     def work(conn: Connection) -> dict:
         now = utcnow()
         topic = _find_topic(conn, ref)
-        if not _is_open(topic.status, topic.close_date, now):
-            message = "Poll was already closed"
+        if not rules.is_open(topic.status, topic.close_date, now):
+            message = rules.MSG_ALREADY_CLOSED
         else:
             conn.execute(update(topics).where(topics.c.id == topic.id).values(status=false(), close_date=now))
-            message = "Poll closed"
+            message = rules.MSG_CLOSED
         return {"message": message, "poll": _poll_by_topic_id(conn, topic.id, now)}
 
     return db.write(work)
 
 
-def reopen_poll(db: Database, ref: str, closes_at: str | None = None) -> dict:
-    close_date = parse_when(closes_at) if closes_at else None
+def reopen_poll(db: Database, ref: str, close_date: dt.datetime | None = None) -> dict:
+    """Reopen a poll; `close_date` (naive UTC) closes it again then, None never."""
 
     def work(conn: Connection) -> dict:
         now = utcnow()
         topic = _find_topic(conn, ref)
-        if _is_open(topic.status, topic.close_date, now) and close_date is None:
-            message = "Poll was already open"
+        if rules.is_open(topic.status, topic.close_date, now) and close_date is None:
+            message = rules.MSG_ALREADY_OPEN
         else:
             conn.execute(update(topics).where(topics.c.id == topic.id).values(status=true(), close_date=close_date))
-            message = "Poll reopened"
+            message = rules.MSG_REOPENED
         return {"message": message, "poll": _poll_by_topic_id(conn, topic.id, now)}
 
     return db.write(work)
