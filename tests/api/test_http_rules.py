@@ -49,3 +49,23 @@ def test_a_wildcard_address_answers_its_loopback_names_and_allowed_ones_only():
     assert access.origin_kind("https://lan-box") == "own"
     assert access.origin_kind("http://localhost:3000/") is None
     assert access.origin_kind("null") is None
+
+
+def test_each_request_body_is_described_by_the_model_that_reads_it():
+    """One description per body: the OpenAPI document's request schemas are the models'
+    own, and what a model refuses as missing is what its schema requires."""
+    import pytest
+
+    from votr_cli.core.errors import InvalidInput
+    from votr_cli.frontends import http_models
+
+    schemas = http_models.openapi_document()["components"]["schemas"]
+    for name, body in {"NewPoll": http_models.NEW_POLL, "Vote": http_models.VOTE,
+                       "Reopen": http_models.REOPEN}.items():
+        assert schemas[name] == body.schema()
+        assert set(schemas[name]["properties"]) == {body_field.name for body_field in body.fields}
+    with pytest.raises(InvalidInput, match="value for title is empty"):
+        http_models.NEW_POLL.read({"options": ["a", "b"]})
+    with pytest.raises(InvalidInput, match="value for poll_id or poll_title is empty"):
+        http_models.VOTE.read({"option": "a", "voter": "ann"})
+    assert http_models.REOPEN.read({}) == {"close_date": None}

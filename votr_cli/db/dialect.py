@@ -42,6 +42,13 @@ def is_mysql(of: Connection | Engine | str) -> bool:
     return family(of) == MYSQL
 
 
+def needs_row_locks(of: Connection | Engine | str) -> bool:
+    """Whether a write must lock the rows it reads to keep out concurrent writers: on the
+    servers, yes (SELECT … FOR SHARE/UPDATE); SQLite's BEGIN IMMEDIATE already lets only
+    one writer in at a time."""
+    return not is_sqlite(of)
+
+
 def insert_ignoring_duplicates(conn: Connection, table: Table, rows: list[dict] | dict) -> int:
     """Insert, leaving out rows that would break a unique constraint; return rows added.
 

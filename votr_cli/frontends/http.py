@@ -10,7 +10,6 @@ imported by this module alone, which cli.py imports inside `votr serve` only.
 
 from __future__ import annotations
 
-import datetime as dt
 import hmac
 import ipaddress
 import json
@@ -28,11 +27,9 @@ import waitress
 from flask import Flask, Response, current_app, request
 from werkzeug.exceptions import Forbidden, HTTPException, Unauthorized, UnsupportedMediaType
 
-from votr_cli.core import text
 from votr_cli.core.errors import DatabaseBusy, DatabaseProblem, InvalidInput, NotFound, Refused, VotrError
-from votr_cli.core.when import parse_timestamp, parse_when
 from votr_cli.db.database import Database
-from votr_cli.frontends.http_models import openapi_document
+from votr_cli.frontends.http_models import NEW_POLL, REOPEN, VOTE, openapi_document
 from votr_cli.service import polls as service
 
 # A poll of a thousand long options fits with room to spare; anything bigger is refused
@@ -45,8 +42,6 @@ WORKER_THREADS = 4
 # closed after the idle time-out, so clients that only connect cannot hold it for long.
 CONNECTION_LIMIT = 500
 IDLE_TIMEOUT_SECONDS = 30
-# A WHEN string longer than this is no date and no duration: refused before it is parsed.
-MAX_CLOSE_DATE_CHARS = 64
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 # What a cross-origin page allowed by --cors-origin may send.
 CORS_METHODS = "GET, POST, PATCH, OPTIONS"
@@ -174,45 +169,6 @@ def _json_body(*, required: bool) -> dict:
     if not isinstance(body, dict):
         raise InvalidInput("request body must be a JSON object")
     return body
-
-
-def _text_field(body: dict, name: str, *, required: bool = True) -> str | None:
-    """A string field. Missing, null and "" all read as the old app's "value for X is empty"."""
-    value = body.get(name)
-    if value is None or value == "":
-        if required:
-            raise text.empty(name)
-        return None
-    if not isinstance(value, str):
-        raise InvalidInput(f"{name} must be a string")
-    return value
-
-
-def _options_field(body: dict) -> list[str]:
-    """`options` as a list of strings; a missing one is an empty list, which the service
-    refuses by the same rule as an empty `votr create`."""
-    value = body.get("options")
-    if value is None:
-        return []
-    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
-        raise InvalidInput("options must be a list of strings")
-    return value
-
-
-def _close_date_field(body: dict) -> dt.datetime | None:
-    """`close_date` as the datetime the service takes, from what `--closes-at` accepts or,
-    as the old app's clients sent it, a number of seconds since the epoch (UTC)."""
-    value = body.get("close_date")
-    if value is None or value == "":
-        return None
-    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
-        raise InvalidInput("close_date must be a date-time string, a duration such as 3d, or a UTC timestamp")
-    if isinstance(value, str):
-        # The parser turns digits into an int, which Python refuses past 4300 digits.
-        if len(value) > MAX_CLOSE_DATE_CHARS:
-            raise InvalidInput(f"close_date is longer than {MAX_CLOSE_DATE_CHARS} characters")
-        return parse_when(value)
-    return parse_timestamp(value)
 
 
 # -- the application -----------------------------------------------------------------
@@ -360,9 +316,9 @@ def _route(app: Flask, database: Database) -> None:
 
     @app.post("/api/polls")
     def create_poll():
-        body = _json_body(required=True)
-        result = service.create_poll(database, _text_field(body, "title"), _options_field(body),
-                                     _close_date_field(body))
+        poll = NEW_POLL.read(_json_body(required=True))
+        # Missing options are the service's to refuse, as for an empty `votr create`.
+        result = service.create_poll(database, poll["title"], poll["options"] or [], poll["close_date"])
         return as_json(result, 201, {"Location": f"/api/poll/{result['poll']['id']}"})
 
     @app.get("/api/polls/options")
@@ -376,14 +332,10 @@ def _route(app: Flask, database: Database) -> None:
 
     @app.patch("/api/poll/vote")
     def vote():
-        body = _json_body(required=True)
+        ballot = VOTE.read(_json_body(required=True))
         # The old app's clients name the poll by title; newer ones may use its id.
-        poll = _text_field(body, "poll_id", required=False) or _text_field(body, "poll_title", required=False)
-        if poll is None:
-            raise InvalidInput("value for poll_id or poll_title is empty")
-        option = _text_field(body, "option")
-        voter = _text_field(body, "voter")
-        return as_json(service.vote(database, poll, option, voter))
+        poll = ballot["poll_id"] or ballot["poll_title"]
+        return as_json(service.vote(database, poll, ballot["option"], ballot["voter"]))
 
     @app.post("/api/poll/<path:poll>/close")
     def close_poll(poll: str):
@@ -392,8 +344,8 @@ def _route(app: Flask, database: Database) -> None:
 
     @app.post("/api/poll/<path:poll>/reopen")
     def reopen_poll(poll: str):
-        body = _json_body(required=False)
-        return as_json(service.reopen_poll(database, poll, _close_date_field(body)))
+        reopening = REOPEN.read(_json_body(required=False))
+        return as_json(service.reopen_poll(database, poll, reopening["close_date"]))
 
 
 # -- the server ----------------------------------------------------------------------

@@ -8,7 +8,17 @@ against. Add an endpoint by adding an Endpoint to ENDPOINTS and its view to http
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
+from typing import Any
+
+from votr_cli.core import text
+from votr_cli.core.errors import InvalidInput
+from votr_cli.core.when import parse_timestamp, parse_when
+
+# A WHEN string longer than this is no date and no duration: refused before it is parsed
+# (the parser turns a duration's digits into an int, which Python refuses past 4,300).
+MAX_CLOSE_DATE_CHARS = 64
 
 CLOSE_DATE = {'description': "When the poll closes: an ISO-8601 date-time (naive means the server's local time), a "
                 'duration from now (`90s`, `30m`, `3d`, `2w`), or, as the original web app sent it, a UTC '
@@ -57,33 +67,130 @@ SCHEMAS = {'Poll': {'type': 'object',
             'required': ['id', 'name'],
             'properties': {'id': {'type': 'string', 'description': 'A stable UUID.'},
                            'name': {'type': 'string'}}},
- 'Error': {'type': 'object', 'required': ['error'], 'properties': {'error': {'type': 'string'}}},
- 'NewPoll': {'type': 'object',
-             'required': ['title', 'options'],
-             'properties': {'title': {'type': 'string',
-                                      'minLength': 1,
-                                      'description': 'Unique; at most 500 characters after trimming; no '
-                                                     'control characters.'},
-                            'options': {'type': 'array',
-                                        'minItems': 2,
-                                        'description': 'Two or more distinct names, each at most 200 '
-                                                       'characters. A name another poll has links to that '
-                                                       'option.',
-                                        'items': {'type': 'string', 'minLength': 1}},
-                            'close_date': CLOSE_DATE}},
- 'Vote': {'type': 'object',
-          'required': ['option', 'voter'],
-          'anyOf': [{'required': ['poll_id']}, {'required': ['poll_title']}],
-          'properties': {'poll_id': {'type': 'string', 'description': "The poll's public id (or its title)."},
-                         'poll_title': {'type': 'string',
-                                        'description': "The poll's exact title, as the old app's clients "
-                                                       'send it.'},
-                         'option': {'type': 'string', 'minLength': 1, 'description': "The option's name."},
-                         'voter': {'type': 'string',
-                                   'minLength': 1,
-                                   'description': 'Who votes; at most 100 characters; `Ann` and `ann` are '
-                                                  'one voter. One vote per voter per poll.'}}},
- 'Reopen': {'type': 'object', 'properties': {'close_date': CLOSE_DATE}}}
+ 'Error': {'type': 'object', 'required': ['error'], 'properties': {'error': {'type': 'string'}}}}
+
+
+
+
+
+# -- request bodies: each field both describes itself (OpenAPI) and reads itself --------
+
+
+@dataclass(frozen=True)
+class TextField:
+    """A string. Missing, null and "" all read as absent (the old app's "value for X is
+    empty" when the body needs it)."""
+
+    name: str
+    description: str
+    min_length: int | None = 1
+
+    def schema(self) -> dict:
+        length = {} if self.min_length is None else {"minLength": self.min_length}
+        return {"type": "string", **length, "description": self.description}
+
+    def read(self, body: dict) -> str | None:
+        value = body.get(self.name)
+        if value is None or value == "":
+            return None
+        if not isinstance(value, str):
+            raise InvalidInput(f"{self.name} must be a string")
+        return value
+
+
+@dataclass(frozen=True)
+class NamesField:
+    """A list of strings (a poll's options). The service judges the names themselves."""
+
+    name: str
+    description: str
+
+    def schema(self) -> dict:
+        return {"type": "array", "minItems": 2, "description": self.description,
+                "items": {"type": "string", "minLength": 1}}
+
+    def read(self, body: dict) -> list[str] | None:
+        value = body.get(self.name)
+        if value is None:
+            return None
+        if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+            raise InvalidInput(f"{self.name} must be a list of strings")
+        return value
+
+
+@dataclass(frozen=True)
+class CloseDateField:
+    """`close_date`: what `--closes-at` accepts or, as the old app's clients sent it, a UTC
+    timestamp; read as the naive UTC datetime the service takes."""
+
+    name: str = "close_date"
+
+    def schema(self) -> dict:
+        return CLOSE_DATE
+
+    def read(self, body: dict) -> dt.datetime | None:
+        value = body.get(self.name)
+        if value is None or value == "":
+            return None
+        if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+            raise InvalidInput("close_date must be a date-time string, a duration such as 3d, or a UTC timestamp")
+        if isinstance(value, str):
+            if len(value) > MAX_CLOSE_DATE_CHARS:
+                raise InvalidInput(f"close_date is longer than {MAX_CLOSE_DATE_CHARS} characters")
+            return parse_when(value)
+        return parse_timestamp(value)
+
+
+@dataclass(frozen=True)
+class Body:
+    """A request body: its fields, which of them it needs, and groups of which it needs one."""
+
+    fields: tuple
+    required: tuple[str, ...] = ()
+    one_of_each: tuple[tuple[str, ...], ...] = ()
+
+    def schema(self) -> dict:
+        schema: dict[str, Any] = {"type": "object"}
+        if self.required:
+            schema["required"] = list(self.required)
+        if self.one_of_each:
+            (group,) = self.one_of_each  # OpenAPI's anyOf holds one group here
+            schema["anyOf"] = [{"required": [name]} for name in group]
+        schema["properties"] = {body_field.name: body_field.schema() for body_field in self.fields}
+        return schema
+
+    def read(self, body: dict) -> dict[str, Any]:
+        """Each field's value (None when absent), in the order the fields are declared, so
+        the first bad or missing field is the one reported."""
+        values = {}
+        for body_field in self.fields:
+            values[body_field.name] = body_field.read(body)
+            if values[body_field.name] is None and body_field.name in self.required:
+                raise text.empty(body_field.name)
+        for group in self.one_of_each:
+            if all(values[name] is None for name in group):
+                raise text.empty(" or ".join(group))
+        return values
+
+
+NEW_POLL = Body(
+    fields=(TextField("title", "Unique; at most 500 characters after trimming; no control characters."),
+            NamesField("options", "Two or more distinct names, each at most 200 characters. A name "
+                                  "another poll has links to that option."),
+            CloseDateField()),
+    required=("title", "options"),
+)
+VOTE = Body(
+    fields=(TextField("poll_id", "The poll's public id (or its title).", min_length=None),
+            TextField("poll_title", "The poll's exact title, as the old app's clients send it.", min_length=None),
+            TextField("option", "The option's name."),
+            TextField("voter", "Who votes; at most 100 characters; `Ann` and `ann` are one voter. One vote "
+                               "per voter per poll.")),
+    required=("option", "voter"),
+    one_of_each=(("poll_id", "poll_title"),),
+)
+REOPEN = Body(fields=(CloseDateField(),))
+SCHEMAS.update({"NewPoll": NEW_POLL.schema(), "Vote": VOTE.schema(), "Reopen": REOPEN.schema()})
 
 
 INFO_DESCRIPTION = 'The original Votr web app\'s REST API, served by `votr serve` on votr\'s service layer. Every response is JSON and every error is `{"error": "..."}`, except a body refused for its size (413, plain text from the HTTP server before the body is read). A request whose Host header or Origin the server does not serve is refused (403); every write needs `Content-Type: application/json` (415 otherwise). Reads are open to any client that can reach the server; when the server was started with a token (always, when it listens beyond loopback), every write needs `Authorization: Bearer TOKEN`.'

@@ -28,7 +28,7 @@ from votr_cli.core.ids import new_public_id
 from votr_cli.core.when import utcnow
 from votr_cli.db.chunks import KEYS_PER_QUERY, batched
 from votr_cli.db.database import Database, WriteConflict
-from votr_cli.db.dialect import driver_value, insert_ignoring_duplicates, insert_many
+from votr_cli.db.dialect import driver_value, insert_ignoring_duplicates, insert_many, needs_row_locks
 from votr_cli.db.tables import ballots, options, polls, topics
 
 STATUSES = ("open", "closed", "all")
@@ -201,7 +201,7 @@ def vote(db: Database, ref: str, option: str, voter: str) -> dict:
 
     def work(conn: Connection) -> dict:
         now = utcnow()
-        topic = _find_topic(conn, target.ref, lock=conn.dialect.name != "sqlite")
+        topic = _find_topic(conn, target.ref, lock=needs_row_locks(conn))
         choice = conn.execute(
             select(polls.c.id, polls.c.option_id)
             .join_from(polls, options, polls.c.option_id == options.c.id)
@@ -440,7 +440,7 @@ class _BatchRun:
         self.conn = conn
         self.now = utcnow()
         self.created = _driver_time(conn, self.now)
-        self.lock = conn.dialect.name != "sqlite"
+        self.lock = needs_row_locks(conn)
         self.progress = progress
         self.refused = dict(rejected)
         self.topics_by_ref: dict[str, Any] = {}
