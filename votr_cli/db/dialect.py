@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator, Sequence
 
-from sqlalchemy import Column, Connection, Engine, Table, insert, text
+from sqlalchemy import Column, Connection, Engine, Table, insert, inspect, text
 from sqlalchemy.exc import DBAPIError
 
 from votr_cli.core.errors import DatabaseProblem
@@ -112,6 +112,29 @@ def reset_id_sequences(conn: Connection, tables: Sequence[Table]) -> None:
         conn.execute(text(
             f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), "
             f"COALESCE((SELECT max(id) FROM {table.name}), 0) + 1, false)"))
+
+
+def rename_tables(conn: Connection, renames: dict[str, str]) -> None:
+    """Rename tables (old name -> new), each id sequence with its table.
+
+    MySQL and MariaDB commit every ALTER TABLE at once, but one RENAME TABLE statement is
+    atomic, so a crash cannot leave half the tables renamed. PostgreSQL keeps a renamed
+    table's sequence name; it is renamed too, so that new tables under the old names get
+    the usual sequence names (topics_id_seq, not topics_id_seq1).
+    """
+    if not renames:
+        return
+    quote = conn.dialect.identifier_preparer.quote
+    if is_mysql(conn):
+        pairs = ", ".join(f"{quote(old)} TO {quote(new)}" for old, new in renames.items())
+        conn.execute(text(f"RENAME TABLE {pairs}"))
+        return
+    for old, new in renames.items():
+        conn.execute(text(f"ALTER TABLE {quote(old)} RENAME TO {quote(new)}"))
+        if is_postgresql(conn) and "id" in {column["name"] for column in inspect(conn).get_columns(new)}:
+            sequence = conn.execute(text("SELECT pg_get_serial_sequence(:table, 'id')"), {"table": new}).scalar()
+            if sequence:
+                conn.execute(text(f"ALTER SEQUENCE {sequence} RENAME TO {quote(new + '_id_seq')}"))
 
 
 def insert_many(conn: Connection, table: Table, columns: Sequence[str], rows: list[tuple]) -> None:

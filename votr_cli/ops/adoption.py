@@ -47,7 +47,7 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from sqlalchemy import Connection, MetaData, Table, inspect, insert, select, text as sql_text
+from sqlalchemy import Connection, MetaData, Table, inspect, insert, select
 
 from votr_cli.core import text
 from votr_cli.core.errors import DatabaseProblem, InvalidInput
@@ -148,7 +148,7 @@ def _adopt(conn: Connection, found: LegacyDatabase) -> dict:
         if "alembic_version" in inspect(conn).get_table_names():
             operations.drop_table("alembic_version")
     else:
-        _move_aside(conn, operations)
+        _move_aside(conn)
     legacy = _read_moved(conn)
     plan = Plan.build(legacy, now=utcnow())
     metadata.create_all(conn)
@@ -161,26 +161,9 @@ def _adopt(conn: Connection, found: LegacyDatabase) -> dict:
             "repairs": plan.repairs}
 
 
-def _move_aside(conn: Connection, operations) -> None:
+def _move_aside(conn: Connection) -> None:
     present = [name for name in MOVED_TABLES if name in inspect(conn).get_table_names()]
-    if dialect.is_mysql(conn):
-        # One RENAME TABLE statement is atomic there, unlike a run of ALTER TABLEs.
-        quote = conn.dialect.identifier_preparer.quote
-        pairs = ", ".join(f"{quote(name)} TO {quote(MOVED_PREFIX + name)}" for name in present)
-        conn.execute(sql_text(f"RENAME TABLE {pairs}"))
-        return
-    for name in present:
-        operations.rename_table(name, MOVED_PREFIX + name)
-    if dialect.is_postgresql(conn):
-        # A renamed table keeps its id sequence's name; move it aside too, so that votr's
-        # new tables get the usual names (topics_id_seq, not topics_id_seq1).
-        for name in present:
-            if name == "alembic_version":
-                continue
-            sequence = conn.execute(sql_text("SELECT pg_get_serial_sequence(:table, 'id')"),
-                                    {"table": MOVED_PREFIX + name}).scalar()
-            if sequence:
-                conn.execute(sql_text(f"ALTER SEQUENCE {sequence} RENAME TO {MOVED_PREFIX}{name}_id_seq"))
+    dialect.rename_tables(conn, {name: MOVED_PREFIX + name for name in present})
 
 
 def _drop_moved(conn: Connection, operations) -> None:
