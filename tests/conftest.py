@@ -130,15 +130,26 @@ def server_databases(backend):
     servers.admin.dispose()
 
 
-@pytest.fixture
-def database_url(backend, server_databases, tmp_path) -> str:
-    """A URL for an empty database of the selected backend, dropped after the test."""
+def _empty_database(backend: str, server_databases, sqlite_file: Path):
+    """A URL for an empty database of the backend, dropped when the generator ends."""
     if backend == "sqlite":
-        yield f"sqlite:///{tmp_path / 'votr.db'}"
+        yield f"sqlite:///{sqlite_file}"
         return
     url = server_databases.create()
     yield url
     server_databases.drop(url)
+
+
+@pytest.fixture
+def database_url(backend, server_databases, tmp_path) -> str:
+    """A URL for an empty database of the selected backend, dropped after the test."""
+    yield from _empty_database(backend, server_databases, tmp_path / "votr.db")
+
+
+@pytest.fixture
+def second_database(backend, server_databases, tmp_path) -> str:
+    """Another empty database on the selected backend."""
+    yield from _empty_database(backend, server_databases, tmp_path / "second.db")
 
 
 @pytest.fixture

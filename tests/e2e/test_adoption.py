@@ -306,17 +306,6 @@ def more_defects(stage: str) -> list[str]:
     return [statement for statement in statements if statement]
 
 
-@pytest.fixture
-def second_database(backend, server_databases, tmp_path) -> str:
-    """Another empty database on the selected backend."""
-    if backend == "sqlite":
-        yield f"sqlite:///{tmp_path / 'second.db'}"
-        return
-    url = server_databases.create()
-    yield url
-    server_databases.drop(url)
-
-
 @pytest.mark.parametrize("defects", ["clean", "generated", "more"])
 @pytest.mark.parametrize("stage", STAGES)
 def test_the_export_of_an_adopted_database_imports_into_an_empty_one_unchanged(
