@@ -64,3 +64,10 @@ def test_show_of_an_unknown_poll_is_not_found(db):
     with pytest.raises(NotFound) as raised:
         service.show_poll(db, " Nothing  here ")
     assert raised.value.message == "no poll with id or title 'Nothing here'"
+
+
+def test_an_unknown_poll_of_any_length_is_named_in_a_message_of_bounded_length(db):
+    with pytest.raises(NotFound) as missing:
+        service.show_poll(db, "x" * 1_000_000)
+    assert missing.value.message.startswith("no poll with id or title 'xxx")
+    assert len(missing.value.message) < 600

@@ -77,7 +77,9 @@ def poll_document(public_id: str, title: str, status: bool | None, close_date: d
 
 
 def no_poll(display: str) -> NotFound:
-    return NotFound(f"no poll with id or title {display!r}")
+    # A POLL argument has no length limit: a title is at most MAX_TITLE characters, so
+    # a longer one is quoted cut short rather than repeated whole.
+    return NotFound(f"no poll with id or title {text.quoted(display, text.MAX_TITLE + 2)}")
 
 
 def no_option(poll_title: str, option_display: str) -> NotFound:
