@@ -54,12 +54,20 @@ def test_an_export_refuses_a_symlink_or_a_special_file(votr_proc, private_db, tm
     assert path.is_symlink() or not path.is_file()
 
 
-def test_an_export_replaces_a_regular_file_with_the_umask_s_mode(votr_proc, private_db, tmp_path):
+def test_an_export_replaces_a_regular_file_never_wider_than_the_database(votr_proc, private_db, tmp_path):
     path = tmp_path / "export.json"
     path.write_text("old\n")
+    path.chmod(0o644)
     outcome = votr_proc("--db", str(private_db), "export", str(path))
     assert outcome.exit_code == 0, outcome.stderr
     assert path.read_text().startswith("{")
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600  # the database's, not the old file's
+
+
+def test_an_export_of_a_readable_database_gets_the_umask_s_mode(votr_proc, private_db, tmp_path):
+    private_db.chmod(0o666)
+    path = tmp_path / "export.json"
+    assert votr_proc("--db", str(private_db), "export", str(path)).exit_code == 0
     umask = os.umask(0)
     os.umask(umask)
     assert stat.S_IMODE(path.stat().st_mode) == 0o666 & ~umask

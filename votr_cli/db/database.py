@@ -73,9 +73,14 @@ class Database:
     def display_url(self) -> str:
         return engine.display_url(self.url)
 
+    @property
+    def sqlite_file(self) -> Path | None:
+        """The SQLite file, named by a path or a URI filename; None for servers and memory."""
+        return engine.sqlite_file(self.url)
+
     def exists(self) -> bool:
         """False only when we know there is nothing there yet (a missing SQLite file)."""
-        path = engine.sqlite_file(self.url)
+        path = self.sqlite_file
         return path is None or path.exists()
 
     # -- engines ---------------------------------------------------------------------

@@ -493,7 +493,7 @@ def export(obj: Context, file: str):
     document = transfer.export_document(database)
     if file == "-":
         return output.Result(output.DOCUMENT, document)
-    transfer.write_document(document, file)
+    transfer.write_document(document, file, database)
     return output.Result(output.REPORT, transfer.export_summary(document, file))
 
 

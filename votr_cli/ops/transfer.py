@@ -95,8 +95,9 @@ def _export(conn: Connection) -> dict:
     }
 
 
-def write_document(document: dict, path: str) -> None:
-    """Write the export to `path` through a temporary file, so it is never half-written."""
+def write_document(document: dict, path: str, source: Database) -> None:
+    """Write the export of `source` to `path` through a temporary file, so it is never
+    half-written, and no more readable than `source` (see `_export_mode`)."""
     target = Path(path)
     _refuse_unusual_target(target)
     try:
@@ -104,15 +105,25 @@ def write_document(document: dict, path: str) -> None:
                                          suffix=".tmp", delete=False) as temporary:
             json.dump(document, temporary, ensure_ascii=False)
             temporary.write("\n")
-        # A temporary file is private (0600); give the export the mode any new file gets.
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(temporary.name, 0o666 & ~umask)
+        os.chmod(temporary.name, _export_mode(source))
         os.replace(temporary.name, target)
     except OSError as exc:
         with contextlib.suppress(NameError, OSError):
             os.unlink(temporary.name)
         raise InvalidInput(f"cannot write {path}: {exc.strerror or exc}") from None
+
+
+def _export_mode(source: Database) -> int:
+    """The mode any new file gets (the umask's), never wider than a SQLite database's own:
+    the export holds every ballot, so whoever may not read the database may not read it.
+    (The temporary file it is written to starts private, 0600.)"""
+    umask = os.umask(0)
+    os.umask(umask)
+    mode = 0o666 & ~umask
+    database_file = source.sqlite_file
+    if database_file is not None:
+        mode &= stat.S_IMODE(database_file.stat().st_mode)
+    return mode
 
 
 def _refuse_unusual_target(target: Path) -> None:
