@@ -6,6 +6,7 @@ matplotlib, ortools and numba (778 MB): the references here are written out inst
 
 from itertools import permutations
 
+import pytest
 import starvote
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
@@ -88,31 +89,15 @@ def reference_approval(options, ballots):
     return top[0] if len(top) == 1 else None
 
 
+@pytest.mark.parametrize("method, reference", [("irv", reference_irv), ("schulze", reference_schulze),
+                                               ("approval", reference_approval)])
 @settings(max_examples=300, deadline=None)
-@given(ranked_profiles())
-def test_irv_agrees_with_the_reference(profile):
+@given(profile=ranked_profiles())
+def test_each_method_agrees_with_its_reference(method, reference, profile):
     options, ballots = profile
-    expected = reference_irv(options, ballots)
+    expected = reference(options, ballots)
     assume(expected is not None)
-    assert count("irv", options, one_each(ballots)).winners == [expected]
-
-
-@settings(max_examples=200, deadline=None)
-@given(ranked_profiles())
-def test_schulze_agrees_with_the_reference(profile):
-    options, ballots = profile
-    expected = reference_schulze(options, ballots)
-    assume(expected is not None)
-    assert count("schulze", options, one_each(ballots)).winners == [expected]
-
-
-@settings(max_examples=200, deadline=None)
-@given(ranked_profiles())
-def test_approval_agrees_with_the_reference(profile):
-    options, ballots = profile
-    expected = reference_approval(options, ballots)
-    assume(expected is not None)
-    assert count("approval", options, one_each(ballots)).winners == [expected]
+    assert count(method, options, one_each(ballots)).winners == [expected]
 
 
 def _raise(options, tie, desired, exception):
