@@ -27,7 +27,9 @@ from dataclasses import dataclass
 from itertools import combinations
 from typing import Any, Callable, Iterable, Sequence
 
-MAX_SCORE = 5
+from votr_cli.core import ballots as ballot_codes
+
+MAX_SCORE = ballot_codes.MAX_SCORE
 
 METHODS_BY_KIND: dict[str, tuple[str, ...]] = {
     "single": ("plurality",),
@@ -424,3 +426,33 @@ _COUNTERS: dict[str, Callable[[list[str], dict[tuple, int]], Count]] = {
     "star": _star,
     "score": _score,
 }
+
+
+# --- counting what the database holds ----------------------------------------------------
+
+BALLOT_METHODS = frozenset({"irv", "schulze", "star"})
+"""The methods whose winner needs the ballots themselves; the others (plurality, approval,
+score) follow from each option's vote_count, which the database keeps up to date."""
+
+
+def from_counters(method: str, vote_counts: dict[str, int], voter_count: int) -> Count:
+    """The result of a counter method from the stored vote_counts: the highest count wins,
+    a tie for it is left unbroken, nobody wins without support."""
+    if method in BALLOT_METHODS:
+        raise ValueError(f"{method} needs the ballots, not only the counts")
+    names = list(vote_counts)
+    values = list(vote_counts.values())
+    return _result(names, _top(values), values, voter_count, {"counts": dict(vote_counts)})
+
+
+def count_stored(method: str, options: Sequence[str], stored: Iterable[tuple[str, int]]) -> Count:
+    """Count ballots as the database stores them (core/ballots.py): `(choices, weight)`
+    pairs of a ranked (irv, schulze) or score (star, score) poll."""
+    names = list(options)
+    if KIND_OF_METHOD.get(method) == "score":
+        ballots = ((tuple((names[i], int(c)) for i, c in enumerate(choices) if c != "0"), weight)
+                   for choices, weight in stored)
+    else:
+        ballots = ((tuple(names[ballot_codes.position(c)] for c in choices), weight)
+                   for choices, weight in stored)
+    return count(method, names, ballots)

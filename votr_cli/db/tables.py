@@ -3,7 +3,14 @@
 - topics:  a poll (title, open/closed status, close date, public id)
 - options: an option name, shared by every poll that lists it
 - polls:   one option of one topic, with its vote counter and position in the poll
-- ballots: who voted in which topic, for which option; one row per voter and topic
+- ballots: who voted in which topic, and what: one row per voter and topic
+
+A poll's kind (single, multiple, ranked, score) and counting method are columns of its
+topic. A single poll's ballot names its option (ballots.option_id); any other ballot
+keeps its choices, with their ranks or scores, as one short string in ballots.choices,
+one character per option (core/ballots.py). Not a row per choice: a million ranked
+ballots over ten options would be five and a half million rows, and counting them would
+read every one (README: Poll kinds, "How ballots are stored").
 
 Core tables rather than ORM classes: every query votr runs is a set-based statement,
 and Core keeps start-up and bulk work cheap.
@@ -20,6 +27,7 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
+    Text,
     UniqueConstraint,
     event,
 )
@@ -28,7 +36,7 @@ from votr_cli.db import dialect
 
 # Alembic's revision that matches this module. A test checks it against the scripts, so
 # the fast path of every command can check a database's version without loading Alembic.
-SCHEMA_HEAD = "0003"
+SCHEMA_HEAD = "0004"
 
 metadata = MetaData(
     naming_convention={
@@ -40,6 +48,7 @@ metadata = MetaData(
     }
 )
 
+CHOICES_LENGTH = 2**24 - 1
 KEY_LENGTH = 64  # a sha256 hex digest, see votr_cli.core.text.key
 PUBLIC_ID_LENGTH = 16
 UUID_LENGTH = 36
@@ -66,6 +75,14 @@ topics = Table(
     Column("status", Boolean, nullable=False, default=True),
     Column("close_date", DateTime, nullable=True),
     Column("date_created", DateTime, nullable=False),
+    Column("kind", String(16), nullable=False, server_default="single"),
+    Column("method", String(16), nullable=False, server_default="plurality"),
+    # Bounds of the number of options a ballot names (single: 1 and 1; score: 1 and all).
+    Column("min_choices", Integer, nullable=False, server_default="1"),
+    Column("max_choices", Integer, nullable=False, server_default="1"),
+    # Ballots cast, adopted votes included: kept by every vote, as the options' counters
+    # are, so that listing polls reads no ballots.
+    Column("voter_count", Integer, nullable=False, server_default="0"),
 )
 
 options = Table(
@@ -105,6 +122,9 @@ ballots = Table(
     # recorded who voted but not for what.
     Column("option_id", Integer, nullable=True),
     Column("date_created", DateTime, nullable=False),
+    # Any other kind's choices, one character per option (core/ballots.py); NULL in a
+    # single poll. MEDIUMTEXT on MariaDB: a score ballot has a digit per option.
+    Column("choices", Text(CHOICES_LENGTH), nullable=True),
     UniqueConstraint("topic_id", "voter"),
     # A ballot can only name an option of its own poll.
     ForeignKeyConstraint(
