@@ -5,7 +5,9 @@ Like the service layer, these return plain data and raise votr's errors.
 
 from __future__ import annotations
 
-from votr_cli.core.errors import DatabaseProblem, InvalidInput, SchemaMismatch
+from pathlib import Path
+
+from votr_cli.core.errors import DatabaseProblem, InvalidInput, Refused, SchemaMismatch
 from votr_cli.db import dialect, migrations, schema
 from votr_cli.db.database import Database
 from votr_cli.db.driver_errors import UPGRADE_HINT
@@ -59,10 +61,27 @@ def downgrade(db: Database, revision: str) -> dict:
         before = current(db)["current"]
         schema.refuse_unknown_revisions(db, before)
         backup, notes = _backup(db)
-        _run(db, migrations.downgrade, revision, backup)
+        try:
+            _run(db, migrations.downgrade, revision, backup)
+        except Refused as refusal:
+            raise _refused_revision(db, refusal, before, backup) from None
         after = current(db)["current"]
     return {"message": f"Downgraded {db.display_url} from {_names(before)} to {_names(after)}.",
             "from": before, "to": after, "backup": backup, "notes": notes}
+
+
+def _refused_revision(db: Database, refusal: Refused, before: list[str], backup: str | None) -> Refused:
+    """A revision refused to run (0004's downgrade, while polls of kinds other than single
+    exist): the same refusal, saying where the database stands. When it stands where it
+    was, nothing ran, and the backup, a copy of the unchanged database, is removed."""
+    now = current(db)["current"]
+    if now == before:
+        if backup is not None:
+            Path(backup).unlink(missing_ok=True)
+        return Refused(f"{refusal.message}; nothing was changed: the database is still at {_names(now)}")
+    kept = f" (backup: {backup})" if backup else ""
+    return Refused(f"{refusal.message}; the revisions above it were undone: the database is now at "
+                   f"{_names(now)}{kept}")
 
 
 def _adopt(db: Database, legacy: adoption.LegacyDatabase, revision: str) -> dict:
