@@ -135,7 +135,7 @@ ERROR_CASES = [
     ("PATCH", "/api/poll/vote", b'{"poll_id": "p", "scores": {"a": 9}, "voter": "v"}', 400, "from 0 to 5, not 9"),
     ("POST", "/api/polls", b'{"title": "t", "options": ["a", "b"], "kind": "borda"}', 400, "kind must be one of"),
     ("POST", "/api/polls", b'{"title": "t", "options": ["a", "b"], "kind": "multiple", "max_choices": true}', 400,
-     "max_choices must be an integer"),
+     "max_choices must be a whole number of at least 1, not True"),
     ("GET", "/api/poll/nope", None, 404, "no poll with id or title 'nope'"),
     ("POST", "/api/poll/nope/close", None, 404, "no poll"),
     ("GET", "/api/polls?status=maybe", None, 400, "status must be one of"),

@@ -118,7 +118,7 @@ def test_score_by_star_and_by_total(server):
                                "equal": 0}
 
     by_total = created(server, "Juice?", kind="score", method="score")
-    voted(server, by_total["id"], "ann", scores={"Apple": 5})
+    voted(server, by_total["id"], "ann", options=["Apple=5"])  # the command line's form
     after = voted(server, by_total["id"], "bob", scores={"Apple": 1, "Cherry": 5})
     assert (counts(after), after["winners"]) == ({"Apple": 6, "Banana": 0, "Cherry": 5}, ["Apple"])
     assert shown(server, by_total["id"])["tally"] == {"counts": {"Apple": 6, "Banana": 0, "Cherry": 5}}

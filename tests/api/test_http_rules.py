@@ -132,9 +132,9 @@ def test_new_poll_fields_are_strict_json_types():
     assert (read["kind"], read["method"], read["min_choices"], read["max_choices"]) == ("ranked", "schulze", 1, 2)
     for field, value, message in [("kind", "Ranked", "kind must be one of single, multiple, ranked, score"),
                                   ("kind", 2, "kind must be one of"), ("method", "", "method must be one of"),
-                                  ("min_choices", True, "min_choices must be an integer"),
-                                  ("min_choices", 1.0, "min_choices must be an integer"),
-                                  ("max_choices", "2", "max_choices must be an integer"),
-                                  ("max_choices", 0, "max_choices must be at least 1, not 0")]:
+                                  ("min_choices", True, "min_choices must be a whole number of at least 1, not True"),
+                                  ("min_choices", 1.0, "min_choices must be a whole number of at least 1, not 1.0"),
+                                  ("max_choices", "2", "max_choices must be a whole number of at least 1, not '2'"),
+                                  ("max_choices", 0, "max_choices must be a whole number of at least 1, not 0")]:
         with pytest.raises(InvalidInput, match=message):
             http_models.NEW_POLL.read({**base, field: value})

@@ -192,7 +192,7 @@ class ChoiceField:
         if value is None:
             return None
         if not isinstance(value, str) or value not in self.choices:
-            raise InvalidInput(f"{self.name} must be one of {', '.join(self.choices)}")
+            raise InvalidInput(f"{self.name} must be one of {', '.join(self.choices)}, not {text.quoted(value)}")
         return value
 
 
@@ -211,10 +211,8 @@ class CountField:
         value = body.get(self.name)
         if value is None:
             return None
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise InvalidInput(f"{self.name} must be an integer")
-        if value < 1:
-            raise InvalidInput(f"{self.name} must be at least 1, not {value}")
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise InvalidInput(f"{self.name} must be a whole number of at least 1, not {text.quoted(value)}")
         return value
 
 
@@ -344,7 +342,8 @@ VOTE = Body(
             TextField("option", "The option's name: a single poll's ballot (or a one-option ballot of a "
                                 "multiple or ranked poll).", nullable=True),
             NamesField("options", "A multiple poll's chosen options, or a ranked poll's, most preferred "
-                                  "first; distinct, as many as the poll's min_choices to max_choices.",
+                                  "first; distinct, as many as the poll's min_choices to max_choices. A "
+                                  "score poll reads `OPTION=SCORE` strings, as the command line does.",
                        min_items=1, nullable=True),
             ScoresField("scores", "A score poll's ballot: option name -> score from 0 to 5; options it does "
                                   "not name score 0."),
