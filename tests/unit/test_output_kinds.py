@@ -361,3 +361,14 @@ def test_json_is_the_poll_object_untouched(method, monkeypatch):
     monkeypatch.setattr("sys.stdout", out)
     output.render(output.Result(output.POLL_DETAIL, data), as_json=True)
     assert out.getvalue() == output.dumps(data) + "\n"
+
+
+def test_the_readme_shows_what_votr_prints():
+    """README "Reading the count": its examples are these renderings, line for line."""
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    section = readme.split("### Reading the count\n", 1)[1].split("\n## ", 1)[0]
+    blocks = re.findall(r"```text\n(.*?)```", section, flags=re.S)
+    assert blocks == [IRV_PLAIN, SCHULZE_PLAIN.split("Knoxville\t17\t17.0%\n")[1],
+                      STAR_PLAIN.split("voter_count: 100\nwinners: Nashville\n")[1]]
