@@ -372,3 +372,12 @@ def test_the_readme_shows_what_votr_prints():
     blocks = re.findall(r"```text\n(.*?)```", section, flags=re.S)
     assert blocks == [IRV_PLAIN, SCHULZE_PLAIN.split("Knoxville\t17\t17.0%\n")[1],
                       STAR_PLAIN.split("voter_count: 100\nwinners: Nashville\n")[1]]
+
+
+def test_ballots_that_support_nobody_elect_nobody():
+    """Score ballots that give every option 0: votes, but no winner, and no runoff."""
+    zeros = poll_of("star", ["A", "B"], [((("A", 0),), 3)], status=False, title="Zeros")
+    shown = plain(output.POLL_DETAIL, {"Polls": [zeros]}).splitlines()
+    assert shown[7:9] == ["voter_count: 3", "winners: -"] and shown[-2:] == ["A\t0\t0.0%", "B\t0\t0.0%"]
+    drawn = table(output.POLL_DETAIL, {"Polls": [zeros]})
+    assert "\nNo winner\n" in drawn and "runoff" not in drawn

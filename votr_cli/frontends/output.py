@@ -190,7 +190,7 @@ _METHOD_NAME = {"plurality": "plurality", "approval": "approval", "irv": "instan
 
 # The narrowest a column of counts gets in a rich table of the working, its padding and
 # border included; a table that would need more than the terminal is wide is written as
-# the plain lines instead (a poll of 40 options counted by IRV has 39 rounds).
+# the plain lines instead (an IRV count of 40 options can take 39 rounds).
 _COUNT_COLUMN_WIDTH = 9
 _NAME_COLUMN_WIDTH = 16
 
@@ -283,7 +283,7 @@ def _winners_text(poll: dict):
     """The line under a poll's table that names who wins (open) or won (closed)."""
     winners = _winners(poll)
     if not winners:
-        said = "No winner yet: no votes" if poll["status"] else "No winner: no votes"
+        said = ("No winner yet" if poll["status"] else "No winner") + ("" if _voters(poll) else ": no votes")
     elif len(winners) == 1:
         said = f"{'Leading' if poll['status'] else 'Winner'}: {winners[0]}"
     else:
