@@ -261,9 +261,10 @@ def test_usage_errors_keep_clicks_text(votr):
 
 def test_piped_output_is_plain_tab_separated_lines(votr, epl):
     votr("vote", epl, "Arsenal", "--voter", "ann")
-    assert votr("list").stdout == f"{epl}\topen\t{EPL}\tArsenal: 1, Spurs: 0\n"
+    assert votr("list").stdout == f"{epl}\topen\t{EPL}\tArsenal: 1, Spurs: 0\tsingle\tplurality\tArsenal\n"
     assert votr("show", epl).stdout == (
         f"id: {epl}\ntitle: {EPL}\nstatus: open\nclose_date: -\ntotal_vote_count: 1\n"
+        "kind: single\nmethod: plurality\nvoter_count: 1\nwinners: Arsenal\ncounts: votes\n"
         "Arsenal\t1\t100.0%\tleader\nSpurs\t0\t0.0%\n")
     assert votr("vote", epl, "Spurs", "--voter", "bob").stdout == \
         f"Thank you for voting: {epl}\topen\t{EPL}\n"
