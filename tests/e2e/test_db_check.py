@@ -1,9 +1,12 @@
-"""`votr db-check`: integrity, counters against ballots, orphans; exit 0 clean, 5 otherwise.
+"""`votr db-check`: integrity, poll settings, ballots of every kind, counters and voter counts
+against ballots, orphans; exit 0 clean, 5 otherwise.
 
 Damage is done with plain SQL, as another tool or a bug would, on every backend.
 """
 
 from __future__ import annotations
+
+import json
 
 import pytest
 import sqlalchemy as sa
@@ -185,6 +188,18 @@ def test_polls_of_every_kind_pass_and_are_stored_as_db_check_reads_them(votr, ki
         ("multiple", "ann", True, "AC"), ("multiple", "bob", True, "B"),
         ("ranked", "ann", True, "CA"), ("ranked", "bob", True, "BAC"),
         ("score", "ann", True, "502"), ("score", "bob", True, "030")]
+
+
+def test_votes_of_every_kind_from_a_batch_pass(votr, kinds):
+    """A batch writes ballots, counters and voter counts its own way (in bulk)."""
+    lines = [{"poll": "Lunch", "option": "b"}, {"poll": "Toppings", "options": ["c", "b"]},
+             {"poll": "Race", "options": ["a"]}, {"poll": "Talks", "scores": {"c": 5, "a": 0}}]
+    batch = "".join(json.dumps({**line, "voter": voter}) + "\n" for voter in ("cy", "dee") for line in lines)
+    outcome = votr("vote", "--batch", "-", "--json", input=batch)
+    assert outcome.exit_code == 0, outcome.stdout + outcome.stderr
+    report = votr("db-check", "--json")
+    assert report.exit_code == 0, report.stdout
+    assert report.json()["checked"]["ballots"] == 16
 
 
 # Each: SQL that damages the database, then the one problem db-check must report
