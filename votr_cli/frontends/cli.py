@@ -19,9 +19,9 @@ from votr_cli.core.errors import DatabaseProblem, InvalidInput, NotFound, Refuse
 
 EXIT_CODES_HELP = """\b
 Exit codes: 0 done, 1 invalid input, 2 usage error, 3 poll or option not
-found, 4 refused (poll closed, already voted, title taken, a downgrade that would
-lose ballots), 5 database problem,
-74 the work was done but its output could not be written."""
+found, 4 refused (poll closed, already voted, title taken, a downgrade that
+would lose ballots), 5 database problem, 74 the work was done but its output
+could not be written."""
 
 
 class OutputFailed(VotrError):
