@@ -46,6 +46,48 @@ class Shape(NamedTuple):
 
 SINGLE = Shape()
 
+RESULTS = ("always", "voted", "closed")
+
+
+class Policy(NamedTuple):
+    """A poll's ballot policies (README: Ballot policies).
+
+    allow_change: voting again replaces the voter's ballot, and `unvote` removes it.
+    results: when counts are shown: always; to a voter once they have voted; after close.
+    secret: who voted and what was chosen are stored apart, with nothing to pair them.
+    quorum: the fewest ballots for a poll to have winners; None: no quorum.
+    """
+
+    allow_change: bool = False
+    results: str = "always"
+    secret: bool = False
+    quorum: int | None = None
+
+
+DEFAULT_POLICY = Policy()
+
+
+def ballot_policy(allow_change: bool = False, results: str = "always", secret: bool = False,
+                  quorum: int | None = None) -> Policy:
+    """A new poll's policies, checked: a known results setting, a quorum of at least one
+    voter, and no vote changes in a secret poll (changing a ballot means finding it,
+    which a secret poll makes impossible)."""
+    if results not in RESULTS:
+        raise InvalidInput(f"results must be one of {', '.join(RESULTS)}, not {results!r}")
+    if quorum is not None and (isinstance(quorum, bool) or not isinstance(quorum, int) or quorum < 1):
+        raise InvalidInput(f"quorum must be a whole number of voters, at least 1, not {quorum!r}")
+    if secret and allow_change:
+        raise InvalidInput("a secret poll cannot allow vote changes: nothing pairs a voter with their "
+                           "ballot, so there is no ballot to change")
+    return Policy(bool(allow_change), results, bool(secret), quorum)
+
+
+def results_hidden(policy: Policy, open_now: bool, viewer_voted: bool) -> bool:
+    """Whether a poll's counts are hidden from this viewer now."""
+    if not open_now or policy.results == "always":
+        return False
+    return policy.results == "closed" or not viewer_voted
+
 
 def new_poll(title: str, option_names: Sequence[str], kind: str = "single", method: str | None = None,
              min_choices: int | None = None, max_choices: int | None = None) -> NewPoll:
