@@ -10,7 +10,8 @@ import json
 import jsonschema
 import pytest
 
-from votr_cli.core import text
+from votr_cli.core import ballots, text
+from votr_cli.core.counting import METHODS_BY_KIND
 from votr_cli.core.errors import InvalidInput
 from votr_cli.db.tables import SCHEMA_HEAD, VOTER_LENGTH
 from votr_cli.ops import transfer
@@ -56,7 +57,12 @@ def test_the_schemas_limits_are_the_codes_constants():
     assert DEFS["ballot"]["properties"]["voter"]["maxLength"] == VOTER_LENGTH
     assert (DEFS["count"]["minimum"], DEFS["count"]["maximum"]) == (0, transfer.MAX_COUNT)
     assert SCHEMA["properties"]["format"]["const"] == transfer.FORMAT
-    assert SCHEMA["properties"]["version"]["const"] == transfer.VERSION
+    assert SCHEMA["properties"]["version"]["enum"] == list(transfer.READABLE_VERSIONS)
+    assert transfer.VERSION == max(transfer.READABLE_VERSIONS)
+    kinds = DEFS["pollV2"]["allOf"][1]["properties"]
+    assert kinds["kind"]["enum"] == list(ballots.KINDS) == list(METHODS_BY_KIND) == list(transfer.CHOICE_KEY)
+    assert kinds["method"]["enum"] == [method for methods in METHODS_BY_KIND.values() for method in methods]
+    assert (DEFS["score"]["minimum"], DEFS["score"]["maximum"]) == (ballots.MIN_SCORE, ballots.MAX_SCORE)
 
 
 def test_a_document_as_votr_writes_it_is_valid_and_parses():
