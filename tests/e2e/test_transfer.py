@@ -11,6 +11,8 @@ import json
 import pytest
 
 from tests.e2e.legacy_votr import build, check, legacy  # noqa: F401 - legacy is a fixture
+from tests.sql import run_sql
+from votr_cli.core.counting import METHODS_BY_KIND
 
 
 @pytest.fixture
@@ -454,6 +456,130 @@ def test_any_created_polls_and_votes_survive_export_and_import(votr, tmp_path):
                 votr("vote", poll_id, names[choice % len(names)], "--voter", voter)
         target = f"sqlite:///{tmp_path / f'target{next(targets)}.db'}"
         votr("list")  # creates the database even when every poll above was refused: export reads one
+        imported = votr("--db", target, "import", "-", input=votr("export").stdout)
+        assert imported.exit_code == 0, imported.stderr
+        assert listing(votr, target) == listing(votr, None)
+
+    check()
+
+
+# -- poll kinds ----------------------------------------------------------------------
+
+
+def test_a_version_1_document_imports_as_single_polls_counted_by_plurality(votr):
+    document = one_poll(options=counts(2, 1), ballots=[
+        {"voter": "ann", "option": OPTION_A, "date_created": "2026-01-01T00:00:00Z"},
+        {"voter": "bo", "option": None, "date_created": "2026-01-01T00:00:00Z"}])
+    assert document["version"] == 1
+
+    outcome = votr("import", "-", "--json", input=json.dumps(document))
+
+    assert outcome.exit_code == 0, outcome.stderr
+    poll = votr("show", "k3v9x2ab", "--json").json()["Polls"][0]
+    assert (poll["kind"], poll["method"], poll["min_choices"], poll["max_choices"]) == ("single", "plurality", 1, 1)
+    assert (poll["total_vote_count"], poll["voter_count"], poll["winners"]) == (2, 2, ["pizza"])
+    assert votr("vote", "k3v9x2ab", "sushi", "--voter", "bo").exit_code == 4  # bo's vote is the adopted one
+    again = votr("import", "-", "--json", input=json.dumps(document))
+    assert (again.json()["added"], again.json()["skipped"]) == (0, 1)  # the same as its version 2 export
+
+
+def test_importing_polls_of_every_kind_twice_changes_nothing_and_a_changed_ballot_is_updated(votr, sqlite_file):
+    ids = fill_kinds(votr, sqlite_file)
+    document = votr("--db", sqlite_file, "export").stdout
+    assert votr("import", "-", input=document).exit_code == 0
+    before = listing(votr, None)
+
+    again = votr("import", "-", "--json", input=document)
+
+    assert (again.json()["added"], again.json()["updated"], again.json()["skipped"]) == (0, 0, len(ids))
+    assert listing(votr, None) == before
+    changed = json.loads(document)
+    ranked = changed["polls"][0]
+    first, second = ranked["ballots"][0]["options"][:2]  # a Memphis voter now puts Nashville first
+    ranked["ballots"][0]["options"][:2] = [second, first]
+    for choice in ranked["options"]:
+        choice["vote_count"] += {first: -1, second: 1}.get(choice["option"], 0)
+    update = votr("import", "-", "--json", input=json.dumps(changed))
+    assert (update.json()["added"], update.json()["updated"], update.json()["skipped"]) == (0, 1, len(ids) - 1)
+    shown = votr("show", ids[0], "--json").json()["Polls"][0]
+    assert [option["vote_count"] for option in shown["options"]] == [41, 27, 15, 17]
+
+
+def test_a_ballot_that_vote_would_refuse_refuses_the_whole_document(votr, sqlite_file):
+    fill(votr, sqlite_file)
+    fill_kinds(votr, sqlite_file)
+    document = export(votr, sqlite_file)
+    schulze = document["polls"][4]
+    schulze["ballots"][7]["options"] = schulze["ballots"][7]["options"][:1]  # --min 2
+    star = document["polls"][6]
+    star["ballots"][0]["scores"][star["options"][2]["option"]] = 6
+
+    assert_refused(votr, json.dumps(document),
+                   "polls[4].ballots[7].options: this ranked poll takes from 2 to 3 options, not 1 "
+                   "(the ballot of 'voter 7')",
+                   f"polls[6].ballots[0].scores.{star['options'][2]['option']}: must be a whole number from 0 to 5, "
+                   "not 6")
+
+
+def test_a_damaged_stored_ballot_is_not_exported_and_an_import_replaces_its_poll(votr, database_url, sqlite_file):
+    ids = fill_kinds(votr, sqlite_file)
+    document = votr("--db", sqlite_file, "export").stdout
+    assert votr("import", "-", input=document).exit_code == 0
+    run_sql(database_url, "UPDATE ballots SET choices = 'AA' WHERE voter = 'voter 3' AND topic_id = "
+                    "(SELECT id FROM topics WHERE public_id = :poll)", poll=ids[0])
+
+    refused = votr("export", "--json")
+
+    assert refused.exit_code == 5 and refused.stdout == ""
+    assert refused.error().startswith(f"cannot export poll {ids[0]}: the ballot of 'voter 3' is not a valid "
+                                      "ranked ballot of it (not distinct options of the poll)")
+    repaired = votr("import", "-", "--json", input=document)
+    assert (repaired.json()["updated"], repaired.json()["skipped"]) == (1, len(ids) - 1)
+    assert votr("export").exit_code == 0
+    assert listing(votr, None) == listing(votr, sqlite_file)
+
+
+def test_any_polls_of_any_kind_survive_export_and_import(votr, tmp_path):
+    """Property: whatever ballots `vote` accepted in polls of any kind and method, an
+    export imports into an empty database with identical listings, tallies and winners."""
+    import itertools
+
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    targets = itertools.count()
+    titles = itertools.count()
+
+    @st.composite
+    def poll(draw):
+        kind, method = draw(st.sampled_from([(kind, method) for kind, methods in METHODS_BY_KIND.items()
+                                             for method in methods]))
+        names = [f"o{number}" for number in range(draw(st.integers(2, 5)))]
+        ballots = []
+        for _ in range(draw(st.integers(0, 6))):
+            chosen = draw(st.permutations(names))[:draw(st.integers(1, len(names)))]
+            if kind == "single":
+                ballots.append({"option": chosen[0]})
+            elif kind == "score":
+                ballots.append({"scores": {name: draw(st.integers(0, 5)) for name in chosen}})
+            else:
+                ballots.append({"options": list(chosen)})
+        return ["--kind", kind, "--method", method], names, ballots
+
+    @settings(max_examples=20, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(polls=st.lists(poll(), min_size=1, max_size=4))
+    def check(polls):
+        lines = []
+        for arguments, names, ballots in polls:
+            created = votr("create", f"poll {next(titles)}", *names, *arguments, "--json")
+            assert created.exit_code == 0, created.stderr
+            poll_id = created.json()["poll"]["id"]
+            lines += [json.dumps({"poll": poll_id, "voter": f"v{number}", **ballot})
+                      for number, ballot in enumerate(ballots)]
+        if lines:
+            voted = votr("vote", "--batch", "-", input="\n".join(lines) + "\n")
+            assert voted.exit_code == 0, voted.stderr
+        target = f"sqlite:///{tmp_path / f'target{next(targets)}.db'}"
         imported = votr("--db", target, "import", "-", input=votr("export").stdout)
         assert imported.exit_code == 0, imported.stderr
         assert listing(votr, target) == listing(votr, None)
