@@ -62,7 +62,10 @@ def test_the_schemas_limits_are_the_codes_constants():
     kinds = DEFS["pollV2"]["allOf"][1]["properties"]
     assert kinds["kind"]["enum"] == list(ballots.KINDS) == list(METHODS_BY_KIND) == list(transfer.CHOICE_KEY)
     assert kinds["method"]["enum"] == [method for methods in METHODS_BY_KIND.values() for method in methods]
-    assert (DEFS["score"]["minimum"], DEFS["score"]["maximum"]) == (ballots.MIN_SCORE, ballots.MAX_SCORE)
+    # A ballot's option ids and scores are checked in code (for speed), with the schema's words.
+    assert DEFS["uuid"]["description"] == transfer.NOT_AN_ID
+    assert transfer.NOT_A_SCORE == f"must be a whole number from {ballots.MIN_SCORE} to {ballots.MAX_SCORE}"
+    assert transfer.UUID_SHAPE.pattern in DEFS["uuid"]["pattern"]
 
 
 def test_a_document_as_votr_writes_it_is_valid_and_parses():
@@ -277,3 +280,10 @@ def test_votes_adding_up_to_more_voters_than_a_column_holds_are_refused():
     raw = document(options=[{"option": OPTION_A, "vote_count": transfer.MAX_COUNT, "adopted_count": transfer.MAX_COUNT},
                             {"option": OPTION_B, "vote_count": 1, "adopted_count": 1}], ballots=[])
     assert "polls[0].options: its votes come from 2147483648 voters, more than 2147483647" in refusal(json.dumps(raw))
+
+
+def test_a_hostile_score_key_is_quoted_cut_short():
+    raw = kinds(score={"ballots": [{"voter": "ann", "scores": {"\x1b" + "k" * 100_000: 1},
+                                    "date_created": "2026-01-02T00:00:00Z"}]})
+    message = refusal(json.dumps(raw))
+    assert "polls[3].ballots[0].scores: must be a UUID, not '\\x1bkkk" in message and len(message) < 2000
