@@ -18,6 +18,7 @@ from votr_cli.db.legacy import LEGACY_REVISIONS
 from votr_cli.db.tables import SCHEMA_HEAD
 from votr_cli.core.ids import is_public_id
 from tests.sql import query
+from tests.documents import single_choice_keys
 
 STAGES = ("part5", "tutorial", "unique-id")
 CLOSED_AT = "2017-05-01T12:00:00Z"
@@ -42,19 +43,9 @@ def expected_polls(legacy, stage: str, clean: bool) -> list[dict]:
             # The option linked twice: one row, the counts added.
             next(c for c in counts if c["name"] == "Gareth Bale")["vote_count"] += 1
         close_date = CLOSED_AT if stage != "part5" and not status else None
-        total = sum(c["vote_count"] for c in counts)
         polls.append({"title": title, "status": status, "options": counts, "close_date": close_date,
-                      "total_vote_count": total, **single_poll_keys(counts)})
+                      "total_vote_count": sum(c["vote_count"] for c in counts), **single_choice_keys(counts)})
     return polls
-
-
-def single_poll_keys(counts: list[dict]) -> dict:
-    """What every adopted poll is: a single-choice poll counted by plurality, with as many
-    voters as votes, won by its highest counts (all of them on a tie, none without votes)."""
-    top = max(c["vote_count"] for c in counts)
-    return {"kind": "single", "method": "plurality", "min_choices": 1, "max_choices": 1,
-            "voter_count": sum(c["vote_count"] for c in counts),
-            "winners": [c["name"] for c in counts if c["vote_count"] == top] if top else []}
 
 
 def without_ids(polls: list[dict]) -> list[dict]:

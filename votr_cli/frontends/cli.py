@@ -19,8 +19,9 @@ from votr_cli.core.errors import DatabaseProblem, InvalidInput, NotFound, Refuse
 
 EXIT_CODES_HELP = """\b
 Exit codes: 0 done, 1 invalid input, 2 usage error, 3 poll or option not
-found, 4 refused (poll closed, already voted, title taken), 5 database problem,
-74 the work was done but its output could not be written."""
+found, 4 refused (poll closed, already voted, title taken, a downgrade that
+would lose ballots), 5 database problem, 74 the work was done but its output
+could not be written."""
 
 
 class OutputFailed(VotrError):
@@ -320,7 +321,7 @@ def options(obj: Context):
 
 @main.command()
 @click.argument("poll", required=False)
-@click.argument("options", nargs=-1, metavar="OPTION...")
+@click.argument("options", nargs=-1, metavar="[OPTION]...")
 @click.option("--voter", metavar="NAME",
               help="Who is voting [env: VOTR_VOTER; default: your login name]. Case does not matter. "
                    "With --batch: the voter of lines that name none.")
@@ -622,12 +623,14 @@ def db_history(obj: Context):
 @main.command("db-check")
 @votr_command
 def db_check(obj: Context):
-    """Check the database: integrity, every counter against its ballots, orphan rows.
+    """Check the database: integrity, polls and ballots of every kind, counters, orphans.
 
     Runs the backend's own integrity check (SQLite, MariaDB; PostgreSQL with the
-    amcheck extension installed). Each option's counter must equal its ballots plus the
-    votes adopted from an old Votr database. Changes nothing and never creates a
-    database. Exit 0 when clean, 5 with the problems listed otherwise.
+    amcheck extension installed). Each poll's kind, method and choice bounds must fit;
+    each ballot must be a valid ballot of its poll; each option's counter must equal
+    what its ballots give (plus the votes adopted from an old Votr database) and each
+    poll's voter count its ballots. Changes nothing and never creates a database.
+    Exit 0 when clean, 5 with the problems listed otherwise.
 
     \b
     Examples:

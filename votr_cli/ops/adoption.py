@@ -35,15 +35,14 @@ Repair rules, applied in row-id order so that they are deterministic:
 
 Every repair is reported. Counts carried over have no ballot, so they are also kept in
 `polls.adopted_count` (vote_count = adopted_count + ballots for that option); voters from
-`user_polls` become ballots with no option, so they cannot vote twice. Every poll is a
-`single` poll counted by plurality, and its `voter_count` is the sum of its counts (the
-app's voters are among those votes, so their ballots add nothing to it). The app's `users`
+`user_polls` become ballots with no option, so they cannot vote twice. The app's `users`
 table is left as it was (votr has no accounts and never reads it); `date_modified`,
 `topics.create_uid` and `polls.date_created` are not carried over, and the report says so.
 """
 
 from __future__ import annotations
 
+import collections
 import datetime as dt
 import uuid
 from collections.abc import Iterable
@@ -245,18 +244,7 @@ class Plan:
         option_of = plan._plan_options(legacy.rows["options"])
         plan._plan_polls(legacy.rows["polls"], topic_ids, option_of)
         plan._plan_ballots(legacy.rows["user_polls"], legacy.rows["users"], topic_ids)
-        plan._count_voters()
         return plan
-
-    def _count_voters(self) -> None:
-        """Every adopted poll is a single-choice poll whose votes are all adopted: it has
-        as many voters as votes (revision 0004's rule for existing polls). The app's
-        voters, ballots with no option, are among them, not added to them."""
-        votes: dict[int, int] = {}
-        for row in self.polls:
-            votes[row["topic_id"]] = votes.get(row["topic_id"], 0) + row["vote_count"]
-        for topic in self.topics:
-            topic["voter_count"] = votes.get(topic["id"], 0)
 
     def _created(self, row: dict, table: str, what: str) -> dt.datetime:
         moment = row.get("date_created") or row.get("date_modified")
@@ -437,8 +425,13 @@ class Plan:
 
 
 def write_plan(conn: Connection, plan: Plan) -> None:
-    """Insert the plan's rows, with the old ids, into votr's new (empty) tables."""
-    for table, rows in ((options, plan.options), (topics, plan.topics), (polls, plan.polls)):
+    """Insert the plan's rows, with the old ids, into votr's new (empty) tables. Every poll
+    is a single-choice poll, whose voter_count is the number of its votes."""
+    votes = collections.Counter()
+    for row in plan.polls:
+        votes[row["topic_id"]] += row["vote_count"]
+    polls_rows = [{**row, "voter_count": votes[row["id"]]} for row in plan.topics]
+    for table, rows in ((options, plan.options), (topics, polls_rows), (polls, plan.polls)):
         if rows:
             conn.execute(insert(table), rows)
     if plan.ballots:
