@@ -18,13 +18,15 @@ from alembic import op
 import sqlalchemy as sa
 
 from votr_cli.core.errors import Refused
+from votr_cli.db import dialect
 
 revision = '0004'
 down_revision = '0003'
 branch_labels = None
 depends_on = None
 
-CHOICES_LENGTH = 2**24 - 1
+# MEDIUMTEXT on MariaDB (a TEXT holds 64 KiB: a score ballot has a digit per option).
+CHOICES_TEXT = sa.Text().with_variant(sa.Text(2**22 - 1), *dialect.MYSQL_NAMES)
 
 
 def upgrade() -> None:
@@ -35,7 +37,7 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('max_choices', sa.Integer(), nullable=False, server_default='1'))
         batch_op.add_column(sa.Column('voter_count', sa.Integer(), nullable=False, server_default='0'))
     with op.batch_alter_table('ballots', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('choices', sa.Text(CHOICES_LENGTH), nullable=True))
+        batch_op.add_column(sa.Column('choices', CHOICES_TEXT, nullable=True))
     op.execute(
         "UPDATE topics SET voter_count = "
         "(SELECT COALESCE(SUM(polls.vote_count), 0) FROM polls WHERE polls.topic_id = topics.id)"

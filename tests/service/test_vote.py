@@ -36,7 +36,7 @@ def test_a_poll_is_named_by_id_or_by_title_and_an_option_by_any_spelling(db, pol
 @pytest.mark.parametrize(("ref", "option", "error", "message"), [
     ("nosuchpl", "Pizza", NotFound, "no poll with id or title 'nosuchpl'"),
     ("Dinner", "Pizza", NotFound, "no poll with id or title 'Dinner'"),
-    ("Lunch", "Tacos", NotFound, "poll 'Lunch' has no option 'Tacos'"),
+    ("Lunch", "Tacos", NotFound, "poll 'Lunch' has no option 'Tacos' (its options: 'Pizza', 'Sushi')"),
     ("Lunch", " ", InvalidInput, "value for option is empty"),
     ("", "Pizza", InvalidInput, "value for poll is empty"),
 ])

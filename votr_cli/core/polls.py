@@ -11,7 +11,7 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import NamedTuple
 
-from votr_cli.core import text
+from votr_cli.core import ballots, counting, text
 from votr_cli.core.errors import InvalidInput, NotFound, Refused
 from votr_cli.core.when import iso_utc
 
@@ -23,6 +23,7 @@ MSG_ALREADY_CLOSED = "Poll was already closed"
 MSG_REOPENED = "Poll reopened"
 MSG_ALREADY_OPEN = "Poll was already open"
 MIN_OPTIONS = 2
+OPTIONS_LISTED = 20  # an unknown option's error lists the poll's options up to this many
 
 
 class NewPoll(NamedTuple):
@@ -31,11 +32,26 @@ class NewPoll(NamedTuple):
     title: str  # display form
     title_key: str
     choices: dict[str, str]  # option key -> display form, in the order given
+    shape: Shape
 
 
-def new_poll(title: str, option_names: Sequence[str]) -> NewPoll:
-    """The title and options of a new poll, by the rules `create` promises: each text
-    valid (core/text.py), at least two options, none listed twice."""
+class Shape(NamedTuple):
+    """A poll's kind, counting method and the bounds of a ballot's number of choices."""
+
+    kind: str = "single"
+    method: str = "plurality"
+    min_choices: int = 1
+    max_choices: int = 1
+
+
+SINGLE = Shape()
+
+
+def new_poll(title: str, option_names: Sequence[str], kind: str = "single", method: str | None = None,
+             min_choices: int | None = None, max_choices: int | None = None) -> NewPoll:
+    """The title, options and shape of a new poll, by the rules `create` promises: each
+    text valid (core/text.py), at least two options, none listed twice, a kind and
+    method that fit (poll_shape)."""
     display_title = text.clean(title, "title", text.MAX_TITLE)
     if not option_names:
         raise text.empty("options")
@@ -48,7 +64,36 @@ def new_poll(title: str, option_names: Sequence[str]) -> NewPoll:
         choices[option_key] = display
     if len(choices) < MIN_OPTIONS:
         raise InvalidInput(f"a poll needs at least {MIN_OPTIONS} options")
-    return NewPoll(display_title, text.key(display_title), choices)
+    shape = poll_shape(kind, method, min_choices, max_choices, len(choices))
+    return NewPoll(display_title, text.key(display_title), choices, shape)
+
+
+def poll_shape(kind: str, method: str | None, min_choices: int | None, max_choices: int | None,
+               option_count: int) -> Shape:
+    """A poll's shape from what `create` was given: the method defaults to the kind's
+    first; the bounds apply to multiple and ranked polls only, 1 to every option by
+    default (single: 1 and 1; score: 1 and every option, the options a ballot may name)."""
+    if kind not in ballots.KINDS:
+        raise InvalidInput(f"kind must be one of {', '.join(ballots.KINDS)}, not {kind!r}")
+    methods = counting.METHODS_BY_KIND[kind]
+    method = methods[0] if method is None else method
+    if method not in methods:
+        raise InvalidInput(f"method {method!r} does not fit a {kind} poll: "
+                           f"use {' or '.join(methods)}")
+    if kind not in ("multiple", "ranked"):
+        if min_choices is not None or max_choices is not None:
+            raise InvalidInput(f"min and max choices are only for multiple and ranked polls, not {kind}")
+        return Shape(kind, method, 1, 1 if kind == "single" else option_count)
+    least = 1 if min_choices is None else min_choices
+    most = option_count if max_choices is None else max_choices
+    for what, value in (("min", least), ("max", most)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise InvalidInput(f"{what} choices must be a whole number of at least 1, not {value!r}")
+    if most > option_count:
+        raise InvalidInput(f"max choices ({most}) is more than the poll's {option_count} options")
+    if least > most:
+        raise InvalidInput(f"min choices ({least}) is more than max choices ({most})")
+    return Shape(kind, method, least, most)
 
 
 def poll_ref(ref: str, normalise=text) -> str:
@@ -63,16 +108,31 @@ def is_open(status: bool | None, close_date: dt.datetime | None, now: dt.datetim
 
 
 def poll_document(public_id: str, title: str, status: bool | None, close_date: dt.datetime | None,
-                  choices: Sequence[tuple[str, int]], now: dt.datetime) -> dict:
-    """A poll as the contract shows it; `choices` are (name, vote count) in the poll's order."""
+                  choices: Sequence[tuple[str, int]], now: dt.datetime, shape: Shape = SINGLE,
+                  voter_count: int | None = None, winners: list[str] | None = None) -> dict:
+    """A poll as the contract shows it; `choices` are (name, vote count) in the poll's order.
+
+    `winners` must be given for the methods that need ballots (counting.BALLOT_METHODS);
+    the others' follow from the counts. `voter_count` defaults to the total, which it is
+    for single polls.
+    """
     options = [{"name": name, "vote_count": vote_count} for name, vote_count in choices]
+    total = sum(option["vote_count"] for option in options)
+    if winners is None:
+        winners = counting.from_counters(shape.method, dict(choices), 0).winners
     return {
         "id": public_id,
         "title": title,
         "status": is_open(status, close_date, now),
         "options": options,
         "close_date": iso_utc(close_date),
-        "total_vote_count": sum(option["vote_count"] for option in options),
+        "total_vote_count": total,
+        "kind": shape.kind,
+        "method": shape.method,
+        "min_choices": shape.min_choices,
+        "max_choices": shape.max_choices,
+        "voter_count": total if voter_count is None else voter_count,
+        "winners": winners,
     }
 
 
@@ -82,8 +142,12 @@ def no_poll(display: str) -> NotFound:
     return NotFound(f"no poll with id or title {text.quoted(display, text.MAX_TITLE + 2)}")
 
 
-def no_option(poll_title: str, option_display: str) -> NotFound:
-    return NotFound(f"poll {poll_title!r} has no option {option_display!r}")
+def no_option(poll_title: str, option_display: str, known: Sequence[str] = ()) -> NotFound:
+    """`known`: the poll's options, listed in the message when there are few enough."""
+    listed = ""
+    if known and len(known) <= OPTIONS_LISTED:
+        listed = f" (its options: {', '.join(map(repr, known))})"
+    return NotFound(f"poll {poll_title!r} has no option {option_display!r}{listed}")
 
 
 def closed(poll_title: str) -> Refused:

@@ -48,7 +48,7 @@ metadata = MetaData(
     }
 )
 
-CHOICES_LENGTH = 2**24 - 1
+CHOICES_LENGTH = 2**22 - 1  # characters: MEDIUMTEXT holds 2**24 - 1 bytes, 4 per character
 KEY_LENGTH = 64  # a sha256 hex digest, see votr_cli.core.text.key
 PUBLIC_ID_LENGTH = 16
 UUID_LENGTH = 36
@@ -61,6 +61,8 @@ VOTER_LENGTH = 300  # 100 characters can fold to at most three times as many
 VoterName = String(VOTER_LENGTH).with_variant(
     String(VOTER_LENGTH, collation="utf8mb4_bin"), *dialect.MYSQL_NAMES
 )
+# MEDIUMTEXT on MariaDB (a TEXT holds 64 KiB); PostgreSQL's TEXT takes no length.
+ChoicesText = Text().with_variant(Text(CHOICES_LENGTH), *dialect.MYSQL_NAMES)
 # Every other text column compares exactly too, as on SQLite and PostgreSQL: a MariaDB
 # database's default collation would find poll "k3v9x2ab" by "K3V9X2AB" (revision 0003).
 BINARY_TEXT = {"mysql_charset": "utf8mb4", "mysql_collate": "utf8mb4_bin"}
@@ -124,7 +126,7 @@ ballots = Table(
     Column("date_created", DateTime, nullable=False),
     # Any other kind's choices, one character per option (core/ballots.py); NULL in a
     # single poll. MEDIUMTEXT on MariaDB: a score ballot has a digit per option.
-    Column("choices", Text(CHOICES_LENGTH), nullable=True),
+    Column("choices", ChoicesText, nullable=True),
     UniqueConstraint("topic_id", "voter"),
     # A ballot can only name an option of its own poll.
     ForeignKeyConstraint(

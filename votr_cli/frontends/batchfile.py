@@ -1,8 +1,13 @@
-"""Reading a batch of votes: JSON Lines or CSV, each record naming a poll, an option and a voter.
+"""Reading a batch of votes: JSON Lines or CSV, each record naming a poll, its choice and a voter.
 
-- JSON Lines: one object per line, `{"poll": "…", "option": "…", "voter": "…"}`.
-- CSV: a header row naming the columns `poll`, `option` and `voter` (any order, other
-  columns ignored), then one vote per row, with as many fields as the header.
+- JSON Lines: one object per line, `{"poll": "…", "option": "…", "voter": "…"}`; a
+  multiple or ranked poll's ballot is `"options": ["…", …]` (ranked: most preferred
+  first), a score poll's `"scores": {"…": 5, …}`.
+- CSV: a header row naming the columns `poll`, `voter` and one or more of `option`,
+  `options`, `scores` (any order, other columns ignored), then one vote per row, with as
+  many fields as the header. In CSV, `options` separates names with "|"
+  (`Nashville|Knoxville`) and `scores` gives `name=score` pairs the same way
+  (`red=5|blue=2`); a row fills exactly one of the three.
 
 `voter` may be left out (or empty in CSV): the line's voter is then `--voter`, else
 $VOTR_VOTER, else the login name. The format comes from the file name (`.jsonl`,
@@ -30,7 +35,9 @@ from votr_cli.core.text import shortened
 from votr_cli.service.polls import BatchLine
 
 FIELDS = ("poll", "option", "voter")
-REQUIRED = ("poll", "option")
+CHOICE_FIELDS = ("option", "options", "scores")
+REQUIRED = ("poll",)
+CSV_SEPARATOR = "|"
 JSON_SUFFIXES = (".jsonl", ".ndjson", ".json")
 BOM = b"\xef\xbb\xbf"
 BLANK = " \t"
@@ -91,20 +98,55 @@ def _field_error(number: int, message: str) -> BatchLine:
     return BatchLine(number, error=InvalidInput(message))
 
 
-def _record(number: int, values) -> BatchLine:
+def _record(number: int, values, from_csv: bool = False) -> BatchLine:
     if not isinstance(values, dict):
         return _field_error(number, f"expected a JSON object with {', '.join(FIELDS)}")
     poll, option, voter = values.get("poll"), values.get("option"), values.get("voter")
-    if type(poll) is str and type(option) is str and poll and option and (voter is None or type(voter) is str):
+    if (type(poll) is str and type(option) is str and poll and option and (voter is None or type(voter) is str)
+            and values.get("options") is None and values.get("scores") is None):
         return BatchLine(number, poll, option, voter or None)  # the usual line, checked at once
-    for field in REQUIRED:
-        if values.get(field) in (None, ""):
-            return _field_error(number, f"{field} is missing")
+    if values.get("poll") in (None, ""):
+        return _field_error(number, "poll is missing")
+    given = [field for field in CHOICE_FIELDS if values.get(field) not in (None, "")]
+    if not given:
+        return _field_error(number, "option is missing")
+    if len(given) > 1:
+        return _field_error(number, f"give one of option, options and scores, not {' and '.join(given)}")
     for field in FIELDS:
         value = values.get(field)
         if value is not None and not isinstance(value, str):
             return _field_error(number, f"{field} must be a string, not {type(value).__name__}")
-    return BatchLine(number, poll, option, voter or None)
+    try:
+        choices = _choices(values, from_csv)
+    except InvalidInput as exc:
+        return BatchLine(number, error=exc)
+    return BatchLine(number, poll, None, voter or None, **choices)
+
+
+def _choices(values: dict, from_csv: bool) -> dict:
+    """A line's `options` or `scores` as BatchLine takes them (shape only: the service
+    judges names and scores)."""
+    if values.get("option") not in (None, ""):
+        return {"options": (values["option"],)}
+    if values.get("options") not in (None, ""):
+        options = values["options"]
+        if from_csv:
+            return {"options": tuple(options.split(CSV_SEPARATOR))}
+        if not isinstance(options, list) or not all(isinstance(name, str) for name in options):
+            raise InvalidInput("options must be a list of option names")
+        return {"options": tuple(options)}
+    scores = values["scores"]
+    if from_csv:
+        pairs = [pair.rpartition("=") for pair in scores.split(CSV_SEPARATOR)]
+        if any(not equals for _, equals, _ in pairs):
+            raise InvalidInput("scores must be name=score pairs separated by |")
+        return {"scores": tuple((name, score) for name, _, score in pairs)}
+    if not isinstance(scores, dict):
+        raise InvalidInput("scores must be an object of option names and scores")
+    for name, score in scores.items():
+        if isinstance(score, bool) or not isinstance(score, int):
+            raise InvalidInput(f"the score of {name!r} must be an integer, not {json.dumps(score)[:20]}")
+    return {"scores": tuple(scores.items())}
 
 
 class _NotJsonNumber(ValueError):
@@ -174,6 +216,8 @@ def _csv_header(lines: Iterator[Line]) -> list[str]:
     except InvalidInput as exc:
         raise InvalidInput(f"the CSV header row (line {number}) is {exc.message}") from None
     missing = [field for field in REQUIRED if field not in header]
+    if not any(field in header for field in CHOICE_FIELDS):
+        missing.append("option")
     if missing:
         raise InvalidInput(f"the CSV header row must name the columns {', '.join(FIELDS)} "
                            f"(missing: {', '.join(missing)}; found: {shortened(', '.join(header), 80) or 'nothing'})")
@@ -194,6 +238,6 @@ def _read_csv(lines: Iterator[Line]) -> Iterator[BatchLine]:
             except InvalidInput as exc:
                 yield BatchLine(number, error=exc)
                 continue
-            yield _record(number, dict(zip(header, fields)))
+            yield _record(number, dict(zip(header, fields)), from_csv=True)
 
     return records()

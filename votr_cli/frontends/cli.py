@@ -232,22 +232,39 @@ def main(ctx: click.Context, db_url: str | None):
 @click.argument("options", nargs=-1, metavar="OPTION OPTION...")
 @click.option("--closes-at", metavar="WHEN",
               help="Close the poll at WHEN: ISO-8601 (naive is local time) or a duration: 90s, 30m, 3d, 2w.")
+@click.option("--kind", default="single", show_default=True, metavar="single|multiple|ranked|score",
+              help="single: one option; multiple: several; ranked: in order of preference; "
+                   "score: 0-5 for each option.")
+@click.option("--method", metavar="METHOD",
+              help="How the poll is counted: single plurality; multiple approval; ranked irv "
+                   "(default) or schulze; score star (default) or score.")
+@click.option("--min", "min_choices", type=int, metavar="N",
+              help="multiple and ranked: the fewest options a ballot names [default: 1].")
+@click.option("--max", "max_choices", type=int, metavar="N",
+              help="multiple and ranked: the most options a ballot names [default: all].")
 @votr_command
-def create(obj: Context, title: str, options: tuple[str, ...], closes_at: str | None):
+def create(obj: Context, title: str, options: tuple[str, ...], closes_at: str | None, kind: str,
+           method: str | None, min_choices: int | None, max_choices: int | None):
     """Create an open poll with two or more options.
 
     An option that another poll already has is linked to it, so its name keeps the
-    first spelling.
+    first spelling. --kind chooses what a ballot is and --method how it is counted
+    (README: Poll kinds).
 
     \b
-    Example:
+    Examples:
       votr create "Which side is going to win the EPL this season" Arsenal Spurs --closes-at 3d
+      votr create "Team lunch" pizza sushi tacos --kind multiple --max 2
+      votr create "State capital" Memphis Nashville Chattanooga Knoxville --kind ranked
+      votr create "Logo" red blue green --kind score --method score
     """
     from votr_cli.service import polls as service
     from votr_cli.frontends import output
 
     close_date = _closes_at(closes_at)
-    return output.Result(output.POLL_MESSAGE, service.create_poll(obj.database(), title, list(options), close_date))
+    created = service.create_poll(obj.database(), title, list(options), close_date, kind=kind, method=method,
+                                  min_choices=min_choices, max_choices=max_choices)
+    return output.Result(output.POLL_MESSAGE, created)
 
 
 @main.command("list")
@@ -303,7 +320,7 @@ def options(obj: Context):
 
 @main.command()
 @click.argument("poll", required=False)
-@click.argument("option", required=False)
+@click.argument("options", nargs=-1, metavar="OPTION...")
 @click.option("--voter", metavar="NAME",
               help="Who is voting [env: VOTR_VOTER; default: your login name]. Case does not matter. "
                    "With --batch: the voter of lines that name none.")
@@ -311,12 +328,17 @@ def options(obj: Context):
               help="Record many votes from FILE ('-' for stdin): JSON Lines or CSV with poll, option "
                    "and voter, in one transaction.")
 @votr_command
-def vote(obj: Context, poll: str | None, option: str | None, voter: str | None, batch_file):
-    """Cast one vote for OPTION in POLL. Each voter votes once per poll.
+def vote(obj: Context, poll: str | None, options: tuple[str, ...], voter: str | None, batch_file):
+    """Cast a ballot in POLL. Each voter votes once per poll.
+
+    The ballot is one OPTION in a single poll; the chosen options in a multiple poll;
+    options in order of preference, most preferred first, in a ranked poll; and
+    OPTION=SCORE pairs (SCORE from 0 to 5; options left out score 0) in a score poll.
 
     With --batch FILE, POLL and OPTION are left out and each line of FILE is one vote:
-    JSON Lines ({"poll": …, "option": …, "voter": …}) or CSV with a header row
-    naming the columns poll,option,voter. The format comes from the file name (.jsonl,
+    JSON Lines ({"poll": …, "option": …, "voter": …}; "options": [...] for multiple and
+    ranked polls, "scores": {"name": n} for score polls) or CSV with a header row naming
+    the columns poll,option,voter (or options, scores: README: Batch voting). The format comes from the file name (.jsonl,
     .ndjson, .json, .csv), else from the content. The same rules apply to every line; a
     rejected line is reported with its number and reason (on stderr, or in the --json
     summary) and the accepted votes are committed together, in one transaction. Exit 0
@@ -325,6 +347,8 @@ def vote(obj: Context, poll: str | None, option: str | None, voter: str | None, 
     \b
     Examples:
       votr vote "Which side is going to win the EPL this season" arsenal --voter ann
+      votr vote "State capital" Nashville Knoxville Memphis
+      votr vote Logo red=5 blue=2
       votr vote --batch votes.csv
       printf '{"poll": "Lunch?", "option": "pizza", "voter": "bo"}\\n' | votr vote --batch - --json
     """
@@ -333,12 +357,12 @@ def vote(obj: Context, poll: str | None, option: str | None, voter: str | None, 
     from votr_cli.frontends import output
 
     if batch_file is not None:
-        if poll is not None or option is not None:
+        if poll is not None or options:
             raise click.UsageError("give either POLL and OPTION or --batch FILE, not both")
         return _vote_batch(obj, batch_file, voter)
-    if poll is None or option is None:
-        raise click.UsageError(f"Missing argument '{'POLL' if poll is None else 'OPTION'}'.")
-    voted = service.vote(obj.database(), poll, option, settings.voter(voter))
+    if poll is None or not options:
+        raise click.UsageError(f"Missing argument '{'POLL' if poll is None else 'OPTION...'}'.")
+    voted = service.vote(obj.database(), poll, list(options), settings.voter(voter))
     return output.Result(output.POLL_MESSAGE, voted)
 
 

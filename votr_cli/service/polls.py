@@ -21,11 +21,14 @@ from typing import Any, NamedTuple
 from sqlalchemy import Connection, and_, bindparam, false, func, insert, not_, or_, select, true, update
 from sqlalchemy.exc import IntegrityError
 
+from votr_cli.core import ballots as ballot_rules
+from votr_cli.core import counting
 from votr_cli.core import polls as rules
 from votr_cli.core import text
 from votr_cli.core.errors import InvalidInput, VotrError
 from votr_cli.core.ids import new_public_id
 from votr_cli.core.when import utcnow
+from votr_cli.db import ballot_reader
 from votr_cli.db.chunks import KEYS_PER_QUERY, batched
 from votr_cli.db.database import Database, WriteConflict
 from votr_cli.db.dialect import driver_value, insert_ignoring_duplicates, insert_many, needs_row_locks
@@ -43,31 +46,57 @@ def is_open_clause(now: dt.datetime):
     return and_(topics.c.status == true(), or_(topics.c.close_date.is_(None), topics.c.close_date > now))
 
 
-def _poll_document(topic, option_rows: Sequence, now: dt.datetime) -> dict:
+def _shape(topic) -> rules.Shape:
+    return rules.Shape(topic.kind, topic.method, topic.min_choices, topic.max_choices)
+
+
+def _poll_document(topic, option_rows: Sequence, now: dt.datetime, winners: list[str] | None = None) -> dict:
+    """`winners`: required for the methods that count ballots (counting.BALLOT_METHODS)."""
     return rules.poll_document(topic.public_id, topic.title, topic.status, topic.close_date,
-                               [(row.name, row.vote_count) for row in option_rows], now)
+                               [(row.name, row.vote_count) for row in option_rows], now,
+                               _shape(topic), topic.voter_count, winners)
 
 
-_TOPIC_COLUMNS = (topics.c.id, topics.c.public_id, topics.c.title, topics.c.status, topics.c.close_date)
+_TOPIC_COLUMNS = (topics.c.id, topics.c.public_id, topics.c.title, topics.c.status, topics.c.close_date,
+                  topics.c.kind, topics.c.method, topics.c.min_choices, topics.c.max_choices,
+                  topics.c.voter_count)
 
 
-def _poll_by_topic_id(conn: Connection, topic_id: int, now: dt.datetime) -> dict:
-    topic = conn.execute(select(*_TOPIC_COLUMNS).where(topics.c.id == topic_id)).one()
-    rows = conn.execute(
+def _option_rows(conn: Connection, topic_id: int) -> list:
+    return conn.execute(
         select(options.c.name, polls.c.vote_count)
         .join_from(polls, options, polls.c.option_id == options.c.id)
         .where(polls.c.topic_id == topic_id)
         .order_by(polls.c.position)
     ).all()
-    return _poll_document(topic, rows, now)
+
+
+def _count(conn: Connection, topic, option_rows: Sequence) -> counting.Count:
+    """The poll's result and its working: from the counters, or for the methods that need
+    them, from its ballots."""
+    if topic.method not in counting.BALLOT_METHODS:
+        return counting.from_counters(topic.method, {row.name: row.vote_count for row in option_rows},
+                                      topic.voter_count)
+    names = [row.name for row in option_rows]
+    width = len(names) if topic.kind == "score" else topic.max_choices
+    return counting.count_stored(topic.method, names,
+                                 ballot_reader.stored_ballots(conn, topic.id, topic.kind, width))
+
+
+def _poll_by_topic_id(conn: Connection, topic_id: int, now: dt.datetime) -> dict:
+    topic = conn.execute(select(*_TOPIC_COLUMNS).where(topics.c.id == topic_id)).one()
+    rows = _option_rows(conn, topic_id)
+    return _poll_document(topic, rows, now, _count(conn, topic, rows).winners)
 
 
 def _topics_query(condition, lock: bool):
     query = select(*_TOPIC_COLUMNS).where(condition)
     if lock:
-        # Servers: a vote holds the poll row shared, so a concurrent close waits for
-        # it (and the other way round). SQLite's BEGIN IMMEDIATE already serialises.
-        query = query.with_for_update(read=True)
+        # Servers: a vote locks the poll row, whose voter_count it updates, so a
+        # concurrent close waits for it (and the other way round). FOR NO KEY UPDATE on
+        # PostgreSQL, which the foreign keys of new ballots do not wait for. SQLite's
+        # BEGIN IMMEDIATE already serialises.
+        query = query.with_for_update(key_share=True)
     return query
 
 
@@ -98,17 +127,32 @@ def list_polls(db: Database, status: str = "all") -> Iterator[dict]:
     elif status == "closed":
         query = query.where(not_(is_open_clause(now)))
     with db.reading() as conn:
+        # Counted first, in the same snapshot: a server may not run another statement on
+        # a connection while it streams the listing.
+        winners = _counted_winners(conn, query.whereclause)
         rows = conn.execution_options(yield_per=2000).execute(query)
-        for _topic_id, group in itertools.groupby(rows, key=lambda row: row.id):
+        for topic_id, group in itertools.groupby(rows, key=lambda row: row.id):
             group = list(group)
             option_rows = [row for row in group if row.name is not None]
-            yield _poll_document(group[0], option_rows, now)
+            yield _poll_document(group[0], option_rows, now, winners.get(topic_id))
+
+
+def _counted_winners(conn: Connection, condition) -> dict[int, list[str]]:
+    """The winners of the listed polls whose method counts ballots, by topic id."""
+    query = select(*_TOPIC_COLUMNS).where(topics.c.method.in_(sorted(counting.BALLOT_METHODS)))
+    if condition is not None:
+        query = query.where(condition)
+    return {topic.id: _count(conn, topic, _option_rows(conn, topic.id)).winners
+            for topic in conn.execute(query).all()}
 
 
 def show_poll(db: Database, ref: str) -> dict:
+    """A poll, with `tally`: the working of its count (README: Poll kinds)."""
     with db.reading() as conn:
         topic = _find_topic(conn, ref)
-        return _poll_by_topic_id(conn, topic.id, utcnow())
+        rows = _option_rows(conn, topic.id)
+        result = _count(conn, topic, rows)
+        return {**_poll_document(topic, rows, utcnow(), result.winners), "tally": result.tally}
 
 
 def list_options(db: Database) -> list[dict]:
@@ -120,10 +164,12 @@ def list_options(db: Database) -> list[dict]:
 # -- writing -------------------------------------------------------------------------
 
 
-def create_poll(db: Database, title: str, option_names: Sequence[str],
-                close_date: dt.datetime | None = None) -> dict:
-    """Create an open poll; `close_date` (naive UTC) closes it then."""
-    poll = rules.new_poll(title, option_names)
+def create_poll(db: Database, title: str, option_names: Sequence[str], close_date: dt.datetime | None = None,
+                *, kind: str = "single", method: str | None = None, min_choices: int | None = None,
+                max_choices: int | None = None) -> dict:
+    """Create an open poll; `close_date` (naive UTC) closes it then. `kind`, `method` and
+    the bounds of a ballot's choices as core/polls.poll_shape takes them."""
+    poll = rules.new_poll(title, option_names, kind, method, min_choices, max_choices)
 
     def work(conn: Connection) -> dict:
         now = utcnow()
@@ -137,7 +183,8 @@ def create_poll(db: Database, title: str, option_names: Sequence[str],
         try:
             topic_id = conn.execute(
                 insert(topics).values(public_id=public_id, title=poll.title, title_key=poll.title_key,
-                                      status=True, close_date=close_date, date_created=now)
+                                      status=True, close_date=close_date, date_created=now,
+                                      voter_count=0, **poll.shape._asdict())
             ).inserted_primary_key[0]
         except IntegrityError:
             # Another writer took the title between our check and our insert (servers only).
@@ -173,50 +220,140 @@ def _new_public_id(conn: Connection) -> str:
 
 
 class _BallotTarget(NamedTuple):
-    """The poll and option a vote names, validated and normalised (a tuple: a batch uses
-    it as a dictionary key once per line)."""
+    """What a vote asks for, before the poll's kind is known (a tuple: a batch uses it as
+    a dictionary key once per line).
+
+    options: the option arguments as given (a score poll's are OPTION=SCORE pairs);
+    scores: (name, score) pairs given as such (a batch's or the HTTP API's `scores`).
+    """
 
     ref: str
-    option_display: str
-    option_key: str
+    options: tuple[str, ...]
+    scores: tuple[tuple[str, Any], ...] | None = None
 
 
-def _ballot_target(ref: str, option: str, normalise=text) -> _BallotTarget:
+def _ballot_target(ref: str, options: Sequence[str] | str, scores=None, normalise=text) -> _BallotTarget:
     """`normalise` is the text module, or a _RememberedText that gives the same answers."""
-    option_display = normalise.clean(option, "option", text.MAX_OPTION)
-    return _BallotTarget(rules.poll_ref(ref, normalise), option_display, normalise.key(option_display))
+    if isinstance(options, str):
+        options = (options,)
+    pairs = None if scores is None else tuple(scores.items() if isinstance(scores, dict) else scores)
+    return _BallotTarget(rules.poll_ref(ref, normalise), tuple(options), pairs)
 
 
-def _check_votable(topic, choice, target: _BallotTarget, now: dt.datetime) -> None:
-    """The rules between a valid request and its ballot: the option exists, the poll is open."""
-    if choice is None:
-        raise rules.no_option(topic.title, target.option_display)
+def _named_options(kind: str, target: _BallotTarget, normalise) -> tuple[list[tuple[str, str]], list[int] | None]:
+    """The options a vote names, as (display, key), and a score poll's scores, in the
+    order given. Raises InvalidInput for text or a score that is not valid."""
+    if kind == "score":
+        if target.scores is not None:
+            pairs = list(target.scores)
+        else:
+            pairs = [ballot_rules.parse_score_pair(option) for option in target.options]
+    elif target.scores is not None:
+        raise InvalidInput(f"a {kind} poll takes options, not scores")
+    else:
+        pairs = [(option, None) for option in target.options]
+    named, scores = [], []
+    for name, score in pairs:
+        if not isinstance(name, str):
+            raise InvalidInput(f"an option must be text, not {type(name).__name__}")
+        display = normalise.clean(name, "option", text.MAX_OPTION)
+        named.append((display, normalise.key(display)))
+        if kind == "score":
+            scores.append(ballot_rules.parse_score(score, display))
+    return named, (scores if kind == "score" else None)
+
+
+class _Verdict(NamedTuple):
+    """A valid ballot for a poll, in rows: its ballot columns and what it adds to which
+    polls row's counter."""
+
+    topic_id: int
+    option_id: int | None
+    choices: str | None
+    increments: tuple[tuple[int, int], ...]  # (polls row id, amount)
+
+
+def _judge(topic, target: _BallotTarget, find_choice: Callable[[str], Any], now: dt.datetime,
+           normalise=text, known_options: Callable[[], Sequence[str]] = tuple) -> _Verdict:
+    """The rules between a request and its ballot: the options exist in the poll, the
+    ballot fits the poll's kind, the poll is open. `find_choice` gives the poll's row for
+    an option key (polls.id, option_id, position) or None."""
+    named, scores = _named_options(topic.kind, target, normalise)
+    rows, chosen = {}, []
+    for display, option_key in named:
+        row = find_choice(option_key)
+        if row is None:
+            raise rules.no_option(topic.title, display, known_options())
+        rows[row.position] = row
+        chosen.append((row.position, display))
+    option_count = topic.max_choices if topic.kind == "score" else 0
+    ballot = ballot_rules.build(topic.kind, topic.min_choices, topic.max_choices, option_count, chosen, scores)
     if not rules.is_open(topic.status, topic.close_date, now):
         raise rules.closed(topic.title)
+    option_id = None if ballot.option_position is None else rows[ballot.option_position].option_id
+    increments = tuple((rows[position].id, amount) for position, amount in ballot.counted if amount)
+    return _Verdict(topic.id, option_id, ballot.choices, increments)
 
 
-def vote(db: Database, ref: str, option: str, voter: str) -> dict:
+_CHOICE_COLUMNS = (polls.c.id, polls.c.topic_id, polls.c.option_id, polls.c.position, options.c.name_key)
+
+
+def vote(db: Database, ref: str, options: Sequence[str] | str, voter: str, scores=None) -> dict:
+    """One voter's ballot. `options`: the options chosen (ranked polls: most preferred
+    first; score polls: OPTION=SCORE pairs, or give `scores` as (name, score) pairs)."""
     voter_key = text.voter_name(voter)
-    target = _ballot_target(ref, option)
+    target = _ballot_target(ref, options, scores)
 
     def work(conn: Connection) -> dict:
         now = utcnow()
         topic = _find_topic(conn, target.ref, lock=needs_row_locks(conn))
-        choice = conn.execute(
-            select(polls.c.id, polls.c.option_id)
-            .join_from(polls, options, polls.c.option_id == options.c.id)
-            .where(polls.c.topic_id == topic.id, options.c.name_key == target.option_key)
-        ).one_or_none()
-        _check_votable(topic, choice, target, now)
+        verdict = _judge(topic, target, _choice_finder(conn, topic.id), now,
+                         known_options=lambda: _option_names(conn, topic.id))
         added = insert_ignoring_duplicates(conn, ballots, {
-            "topic_id": topic.id, "voter": voter_key, "option_id": choice.option_id, "date_created": now,
+            "topic_id": topic.id, "voter": voter_key, "option_id": verdict.option_id,
+            "choices": verdict.choices, "date_created": now,
         })
         if not added:
             raise rules.already_voted(voter_key)
-        conn.execute(update(polls).where(polls.c.id == choice.id).values(vote_count=polls.c.vote_count + 1))
+        _add_to_counters(conn, collections.Counter(dict(verdict.increments)), {topic.id: 1})
         return {"message": rules.MSG_VOTED, "poll": _poll_by_topic_id(conn, topic.id, now)}
 
     return db.write(work)
+
+
+def _choice_finder(conn: Connection, topic_id: int) -> Callable[[str], Any]:
+    def find(option_key: str):
+        return conn.execute(
+            select(*_CHOICE_COLUMNS)
+            .join_from(polls, options, polls.c.option_id == options.c.id)
+            .where(polls.c.topic_id == topic_id, options.c.name_key == option_key)
+        ).one_or_none()
+
+    return find
+
+
+def _option_names(conn: Connection, topic_id: int) -> list[str]:
+    return list(conn.execute(
+        select(options.c.name).join_from(polls, options, polls.c.option_id == options.c.id)
+        .where(polls.c.topic_id == topic_id).order_by(polls.c.position)
+    ).scalars())
+
+
+def _add_to_counters(conn: Connection, per_choice: collections.Counter, per_topic: dict[int, int]) -> None:
+    """Add new ballots to the options' counters (polls row id -> amount) and to their
+    polls' voter counts (topic id -> ballots), one statement each."""
+    if per_choice:
+        conn.execute(
+            update(polls).where(polls.c.id == bindparam("choice_id"))
+            .values(vote_count=polls.c.vote_count + bindparam("added")),
+            [{"choice_id": choice_id, "added": added} for choice_id, added in per_choice.items()],
+        )
+    if per_topic:
+        conn.execute(
+            update(topics).where(topics.c.id == bindparam("topic_row"))
+            .values(voter_count=topics.c.voter_count + bindparam("added")),
+            [{"topic_row": topic_id, "added": added} for topic_id, added in per_topic.items()],
+        )
 
 
 # -- batch voting ----------------------------------------------------------------------
@@ -239,6 +376,14 @@ class BatchLine(NamedTuple):
     option: str | None = None
     voter: str | None = None
     error: VotrError | None = None
+    options: tuple[str, ...] | None = None  # multiple and ranked polls (or a score poll's pairs)
+    scores: tuple[tuple[str, Any], ...] | None = None  # score polls: (name, score) pairs
+
+
+def _line_target(line: BatchLine, normalise) -> _BallotTarget:
+    if line.options is not None:
+        return _ballot_target(line.poll, line.options, line.scores, normalise)
+    return _ballot_target(line.poll, () if line.option is None else line.option, line.scores, normalise)
 
 
 class _RememberedText:
@@ -272,7 +417,7 @@ def _choices_of(conn: Connection, topic_ids: set[int]) -> dict[tuple[int, str], 
     choices: dict[tuple[int, str], Any] = {}
     for group in batched(sorted(topic_ids), TOPICS_PER_QUERY):
         rows = conn.execute(
-            select(polls.c.id, polls.c.topic_id, polls.c.option_id, options.c.name_key)
+            select(*_CHOICE_COLUMNS)
             .join_from(polls, options, polls.c.option_id == options.c.id)
             .where(polls.c.topic_id.in_(group))
         )
@@ -313,7 +458,7 @@ def _existing_ballots(conn: Connection, pairs: list[tuple[int, str]]) -> set[tup
     return existing
 
 
-_BALLOT_COLUMNS = ["topic_id", "voter", "option_id", "date_created"]
+_BALLOT_COLUMNS = ["topic_id", "voter", "option_id", "date_created", "choices"]
 # What the user is told when concurrent writers kept beating a batch to its voters.
 BATCH_CONFLICT = ("other writers kept recording the same voters' ballots while this batch ran; "
                   "nothing was recorded, run it again")
@@ -413,7 +558,7 @@ def _batch_requests(lines: list[BatchLine], default_voter: Callable[[], str]
     requests: list[_BallotRequest] = []
     rejected: dict[int, VotrError] = {}
     normalise = _RememberedText()
-    targets: dict[tuple[str, str], _BallotTarget] = {}
+    targets: dict[tuple, _BallotTarget] = {}
     default_voter = functools.cache(default_voter)  # asked once, and only if a line needs it
     for line in lines:
         if line.error is not None:
@@ -422,9 +567,10 @@ def _batch_requests(lines: list[BatchLine], default_voter: Callable[[], str]
         try:
             voter = line.voter if line.voter is not None else default_voter()
             voter_key = normalise.voter_name(voter)  # first, as in `vote`
-            target = targets.get((line.poll, line.option))
+            asked = (line.poll, line.option, line.options, line.scores)
+            target = targets.get(asked)
             if target is None:
-                target = targets[line.poll, line.option] = _ballot_target(line.poll, line.option, normalise)
+                target = targets[asked] = _line_target(line, normalise)
             requests.append(_BallotRequest(line.number, target, voter_key))
         except VotrError as exc:
             rejected[line.number] = exc
@@ -445,25 +591,31 @@ class _BatchRun:
         self.refused = dict(rejected)
         self.topics_by_ref: dict[str, Any] = {}
         self.choices: dict[tuple[int, str], Any] = {}
-        # Each distinct (poll, option): (topic id, option id, polls row id), or the error.
-        self.verdicts: dict[_BallotTarget, tuple | VotrError] = {}
+        self.normalise = _RememberedText()
+        # Each distinct request: its _Verdict, or the error.
+        self.verdicts: dict[_BallotTarget, _Verdict | VotrError] = {}
         self.voted: set[tuple[int, str]] = set()
         self.added_per_choice: collections.Counter[int] = collections.Counter()
+        self.added_per_topic: collections.Counter[int] = collections.Counter()
         if progress and rejected:
             progress(len(rejected))
 
     def accepted(self) -> int:
-        return sum(self.added_per_choice.values())
+        return sum(self.added_per_topic.values())
 
     def run_round(self, round_requests: Sequence[_BallotRequest]) -> None:
         self._find_polls({request.target.ref for request in round_requests})
-        numbers, rows, choice_ids = self._new_ballots(round_requests)
+        numbers, rows, increments = self._new_ballots(round_requests)
         voted_before = _record_ballots(self.conn, rows) if rows else set()
         for index in voted_before:
             self.refused[numbers[index]] = rules.already_voted(rows[index][1])
-            choice_ids[index] = None
-        self.added_per_choice.update(choice_ids)
-        self.added_per_choice.pop(None, None)
+            increments[index] = None
+        per_choice, per_topic = self.added_per_choice, self.added_per_topic
+        for row, added in zip(rows, increments):
+            if added is not None:
+                per_topic[row[0]] += 1
+                for choice_id, amount in added:
+                    per_choice[choice_id] += amount
         if self.progress:
             self.progress(len(round_requests))
 
@@ -477,47 +629,40 @@ class _BatchRun:
     def _new_ballots(self, round_requests: Sequence[_BallotRequest]) -> tuple[list, list, list]:
         """The round's ballots that pass every rule but the database's unique index, as
         three parallel lists (for speed): each one's line number, ballot row
-        (_BALLOT_COLUMNS) and polls row id. The other lines are refused here."""
-        numbers, rows, choice_ids = [], [], []
+        (_BALLOT_COLUMNS) and counter increments. The other lines are refused here."""
+        numbers, rows, increments = [], [], []
         verdicts, voted, refused = self.verdicts, self.voted, self.refused
         for number, target, voter_key in round_requests:
             verdict = verdicts.get(target)
             if verdict is None:
-                verdict = verdicts[target] = _verdict(self.topics_by_ref, self.choices, target, self.now)
+                verdict = verdicts[target] = self._verdict(target)
             if isinstance(verdict, VotrError):
                 refused[number] = verdict
                 continue
-            topic_id, option_id, choice_id = verdict
-            pair = (topic_id, voter_key)
+            pair = (verdict.topic_id, voter_key)
             if pair in voted:
                 refused[number] = rules.already_voted(voter_key)
                 continue
             voted.add(pair)
             numbers.append(number)
-            rows.append((topic_id, voter_key, option_id, self.created))
-            choice_ids.append(choice_id)
-        return numbers, rows, choice_ids
+            rows.append((verdict.topic_id, voter_key, verdict.option_id, self.created, verdict.choices))
+            increments.append(verdict.increments)
+        return numbers, rows, increments
+
+    def _verdict(self, target: _BallotTarget) -> _Verdict | VotrError:
+        topic = self.topics_by_ref[target.ref]
+        if topic is None:
+            return rules.no_poll(target.ref)
+        choices = self.choices
+        try:
+            return _judge(topic, target, lambda option_key: choices.get((topic.id, option_key)), self.now,
+                          self.normalise)
+        except VotrError as exc:
+            return exc
 
     def count_votes(self) -> None:
-        """Add each option's new ballots to its counter, in one statement for the batch."""
-        if self.added_per_choice:
-            self.conn.execute(
-                update(polls).where(polls.c.id == bindparam("choice_id"))
-                .values(vote_count=polls.c.vote_count + bindparam("added")),
-                [{"choice_id": choice_id, "added": added} for choice_id, added in self.added_per_choice.items()],
-            )
-
-
-def _verdict(topics_by_ref: dict, choices: dict, target: _BallotTarget, now: dt.datetime) -> tuple | VotrError:
-    topic = topics_by_ref[target.ref]
-    if topic is None:
-        return rules.no_poll(target.ref)
-    choice = choices.get((topic.id, target.option_key))
-    try:
-        _check_votable(topic, choice, target, now)
-    except VotrError as exc:
-        return exc
-    return topic.id, choice.option_id, choice.id
+        """Add the new ballots to the counters, in one statement for the batch."""
+        _add_to_counters(self.conn, self.added_per_choice, self.added_per_topic)
 
 
 def _batch_summary(line_count: int, accepted: int, refused: dict[int, VotrError]) -> dict:
