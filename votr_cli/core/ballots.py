@@ -11,8 +11,8 @@ short string in ballots.choices, one character per option:
 An option's code is "A" for the first, "B" for the second… up to "~" for the 62nd, then
 characters from U+0100 on (never a surrogate). One character per option makes a ballot
 cheap to store and to count: counting a million ranked ballots reads one short string
-each, and the database can pad or cut them (see db/ballot_reader.py) without knowing
-the code. PAD, never a code, fills a ranking up to a fixed width.
+each, which the database joins into a few long ones (db/ballot_reader.py) without
+knowing the code. PAD, never a code nor a score, stands between two joined ballots.
 
 Validation happens here, before anything is written: every error is InvalidInput
 (exit 1), except an option the poll does not have (NotFound, as for a single vote).

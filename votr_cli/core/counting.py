@@ -145,7 +145,7 @@ def _irv(names: list[str], profile: Rankings) -> Count:
     continuing = np.ones(n + 1, bool)
     continuing[NONE] = False
     everyone = np.arange(profile.ballot_count)
-    rank, top = profile.next_preferences(continuing, everyone, np.zeros(profile.ballot_count, np.intp))
+    place, top = profile.next_preferences(continuing, everyone)  # each ballot from its first rank
     first = profile.per_option(top, None, n)
     if voters == 0:
         return _result(names, [], first, 0, {"rounds": []})
@@ -186,7 +186,7 @@ def _irv(names: list[str], profile: Rankings) -> Count:
         if not moving:
             continue
         moving = np.concatenate(moving)
-        rank[moving], onto = profile.next_preferences(continuing, moving, rank[moving] + 1)
+        place[moving], onto = profile.next_preferences(continuing, place[moving] + profile.ballot_count)
         exhausted += profile.total(moving[onto == NONE])
         for i, gained in enumerate(profile.per_option(onto, moving, n)):
             counts[i] += gained

@@ -85,51 +85,57 @@ class Rankings(Profile):
     def width(self) -> int:
         return self.choices.shape[0]
 
-    def next_preferences(self, continuing: np.ndarray, ballots: np.ndarray,
-                         start: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """For each of `ballots` (indices), the first rank at or after `start` that names
-        an option continuing[option] is True for (continuing[NONE] must be False):
-        (rank, option); option NONE when the ballot has none left."""
-        rank = start.copy()
-        option = np.full(len(ballots), NONE, self.choices.dtype)
-        todo = np.flatnonzero(rank < self.width)
+    def next_preferences(self, continuing: np.ndarray, start: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Where some ballots count now: each search starts at a place in `choices`,
+        flattened (rank * ballot_count + ballot), and goes down the ballot to the first
+        option that continuing[option] is True for (continuing[NONE] must be False).
+        Returns (place, option) for each; option NONE, place past the end, when the
+        ballot has none left."""
+        flat = self.choices.ravel()
+        step, end = self.ballot_count, flat.size
+        option = np.full(len(start), NONE, flat.dtype)
+        place = np.full(len(start), end, np.intp)
+        todo = np.arange(len(start))
+        at = start
         while todo.size:
-            found = self.choices[rank[todo], ballots[todo]]
+            inside = at < end
+            if not inside.all():
+                todo, at = todo[inside], at[inside]
+            found = flat[at]
             named = continuing[found]
             option[todo[named]] = found[named]
-            todo = todo[~named]
-            rank[todo] += 1
-            todo = todo[rank[todo] < self.width]
-        return rank, option
+            place[todo[named]] = at[named]
+            missed = ~named
+            todo, at = todo[missed], at[missed] + step
+        return place, option
 
     def first_preferences(self, n: int) -> list[int]:
         continuing = np.ones(n + 1, bool)
         continuing[NONE] = False
-        everyone = np.arange(self.ballot_count)
-        _, first = self.next_preferences(continuing, everyone, np.zeros(self.ballot_count, np.intp))
+        _, first = self.next_preferences(continuing, np.arange(self.ballot_count))
         return self.per_option(first, None, n)
+
+    def ranks(self, n: int) -> np.ndarray:
+        """(n, ballots): the rank at which each ballot first names each option, `width`
+        where it does not name it."""
+        unranked = self.width
+        table = np.full((self.ballot_count, n + 1), unranked, _smallest_int(unranked))
+        flat = table.reshape(-1)
+        rows = np.arange(self.ballot_count) * (n + 1)
+        for j in range(self.width - 1, -1, -1):  # the first rank naming an option is written last
+            # NONE (-1) lands in the previous ballot's column n, which is dropped.
+            flat[rows + self.choices[j]] = j
+        return np.ascontiguousarray(table[:, :n].T)
 
     def named(self, n: int) -> np.ndarray:
         """(n, ballots) boolean: whether each ballot names each option."""
-        marks = np.zeros((n + 1, self.ballot_count), bool)  # row n: NONE
-        everyone = np.arange(self.ballot_count)
-        for rank in self.choices:
-            marks[rank, everyone] = True
-        return marks[:n]
+        return self.ranks(n) < self.width
 
     def pairwise(self, n: int) -> list[list[int]]:
         """d[a][b]: voters ranking a above b; a ranked option is above every unranked one,
         and blank ballots count for nothing."""
-        unranked = self.width
-        rank_of = np.full((n + 1, self.ballot_count), unranked, _smallest_int(unranked))  # row n: NONE
-        everyone = np.arange(self.ballot_count)
-        for j in range(self.width - 1, -1, -1):  # the first rank naming an option is its rank
-            rank_of[self.choices[j], everyone] = j
-        rank_of = rank_of[:n]
-        d = [self.per_row(rank_of > rank_of[a]) for a in range(n)]
-        for a in range(n):
-            d[a][a] = 0
-        return d
+        ranks = self.ranks(n)
+        return [[self.total(ranks[a] < ranks[b]) if b != a else 0 for b in range(n)] for a in range(n)]
 
 
 @dataclass(frozen=True)
@@ -223,6 +229,8 @@ def _columns(stored: StoredBallots, width: int, table: np.ndarray) -> np.ndarray
     character mapped through `table` (indexed by code point; a code point past its end
     maps as its last entry), `table[PAD]` past each ballot's end."""
     width = max(width, 1)
+    if len(table) < 256:  # then a character of ASCII text needs no bounds check
+        table = np.concatenate([table, np.full(256 - len(table), table[-1], table.dtype)])
     fill = table[_PAD_POINT]
     blocks = []
     for count, text in stored.chunks:
@@ -232,23 +240,28 @@ def _columns(stored: StoredBallots, width: int, table: np.ndarray) -> np.ndarray
         if text.isascii():
             points = np.frombuffer(text.encode("ascii"), np.uint8)
         else:
-            points = np.frombuffer(text.encode("utf-32-le"), np.uint32)
-        mapped = table[np.minimum(points, len(table) - 1)]
+            points = np.minimum(np.frombuffer(text.encode("utf-32-le"), np.uint32), len(table) - 1)
         ends = np.flatnonzero(points == _PAD_POINT)
         if len(ends) != count:
             raise ValueError(f"a chunk of {count} stored ballots holds {len(ends)}")
-        if len(points) == count * (width + 1) and (count == 1 or np.all(np.diff(ends) == width + 1)):
+        if len(points) == count * (width + 1) and (count == 1 or bool(np.all(np.diff(ends) == width + 1))):
             # Every ballot is `width` long (score ballots, full rankings): a plain reshape.
-            blocks.append(mapped.reshape(count, width + 1)[:, :width].T.copy())
+            blocks.append(np.ascontiguousarray(table[points.reshape(count, width + 1)[:, :width].T]))
             continue
         starts = np.empty(count, np.intp)
         starts[0] = 0
         starts[1:] = ends[:-1] + 1
-        lengths = ends - starts
-        block = np.full((width, count), fill, table.dtype)
-        for j in range(min(width, int(lengths.max()))):
-            longer = lengths > j
-            block[j] = np.where(longer, mapped[np.minimum(starts + j, len(mapped) - 1)], fill)
+        longest = int((ends - starts).max())
+        block = np.empty((width, count), table.dtype)
+        at = np.empty(count, np.intp)
+        for j in range(width):
+            if j < longest:
+                # Past a ballot's end, its PAD: `fill`.
+                np.minimum(starts, ends, out=at)
+                block[j] = table[points[at]]
+                starts += 1
+            else:
+                block[j] = fill
         blocks.append(block)
     if not blocks:
         return np.full((width, 0), fill, table.dtype)
