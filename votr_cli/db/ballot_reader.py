@@ -48,7 +48,7 @@ def stored_ballots(conn: Connection, topic_id: int, kind: str, width: int) -> St
     chunks = []
     for condition in conditions:
         count, joined = conn.execute(
-            select(func.count(ballots.c.choices), func.aggregate_strings(ballots.c.choices, PAD))
+            select(func.count(ballots.c.choices), _joined(ballots.c.choices))
             .select_from(ballots).where(condition)).one()
         if not count:
             continue
@@ -56,6 +56,11 @@ def stored_ballots(conn: Connection, topic_id: int, kind: str, width: int) -> St
             count, joined = _row_by_row(conn, condition)
         chunks.append((count, joined))
     return StoredBallots(kind, width, tuple(chunks))
+
+
+def _joined(column):
+    """The non-NULL values of `column`, joined by PAD, in the database."""
+    return func.aggregate_strings(column, PAD)
 
 
 def _row_by_row(conn: Connection, condition) -> tuple[int, str]:
