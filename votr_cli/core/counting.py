@@ -387,9 +387,15 @@ def from_counters(method: str, vote_counts: dict[str, int], voter_count: int) ->
     a tie for it is left unbroken, nobody wins without support."""
     if method in BALLOT_METHODS:
         raise ValueError(f"{method} needs the ballots, not only the counts")
-    names = list(vote_counts)
-    values = list(vote_counts.values())
-    return _result(names, _top(values), values, voter_count, {"counts": dict(vote_counts)})
+    return Count(winners_from_counts(vote_counts), dict(vote_counts), voter_count, {"counts": dict(vote_counts)})
+
+
+def winners_from_counts(vote_counts: dict[str, int]) -> list[str]:
+    """The winners of a counter method (plurality, approval, score) from the stored
+    vote_counts: the highest count wins, a tie for it is left unbroken, nobody wins without
+    support. `from_counters` without the rest of the result: a listing asks it of every poll."""
+    best = max(vote_counts.values(), default=0)
+    return [name for name, votes in vote_counts.items() if votes == best] if best > 0 else []
 
 
 def count_stored(method: str, options: Sequence[str],
