@@ -105,10 +105,10 @@ def test_many_id_ranges_read_every_ballot_once(db, monkeypatch):
     for start in range(0, 400, 50):
         add_ballots(db, topic_id, texts[start:start + 50], first_voter=start)
         add_ballots(db, other, ["A"] * 7, first_voter=start)
-    # 60 bytes a string: ranges of 60 // (5 * 4 + 1) = 2 ballot ids.
+    # 60 bytes a string: ranges of 60 // (5 + 1) = 10 ballot ids.
     monkeypatch.setattr(dialect, "prepare_string_aggregation", lambda conn: 60)
     stored = read(db, topic_id, "ranked", 5)
-    assert len(stored.chunks) > 100
+    assert len(stored.chunks) >= 40
     assert stored.ballot_count == 400
     assert sorted(PAD.join(text for _, text in stored.chunks).split(PAD)) == sorted(texts)
     assert counting.count_stored("irv", names, stored) == counting.count("irv", names, by_name(names, texts))
@@ -187,3 +187,9 @@ def test_a_poll_without_ballots(db):
     stored = read(db, topic_id, "ranked", 2)
     assert stored.ballot_count == 0 and stored.chunks == ()
     assert counting.count_stored("irv", ["a", "b"], stored).winners == []
+
+
+def test_a_chunk_is_sized_for_the_widest_code_of_the_poll():
+    """Codes are ASCII up to the 62nd option, then 2 bytes in UTF-8 up to U+07FF, then 3."""
+    assert [ballot_reader._bytes_per_character("ranked", n) for n in (10, 62, 63, 1854, 1855)] == [1, 1, 2, 2, 3]
+    assert ballot_reader._bytes_per_character("score", 5000) == 1

@@ -17,14 +17,19 @@ from __future__ import annotations
 
 from sqlalchemy import Connection, and_, func, select
 
-from votr_cli.core.ballots import NOT_A_CODE, PAD, StoredBallots
+from votr_cli.core.ballots import NOT_A_CODE, PAD, StoredBallots, code
 from votr_cli.db import dialect
-from votr_cli.db.tables import ballots
+from votr_cli.db.tables import ballots, polls
 
-# The most bytes one character of a ballot takes in UTF-8: a score is a digit; an
-# option's code may be any character from U+0100 on (core/ballots.py: code).
-_BYTES_PER_CHARACTER = {"score": 1}
-_MOST_BYTES_PER_CHARACTER = 4
+
+def _bytes_per_character(kind: str, option_count: int) -> int:
+    """The most bytes a character of such a poll's ballots takes in UTF-8: a score is a
+    digit; an option's code is ASCII for the first 62 options, then from U+0100 on
+    (core/ballots.py: code)."""
+    if kind == "score" or option_count <= 62:
+        return 1
+    last = ord(code(option_count - 1))
+    return 2 if last < 0x800 else 3 if last < 0x10000 else 4
 
 
 def stored_ballots(conn: Connection, topic_id: int, kind: str, width: int) -> StoredBallots:
@@ -34,7 +39,8 @@ def stored_ballots(conn: Connection, topic_id: int, kind: str, width: int) -> St
     (NULL) is not read."""
     width = max(1, width)
     limit = dialect.prepare_string_aggregation(conn)
-    per_ballot = width * _BYTES_PER_CHARACTER.get(kind, _MOST_BYTES_PER_CHARACTER) + len(PAD)
+    option_count = conn.execute(select(func.count()).select_from(polls).where(polls.c.topic_id == topic_id)).scalar_one()
+    per_ballot = width * _bytes_per_character(kind, option_count) + len(PAD)
     per_chunk = max(1, limit // per_ballot)
     of_poll = ballots.c.topic_id == topic_id
     # Every ballot of the poll, those without choices too: counted from an index alone.
