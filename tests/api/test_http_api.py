@@ -27,7 +27,8 @@ def test_the_old_tutorial_sequence(server):
     poll = body["poll"]
     assert poll == {"id": poll["id"], "title": EPL, "status": True,
                     "options": [{"name": "Arsenal", "vote_count": 0}, {"name": "Spurs", "vote_count": 0}],
-                    "close_date": None, "total_vote_count": 0}
+                    "close_date": None, "total_vote_count": 0, "kind": "single", "method": "plurality",
+                    "min_choices": 1, "max_choices": 1, "voter_count": 0, "winners": []}
     assert created.headers["Location"] == f"/api/poll/{poll['id']}"
 
     empty_title = server.post("/api/polls", json={"title": "", "options": ["Arsenal", "Spurs"]})
@@ -54,6 +55,7 @@ def test_the_old_tutorial_sequence(server):
 
     shown = server.get(f"/api/poll/{poll['id']}").json()
     assert shown["Polls"][0]["total_vote_count"] == 1
+    assert shown["Polls"][0]["tally"] == {"counts": {"Arsenal": 1, "Spurs": 0}}
     assert server.get("/api/poll/" + EPL.upper()).json() == shown
 
 
@@ -126,6 +128,14 @@ ERROR_CASES = [
     ("PATCH", "/api/poll/vote", b'{"option": "a", "voter": "v"}', 400, "value for poll_id or poll_title is empty"),
     ("PATCH", "/api/poll/vote", b'{"poll_id": "p", "option": "a"}', 400, "value for voter is empty"),
     ("PATCH", "/api/poll/vote", b'{"poll_id": "nope", "option": "a", "voter": "v"}', 404, "no poll"),
+    ("PATCH", "/api/poll/vote", b'{"poll_id": "p", "voter": "v"}', 400,
+     "give exactly one of option, options or scores"),
+    ("PATCH", "/api/poll/vote", b'{"poll_id": "p", "option": "a", "options": ["a"], "voter": "v"}', 400,
+     "not option and options"),
+    ("PATCH", "/api/poll/vote", b'{"poll_id": "p", "scores": {"a": 9}, "voter": "v"}', 400, "from 0 to 5, not 9"),
+    ("POST", "/api/polls", b'{"title": "t", "options": ["a", "b"], "kind": "borda"}', 400, "kind must be one of"),
+    ("POST", "/api/polls", b'{"title": "t", "options": ["a", "b"], "kind": "multiple", "max_choices": true}', 400,
+     "max_choices must be a whole number of at least 1, not True"),
     ("GET", "/api/poll/nope", None, 404, "no poll with id or title 'nope'"),
     ("POST", "/api/poll/nope/close", None, 404, "no poll"),
     ("GET", "/api/polls?status=maybe", None, 400, "status must be one of"),

@@ -26,8 +26,13 @@ json_values = st.recursive(scalars, lambda inner: st.lists(inner, max_size=4)
 words = st.text("abcxyz ", min_size=1, max_size=12)
 # Values that pass a field's own check, so that the other fields' checks are reached.
 PLAUSIBLE = {
-    "title": words, "options": st.lists(words, min_size=2, max_size=4), "close_date": scalars,
+    "title": words, "options": st.lists(words | st.sampled_from(["pizza", "sushi"]), min_size=1, max_size=4),
+    "close_date": scalars,
+    "kind": st.sampled_from(["single", "multiple", "ranked", "score"]),
+    "method": st.sampled_from(["plurality", "approval", "irv", "schulze", "star", "score"]),
+    "min_choices": st.integers(0, 3), "max_choices": st.integers(0, 5),
     "poll_id": st.just("nope"), "poll_title": st.just("Lunch?"), "option": st.sampled_from(["pizza", "sushi"]),
+    "scores": st.dictionaries(st.sampled_from(["pizza", "sushi", "PIZZA"]), st.integers(-1, 6), max_size=3),
     "voter": words,
 }
 bodies = st.one_of(

@@ -69,3 +69,72 @@ def test_each_request_body_is_described_by_the_model_that_reads_it():
     with pytest.raises(InvalidInput, match="value for poll_id or poll_title is empty"):
         http_models.VOTE.read({"option": "a", "voter": "ann"})
     assert http_models.REOPEN.read({}) == {"close_date": None}
+
+
+def _json_schema(schema):
+    """An OpenAPI 3.0 schema as plain JSON Schema: `nullable` becomes a null type."""
+    if isinstance(schema, list):
+        return [_json_schema(item) for item in schema]
+    if not isinstance(schema, dict):
+        return schema
+    converted = {key: _json_schema(value) for key, value in schema.items() if key != "nullable"}
+    if schema.get("nullable"):
+        converted["type"] = [schema["type"], "null"]
+    return converted
+
+
+CHOICE_VALUES = {
+    "option": ["Apple", "", None, 3, ["Apple"]],
+    "options": [["Apple"], ["Apple", "Banana"], [], None, "Apple", [1], [""]],
+    "scores": [{"Apple": 5}, {"Apple": 0, "Banana": 3}, {}, None, {"Apple": "3"}, {"Apple": True},
+               {"Apple": 6}, {"Apple": -1}, {"Apple": 2.5}, ["Apple"]],
+}
+ABSENT = object()
+
+
+def test_a_votes_choice_is_read_as_its_schema_says():
+    """option, options and scores: exactly one given (present and not null), each of its
+    type; the reader accepts a body exactly when the OpenAPI schema does, except for
+    counts the service judges against the poll (an empty `options` or `scores`, and
+    an empty name, which it refuses as it refuses them on the command line)."""
+    import itertools
+
+    import jsonschema
+
+    from votr_cli.frontends import http_models
+
+    schema = _json_schema(http_models.VOTE.schema())
+    for option, options, scores in itertools.product(*(values + [ABSENT] for values in CHOICE_VALUES.values())):
+        body = {"poll_id": "p", "voter": "v"}
+        for name, value in (("option", option), ("options", options), ("scores", scores)):
+            if value is not ABSENT:
+                body[name] = value
+        valid = jsonschema.Draft4Validator(schema).is_valid(body)
+        try:
+            read = http_models.VOTE.read(body)
+        except InvalidInput:
+            read = None
+        left_to_the_service = read is not None and (read["options"] in ([], [""]) or read["scores"] == [])
+        assert (read is not None) == valid or (left_to_the_service and not valid), body
+        if read is not None:
+            given = [name for name in ("option", "options", "scores") if read[name] is not None]
+            assert len(given) == 1, body
+
+
+def test_new_poll_fields_are_strict_json_types():
+    from votr_cli.frontends import http_models
+
+    base = {"title": "t", "options": ["a", "b"]}
+    assert http_models.NEW_POLL.read(base) == {**base, "close_date": None, "kind": None, "method": None,
+                                                   "min_choices": None, "max_choices": None}
+    read = http_models.NEW_POLL.read({**base, "kind": "ranked", "method": "schulze", "min_choices": 1,
+                                      "max_choices": 2})
+    assert (read["kind"], read["method"], read["min_choices"], read["max_choices"]) == ("ranked", "schulze", 1, 2)
+    for field, value, message in [("kind", "Ranked", "kind must be one of single, multiple, ranked, score"),
+                                  ("kind", 2, "kind must be one of"), ("method", "", "method must be one of"),
+                                  ("min_choices", True, "min_choices must be a whole number of at least 1, not True"),
+                                  ("min_choices", 1.0, "min_choices must be a whole number of at least 1, not 1.0"),
+                                  ("max_choices", "2", "max_choices must be a whole number of at least 1, not '2'"),
+                                  ("max_choices", 0, "max_choices must be a whole number of at least 1, not 0")]:
+        with pytest.raises(InvalidInput, match=message):
+            http_models.NEW_POLL.read({**base, field: value})

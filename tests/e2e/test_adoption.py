@@ -18,6 +18,7 @@ from votr_cli.db.legacy import LEGACY_REVISIONS
 from votr_cli.db.tables import SCHEMA_HEAD
 from votr_cli.core.ids import is_public_id
 from tests.sql import query
+from tests.documents import single_choice_keys
 
 STAGES = ("part5", "tutorial", "unique-id")
 CLOSED_AT = "2017-05-01T12:00:00Z"
@@ -43,7 +44,7 @@ def expected_polls(legacy, stage: str, clean: bool) -> list[dict]:
             next(c for c in counts if c["name"] == "Gareth Bale")["vote_count"] += 1
         close_date = CLOSED_AT if stage != "part5" and not status else None
         polls.append({"title": title, "status": status, "options": counts, "close_date": close_date,
-                      "total_vote_count": sum(c["vote_count"] for c in counts)})
+                      "total_vote_count": sum(c["vote_count"] for c in counts), **single_choice_keys(counts)})
     return polls
 
 

@@ -8,6 +8,8 @@ import re
 import pytest
 import sqlalchemy as sa
 
+from tests.documents import single_choice_keys
+
 ID = re.compile(r"^[23456789a-hjkmnp-z]{8}$")
 UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
 EPL = "Which side is going to win the EPL this season"
@@ -17,7 +19,8 @@ def poll(title, options, *, status=True, close_date=None, id=None):
     """The contract's poll object, for exact comparison."""
     choices = [{"name": name, "vote_count": count} for name, count in options]
     return {"id": id, "title": title, "status": status, "options": choices,
-            "close_date": close_date, "total_vote_count": sum(count for _, count in options)}
+            "close_date": close_date, "total_vote_count": sum(count for _, count in options),
+            **single_choice_keys(choices)}
 
 
 def created_id(outcome):
@@ -118,7 +121,8 @@ def test_list_filters_by_status(votr):
 
 def test_show_by_id_or_exact_title(votr, epl):
     by_id = votr("show", epl, "--json")
-    assert by_id.json() == {"Polls": [poll(EPL, [("Arsenal", 0), ("Spurs", 0)], id=epl)]}
+    shown = {**poll(EPL, [("Arsenal", 0), ("Spurs", 0)], id=epl), "tally": {"counts": {"Arsenal": 0, "Spurs": 0}}}
+    assert by_id.json() == {"Polls": [shown]}
     assert votr("show", EPL.upper(), "--json").json() == by_id.json()
     assert votr("show", f"  {EPL}  ", "--json").json() == by_id.json()
 
@@ -177,7 +181,7 @@ def test_voter_comes_from_flag_then_env_then_login(votr, epl, monkeypatch):
 def test_vote_matches_options_exactly(votr, epl, option):
     outcome = votr("vote", epl, option, "--json")
     assert outcome.exit_code == 3
-    assert outcome.error() == f"poll {EPL!r} has no option {option!r}"
+    assert outcome.error() == f"poll {EPL!r} has no option {option!r} (its options: 'Arsenal', 'Spurs')"
     assert votr("show", epl, "--json").json()["Polls"][0]["total_vote_count"] == 0
 
 
@@ -261,9 +265,10 @@ def test_usage_errors_keep_clicks_text(votr):
 
 def test_piped_output_is_plain_tab_separated_lines(votr, epl):
     votr("vote", epl, "Arsenal", "--voter", "ann")
-    assert votr("list").stdout == f"{epl}\topen\t{EPL}\tArsenal: 1, Spurs: 0\n"
+    assert votr("list").stdout == f"{epl}\topen\t{EPL}\tArsenal: 1, Spurs: 0\tsingle\tplurality\tArsenal\n"
     assert votr("show", epl).stdout == (
         f"id: {epl}\ntitle: {EPL}\nstatus: open\nclose_date: -\ntotal_vote_count: 1\n"
+        "kind: single\nmethod: plurality\nvoter_count: 1\nwinners: Arsenal\ncounts: votes\n"
         "Arsenal\t1\t100.0%\tleader\nSpurs\t0\t0.0%\n")
     assert votr("vote", epl, "Spurs", "--voter", "bob").stdout == \
         f"Thank you for voting: {epl}\topen\t{EPL}\n"

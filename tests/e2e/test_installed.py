@@ -50,7 +50,8 @@ def test_the_old_tutorial_through_the_cli(votr_proc):
     assert (closed.exit_code, closed.error()) == (4, f"poll {FASTEST!r} is closed")
 
     polls = votr_proc("list", "--json").json()["Polls"]
-    assert set(polls[0]) == {"id", "title", "status", "options", "close_date", "total_vote_count"}
+    assert set(polls[0]) == {"id", "title", "status", "options", "close_date", "total_vote_count",
+                             "kind", "method", "min_choices", "max_choices", "voter_count", "winners"}
     assert [(p["title"], p["status"], p["total_vote_count"]) for p in polls] == [
         (EPL, True, 3), (FASTEST, False, 1), (BEST, True, 1)]
     assert polls[0]["options"] == [{"name": "Arsenal", "vote_count": 2}, {"name": "Spurs", "vote_count": 1}]

@@ -320,7 +320,7 @@ def options(obj: Context):
 
 @main.command()
 @click.argument("poll", required=False)
-@click.argument("options", nargs=-1, metavar="OPTION...")
+@click.argument("options", nargs=-1, metavar="[OPTION]...")
 @click.option("--voter", metavar="NAME",
               help="Who is voting [env: VOTR_VOTER; default: your login name]. Case does not matter. "
                    "With --batch: the voter of lines that name none.")

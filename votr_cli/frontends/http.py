@@ -317,8 +317,11 @@ def _route(app: Flask, database: Database) -> None:
     @app.post("/api/polls")
     def create_poll():
         poll = NEW_POLL.read(_json_body(required=True))
-        # Missing options are the service's to refuse, as for an empty `votr create`.
-        result = service.create_poll(database, poll["title"], poll["options"] or [], poll["close_date"])
+        # Missing options are the service's to refuse, as for an empty `votr create`; so
+        # are a method that does not fit the kind and choice bounds that do not fit it.
+        result = service.create_poll(database, poll["title"], poll["options"] or [], poll["close_date"],
+                                     kind=poll["kind"] or "single", method=poll["method"],
+                                     min_choices=poll["min_choices"], max_choices=poll["max_choices"])
         return as_json(result, 201, {"Location": f"/api/poll/{result['poll']['id']}"})
 
     @app.get("/api/polls/options")
@@ -335,7 +338,10 @@ def _route(app: Flask, database: Database) -> None:
         ballot = VOTE.read(_json_body(required=True))
         # The old app's clients name the poll by title; newer ones may use its id.
         poll = ballot["poll_id"] or ballot["poll_title"]
-        return as_json(service.vote(database, poll, ballot["option"], ballot["voter"]))
+        # Exactly one of option, options and scores was given; whether it fits the poll's
+        # kind is the service's rule, as on the command line.
+        options = [ballot["option"]] if ballot["option"] is not None else ballot["options"] or []
+        return as_json(service.vote(database, poll, options, ballot["voter"], scores=ballot["scores"]))
 
     @app.post("/api/poll/<path:poll>/close")
     def close_poll(poll: str):

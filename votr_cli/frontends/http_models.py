@@ -12,7 +12,8 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from votr_cli.core import text
+from votr_cli.core import ballots, text
+from votr_cli.core.counting import DEFAULT_METHOD, KIND_OF_METHOD
 from votr_cli.core.errors import InvalidInput
 from votr_cli.core.when import parse_timestamp, parse_when
 
@@ -34,7 +35,8 @@ POLL_PARAMETER = {'name': 'poll',
  'schema': {'type': 'string', 'minLength': 1}}
 
 SCHEMAS = {'Poll': {'type': 'object',
-          'required': ['id', 'title', 'status', 'options', 'close_date', 'total_vote_count'],
+          'required': ['id', 'title', 'status', 'options', 'close_date', 'total_vote_count', 'kind', 'method',
+                       'min_choices', 'max_choices', 'voter_count', 'winners'],
           'properties': {'id': {'type': 'string', 'description': "The poll's short, stable public id."},
                          'title': {'type': 'string'},
                          'status': {'type': 'boolean', 'description': 'true while the poll is open.'},
@@ -43,20 +45,39 @@ SCHEMAS = {'Poll': {'type': 'object',
                                      'items': {'type': 'object',
                                                'required': ['name', 'vote_count'],
                                                'properties': {'name': {'type': 'string'},
-                                                              'vote_count': {'type': 'integer',
-                                                                             'minimum': 0}}}},
+                                                              'vote_count': {
+                                                                  'type': 'integer', 'minimum': 0,
+                                                                  'description': 'single: votes; multiple: ballots '
+                                                                                 'choosing it; ranked: first '
+                                                                                 'preferences; score: the sum of '
+                                                                                 'its scores.'}}}},
                          'close_date': {'type': 'string',
                                         'format': 'date-time',
                                         'nullable': True,
                                         'description': 'ISO-8601 UTC, or null for no close date.'},
-                         'total_vote_count': {'type': 'integer', 'minimum': 0}}},
+                         'total_vote_count': {'type': 'integer', 'minimum': 0,
+                                              'description': 'The sum of the options\' vote_count.'},
+                         'kind': {'type': 'string', 'enum': list(ballots.KINDS),
+                                  'description': 'What a ballot is: one option (single), several (multiple), '
+                                                 'options in order of preference (ranked), a score 0-5 per '
+                                                 'option (score).'},
+                         'method': {'type': 'string', 'enum': list(KIND_OF_METHOD),
+                                    'description': 'How the ballots are counted.'},
+                         'min_choices': {'type': 'integer', 'minimum': 1,
+                                         'description': 'The fewest options a ballot names.'},
+                         'max_choices': {'type': 'integer', 'minimum': 1,
+                                         'description': 'The most options a ballot names.'},
+                         'voter_count': {'type': 'integer', 'minimum': 0, 'description': 'Ballots cast.'},
+                         'winners': {'type': 'array', 'items': {'type': 'string'},
+                                     'description': 'The winning options in the poll\'s order: several on a tie '
+                                                    'the method leaves unbroken, none without ballots.'}}},
  'PollList': {'type': 'object',
               'required': ['Polls'],
               'properties': {'Polls': {'type': 'array', 'items': {'$ref': '#/components/schemas/Poll'}}}},
  'OnePoll': {'type': 'object',
              'required': ['Polls'],
              'properties': {'Polls': {'type': 'array',
-                                      'items': {'$ref': '#/components/schemas/Poll'},
+                                      'items': {'$ref': '#/components/schemas/ShownPoll'},
                                       'minItems': 1,
                                       'maxItems': 1}}},
  'PollMessage': {'type': 'object',
@@ -68,6 +89,35 @@ SCHEMAS = {'Poll': {'type': 'object',
             'properties': {'id': {'type': 'string', 'description': 'A stable UUID.'},
                            'name': {'type': 'string'}}},
  'Error': {'type': 'object', 'required': ['error'], 'properties': {'error': {'type': 'string'}}}}
+
+# A count per option name.
+_COUNTS = {"type": "object", "additionalProperties": {"type": "integer"}}
+_NAMES = {"type": "array", "items": {"type": "string"}}
+_RUNOFF = {"type": "object", "required": ["finalists", "preferred", "equal"],
+           "properties": {"finalists": _NAMES, "preferred": {**_COUNTS, "description": "Ballots scoring each "
+                                                                          "finalist above the other."},
+                          "equal": {"type": "integer", "description": "Ballots scoring the finalists equally."}}}
+SCHEMAS["Tally"] = {
+    "type": "object",
+    "description": "The counting method's working (README: Counting). plurality, approval and score: `counts`; "
+                   "irv: `rounds`; schulze: `pairwise` and `ranking`; star: `scores` and `runoff` (null when "
+                   "no runoff was needed), or `runoffs` when a tie leaves several.",
+    "properties": {
+        "counts": _COUNTS,
+        "rounds": {"type": "array", "items": {
+            "type": "object", "required": ["counts", "exhausted", "eliminated"],
+            "properties": {"counts": _COUNTS, "exhausted": {"type": "integer"}, "eliminated": _NAMES}}},
+        "pairwise": {"type": "object", "additionalProperties": _COUNTS,
+                     "description": "pairwise[A][B]: ballots preferring A to B."},
+        "ranking": {"type": "array", "items": _NAMES, "description": "Groups of tied options, best first."},
+        "scores": _COUNTS,
+        "runoff": {**_RUNOFF, "nullable": True},
+        "runoffs": {"type": "array", "items": _RUNOFF},
+    },
+}
+SCHEMAS["ShownPoll"] = {"allOf": [{"$ref": "#/components/schemas/Poll"},
+                                  {"type": "object", "required": ["tally"],
+                                   "properties": {"tally": {"$ref": "#/components/schemas/Tally"}}}]}
 
 
 
@@ -84,10 +134,12 @@ class TextField:
     name: str
     description: str
     min_length: int | None = 1
+    nullable: bool = False
 
     def schema(self) -> dict:
         length = {} if self.min_length is None else {"minLength": self.min_length}
-        return {"type": "string", **length, "description": self.description}
+        null = {"nullable": True} if self.nullable else {}
+        return {"type": "string", **length, **null, "description": self.description}
 
     def read(self, body: dict) -> str | None:
         value = body.get(self.name)
@@ -100,13 +152,17 @@ class TextField:
 
 @dataclass(frozen=True)
 class NamesField:
-    """A list of strings (a poll's options). The service judges the names themselves."""
+    """A list of strings (a poll's options, a ballot's choices). The service judges the
+    names themselves and how many there are."""
 
     name: str
     description: str
+    min_items: int = 2
+    nullable: bool = False
 
     def schema(self) -> dict:
-        return {"type": "array", "minItems": 2, "description": self.description,
+        null = {"nullable": True} if self.nullable else {}
+        return {"type": "array", "minItems": self.min_items, **null, "description": self.description,
                 "items": {"type": "string", "minLength": 1}}
 
     def read(self, body: dict) -> list[str] | None:
@@ -116,6 +172,78 @@ class NamesField:
         if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
             raise InvalidInput(f"{self.name} must be a list of strings")
         return value
+
+
+@dataclass(frozen=True)
+class ChoiceField:
+    """One of a few words (a poll's kind, its counting method); null reads as absent, so
+    the service's default applies. Which method fits which kind is the service's rule."""
+
+    name: str
+    choices: tuple[str, ...]
+    description: str
+
+    def schema(self) -> dict:
+        # OpenAPI 3.0.3: a nullable enum lists null among its values.
+        return {"type": "string", "enum": [*self.choices, None], "nullable": True, "description": self.description}
+
+    def read(self, body: dict) -> str | None:
+        value = body.get(self.name)
+        if value is None:
+            return None
+        if not isinstance(value, str) or value not in self.choices:
+            raise InvalidInput(f"{self.name} must be one of {', '.join(self.choices)}, not {text.quoted(value)}")
+        return value
+
+
+@dataclass(frozen=True)
+class CountField:
+    """A whole number of at least 1 (a bound on a ballot's choices): a JSON integer, not
+    a boolean, a fraction or a string. How it compares with the poll is the service's."""
+
+    name: str
+    description: str
+
+    def schema(self) -> dict:
+        return {"type": "integer", "minimum": 1, "nullable": True, "description": self.description}
+
+    def read(self, body: dict) -> int | None:
+        value = body.get(self.name)
+        if value is None:
+            return None
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise InvalidInput(f"{self.name} must be a whole number of at least 1, not {text.quoted(value)}")
+        return value
+
+
+@dataclass(frozen=True)
+class ScoresField:
+    """`scores`: option name -> an integer from 0 to 5 (a score poll's ballot), read as
+    (name, score) pairs in the body's order. Whether the names are the poll's options is
+    the service's to judge."""
+
+    name: str
+    description: str
+
+    def schema(self) -> dict:
+        return {"type": "object", "minProperties": 1, "nullable": True, "description": self.description,
+                "additionalProperties": {"type": "integer", "minimum": ballots.MIN_SCORE,
+                                         "maximum": ballots.MAX_SCORE}}
+
+    def read(self, body: dict) -> list[tuple[str, int]] | None:
+        value = body.get(self.name)
+        if value is None:
+            return None
+        if not isinstance(value, dict):
+            raise InvalidInput(f"{self.name} must be an object of option names and scores")
+        for name, score in value.items():
+            # A string such as "3" is no score here: JSON has numbers for that.
+            if isinstance(score, bool) or not isinstance(score, int) \
+                    or not ballots.MIN_SCORE <= score <= ballots.MAX_SCORE:
+                raise InvalidInput(f"the score of {text.quoted(name, text.MAX_OPTION + 2)} must be an integer "
+                                   f"from {ballots.MIN_SCORE} to {ballots.MAX_SCORE}, not "
+                                   f"{text.quoted(score)}")
+        return list(value.items())
 
 
 @dataclass(frozen=True)
@@ -143,11 +271,14 @@ class CloseDateField:
 
 @dataclass(frozen=True)
 class Body:
-    """A request body: its fields, which of them it needs, and groups of which it needs one."""
+    """A request body: its fields, which of them it needs, groups of which it needs one
+    (or more), and a group of which it takes exactly one (a vote's option, options or
+    scores)."""
 
     fields: tuple
     required: tuple[str, ...] = ()
     one_of_each: tuple[tuple[str, ...], ...] = ()
+    exactly_one: tuple[str, ...] = ()
 
     def schema(self) -> dict:
         schema: dict[str, Any] = {"type": "object"}
@@ -157,6 +288,11 @@ class Body:
             (group,) = self.one_of_each  # OpenAPI's anyOf holds one group here
             schema["anyOf"] = [{"required": [name]} for name in group]
         schema["properties"] = {body_field.name: body_field.schema() for body_field in self.fields}
+        if self.exactly_one:
+            # Given means present and not null: a branch's type (without `nullable`)
+            # refuses null, so a null field matches no branch, as the reader ignores it.
+            schema["oneOf"] = [{"required": [name], "properties": {name: {"type": schema["properties"][name]["type"]}}}
+                               for name in self.exactly_one]
         return schema
 
     def read(self, body: dict) -> dict[str, Any]:
@@ -170,6 +306,14 @@ class Body:
         for group in self.one_of_each:
             if all(values[name] is None for name in group):
                 raise text.empty(" or ".join(group))
+        if self.exactly_one:
+            given = [name for name in self.exactly_one if body.get(name) is not None]
+            if len(given) != 1:
+                choices = f"{', '.join(self.exactly_one[:-1])} or {self.exactly_one[-1]}"
+                found = f"not {' and '.join(given)}" if given else "none was given"
+                raise InvalidInput(f"give exactly one of {choices}: {found}")
+            if values[given[0]] is None:  # given as "", which reads as absent
+                raise text.empty(given[0])
         return values
 
 
@@ -177,17 +321,37 @@ NEW_POLL = Body(
     fields=(TextField("title", "Unique; at most 500 characters after trimming; no control characters."),
             NamesField("options", "Two or more distinct names, each at most 200 characters. A name "
                                   "another poll has links to that option."),
-            CloseDateField()),
+            CloseDateField(),
+            ChoiceField("kind", ballots.KINDS, "What a ballot is (default single): exactly one option "
+                                               "(single); min_choices to max_choices distinct options "
+                                               "(multiple); as many, most preferred first (ranked); a score "
+                                               "from 0 to 5 for each option it names, at least one (score)."),
+            ChoiceField("method", tuple(KIND_OF_METHOD),
+                        "How the ballots are counted; it must fit the kind, whose first is the default: "
+                        + "; ".join(f"{kind}: {', '.join(m for m, k in KIND_OF_METHOD.items() if k == kind)}"
+                                    for kind in DEFAULT_METHOD) + "."),
+            CountField("min_choices", "multiple and ranked only: the fewest options a ballot names "
+                                      "(default 1)."),
+            CountField("max_choices", "multiple and ranked only: the most options a ballot names (default "
+                                      "all); at least min_choices, at most the number of options.")),
     required=("title", "options"),
 )
 VOTE = Body(
     fields=(TextField("poll_id", "The poll's public id (or its title).", min_length=None),
             TextField("poll_title", "The poll's exact title, as the old app's clients send it.", min_length=None),
-            TextField("option", "The option's name."),
+            TextField("option", "The option's name: a single poll's ballot (or a one-option ballot of a "
+                                "multiple or ranked poll).", nullable=True),
+            NamesField("options", "A multiple poll's chosen options, or a ranked poll's, most preferred "
+                                  "first; distinct, as many as the poll's min_choices to max_choices. A "
+                                  "score poll reads `OPTION=SCORE` strings, as the command line does.",
+                       min_items=1, nullable=True),
+            ScoresField("scores", "A score poll's ballot: option name -> score from 0 to 5; options it does "
+                                  "not name score 0."),
             TextField("voter", "Who votes; at most 100 characters; `Ann` and `ann` are one voter. One vote "
                                "per voter per poll.")),
-    required=("option", "voter"),
+    required=("voter",),
     one_of_each=(("poll_id", "poll_title"),),
+    exactly_one=("option", "options", "scores"),
 )
 REOPEN = Body(fields=(CloseDateField(),))
 SCHEMAS.update({"NewPoll": NEW_POLL.schema(), "Vote": VOTE.schema(), "Reopen": REOPEN.schema()})

@@ -175,35 +175,252 @@ def _percent(count: int, total: int) -> float:
     return 100.0 * count / total if total else 0.0
 
 
-def _leaders(poll: dict) -> set[str]:
+# -- poll kinds: what a count means, who wins, and the method's working -----------------
+#
+# A poll object carries "kind", "method", "voter_count" and "winners" (README: Poll
+# kinds); `show` adds "tally", the method's working. A poll object without them (the
+# shape votr had before poll kinds) is a single-choice poll counted by plurality.
+
+_COUNT_MEANING = {"single": "votes", "multiple": "ballots choosing it",
+                  "ranked": "first preferences", "score": "total score"}
+_COUNT_HEADER = {"single": "Votes", "multiple": "Ballots", "ranked": "First preferences",
+                 "score": "Total score"}
+_METHOD_NAME = {"plurality": "plurality", "approval": "approval", "irv": "instant runoff",
+                "schulze": "Schulze", "star": "STAR", "score": "score"}
+
+# The narrowest a column of counts gets in a rich table of the working, its padding and
+# border included; a table that would need more than the terminal is wide is written as
+# the plain lines instead (an IRV count of 40 options can take 39 rounds).
+_COUNT_COLUMN_WIDTH = 9
+_NAME_COLUMN_WIDTH = 16
+
+
+def _kind(poll: dict) -> str:
+    return poll.get("kind") or "single"
+
+
+def _method(poll: dict) -> str:
+    if poll.get("method"):
+        return poll["method"]
+    from votr_cli.core.counting import DEFAULT_METHOD  # imported when needed: votr starts fast
+
+    return DEFAULT_METHOD.get(_kind(poll), "plurality")
+
+
+def _voters(poll: dict) -> int:
+    voters = poll.get("voter_count")
+    return poll["total_vote_count"] if voters is None else voters
+
+
+def _winners(poll: dict) -> list[str]:
+    """The poll's winners, in its order: as the service counted them; for a poll object
+    without "winners", the options with the most votes (none without votes)."""
+    if "winners" in poll:
+        return list(poll["winners"])
     best = max((choice["vote_count"] for choice in poll["options"]), default=0)
-    return {choice["name"] for choice in poll["options"] if best and choice["vote_count"] == best}
+    return [choice["name"] for choice in poll["options"] if best and choice["vote_count"] == best]
+
+
+def _share_base(poll: dict) -> int:
+    """What an option's count is a share of: all votes (single), all ballots (multiple,
+    ranked: a ballot may choose several options), the highest total a score poll's option
+    could have (every ballot giving it 5)."""
+    kind = _kind(poll)
+    if kind == "single":
+        return poll["total_vote_count"]
+    if kind == "score":
+        from votr_cli.core.ballots import MAX_SCORE
+
+        return MAX_SCORE * _voters(poll)
+    return _voters(poll)
+
+
+def _names(names: Iterable[str]) -> str:
+    return ", ".join(printable(name) for name in names) or "-"
+
+
+def _pairs(counts: dict[str, int]) -> str:
+    return ", ".join(f"{printable(name)} {number}" for name, number in counts.items())
+
+
+def _tally(poll: dict) -> dict:
+    return poll.get("tally") or {}
+
+
+def _runoffs(tally: dict) -> list[dict]:
+    if tally.get("runoffs"):
+        return list(tally["runoffs"])
+    return [tally["runoff"]] if tally.get("runoff") else []
+
+
+def _working_lines(poll: dict) -> Iterator[str]:
+    """The method's working as plain lines, one record each (nothing for the counting
+    methods whose working is the counts themselves)."""
+    method, tally = _method(poll), _tally(poll)
+    if method == "irv":
+        rounds = tally.get("rounds", [])
+        winners = _winners(poll)
+        for number, this_round in enumerate(rounds, 1):
+            if this_round["eliminated"]:
+                outcome = f"eliminated {_names(this_round['eliminated'])}"
+            elif number == len(rounds) and winners:
+                outcome = f"{'winner' if len(winners) == 1 else 'winners'} {_names(winners)}"
+            else:
+                outcome = "no winner"
+            yield (f"round {number}: {_pairs(this_round['counts'])}; "
+                   f"exhausted {this_round['exhausted']}; {outcome}")
+    elif method == "schulze" and tally.get("pairwise"):
+        for name, row in tally["pairwise"].items():
+            yield f"pairwise {printable(name)} over: {_pairs(row)}"
+        ranking = " > ".join(" = ".join(printable(name) for name in group) for group in tally.get("ranking", []))
+        yield f"ranking: {ranking or '-'}"
+    elif method == "star":
+        for runoff in _runoffs(tally):
+            yield f"runoff: {_pairs(runoff['preferred'])}; equal {runoff['equal']}"
+
+
+def _winners_text(poll: dict):
+    """The line under a poll's table that names who wins (open) or won (closed)."""
+    winners = _winners(poll)
+    if not winners:
+        said = ("No winner yet" if poll["status"] else "No winner") + ("" if _voters(poll) else ": no votes")
+    elif len(winners) == 1:
+        said = f"{'Leading' if poll['status'] else 'Winner'}: {winners[0]}"
+    else:
+        said = f"{'Tied for the lead' if poll['status'] else 'Winners, tied'}: {', '.join(winners)}"
+    return _text(said, "bold yellow" if winners else "")
 
 
 def _poll_table(poll: dict):
-    """One poll as a rich table: its options with counts, share bars and the leader."""
+    """One poll as rich renderables: its options with counts, share bars and winners."""
+    from rich.console import Group
     from rich.progress_bar import ProgressBar
     from rich.table import Table
 
-    leaders = _leaders(poll)
-    caption = (f"{_status_word(poll)}, {poll['total_vote_count']} votes"
+    kind, method = _kind(poll), _method(poll)
+    winners = set(_winners(poll))
+    finalists = {name for runoff in _runoffs(_tally(poll)) for name in runoff["finalists"]}
+    base = _share_base(poll)
+    mark = "★ leader" if poll["status"] else "★ winner"
+    caption = (f"{kind} poll, {_METHOD_NAME.get(method, method)} · "
+               f"{_status_word(poll)}, {_voters(poll)} votes"
                + (f", closes {poll['close_date']}" if poll["status"] and poll["close_date"] else "")
                + (f", closed {poll['close_date']}" if not poll["status"] and poll["close_date"] else ""))
     table = Table(title=_text(poll["title"], "bold"), caption=_text(f"{poll['id']} · {caption}"))
     table.add_column("Option")
-    table.add_column("Votes", justify="right")
+    table.add_column(_COUNT_HEADER.get(kind, "Votes"), justify="right")
     table.add_column("Share", min_width=20)
     table.add_column("%", justify="right")
     table.add_column("")
     for choice in poll["options"]:
-        share = _percent(choice["vote_count"], poll["total_vote_count"])
-        leader = choice["name"] in leaders
+        share = _percent(choice["vote_count"], base)
+        won = choice["name"] in winners
+        note = _text(mark, "yellow") if won else _text("finalist", "cyan") if choice["name"] in finalists else ""
         table.add_row(
-            _text(choice["name"], "bold" if leader else ""), str(choice["vote_count"]),
-            ProgressBar(total=100, completed=share, width=20), f"{share:.1f}%",
-            _text("★ leader", "yellow") if leader else "",
+            _text(choice["name"], "bold" if won else ""), str(choice["vote_count"]),
+            ProgressBar(total=100, completed=share, width=20), f"{share:.1f}%", note,
         )
+    return Group(table, _winners_text(poll))
+
+
+def _fits(console, count_columns: int) -> bool:
+    return _NAME_COLUMN_WIDTH + count_columns * _COUNT_COLUMN_WIDTH <= console.width
+
+
+def _irv_table(poll: dict):
+    from rich.table import Table
+
+    rounds = _tally(poll).get("rounds", [])
+    winners = set(_winners(poll))
+    last = len(rounds)
+    table = Table(title="Instant-runoff count, round by round",
+                  caption=_text("each round counts every ballot for its highest-ranked continuing option; "
+                                "more than half of the continuing ballots wins"))
+    table.add_column("Option", overflow="fold")
+    for number in range(1, last + 1):
+        table.add_column(f"Round {number}", justify="right")
+    for choice in poll["options"]:
+        name = choice["name"]
+        cells = []
+        for number, this_round in enumerate(rounds, 1):
+            if name not in this_round["counts"]:
+                cells.append(_text("·", "dim"))
+            elif name in this_round["eliminated"]:
+                cells.append(_text(f"{this_round['counts'][name]} ✗", "red"))
+            elif number == last and name in winners:
+                cells.append(_text(f"{this_round['counts'][name]} ★", "bold yellow"))
+            else:
+                cells.append(_text(str(this_round["counts"][name])))
+        table.add_row(_text(name, "bold" if name in winners else ""), *cells)
+    table.add_section()
+    table.add_row(_text("exhausted", "dim"), *(_text(str(r["exhausted"]), "dim") for r in rounds))
+    table.add_row(_text("eliminated", "red"), *(_text(_names(r["eliminated"]) if r["eliminated"] else "-", "red")
+                                                 for r in rounds))
     return table
+
+
+def _schulze_table(poll: dict):
+    from rich.table import Table
+
+    pairwise = _tally(poll)["pairwise"]
+    names = list(pairwise)
+    table = Table(title="Pairwise preferences",
+                  caption=_text("each cell: the voters preferring the row's option to the column's; "
+                                "green where the row wins the pair"))
+    table.add_column("", overflow="fold")
+    for name in names:
+        table.add_column(_text(name), justify="right", overflow="fold")
+    for row_name in names:
+        cells = []
+        for column_name in names:
+            if column_name == row_name:
+                cells.append(_text("-", "dim"))
+                continue
+            mine, theirs = pairwise[row_name][column_name], pairwise[column_name][row_name]
+            cells.append(_text(str(mine), "green" if mine > theirs else ""))
+        table.add_row(_text(row_name, "bold"), *cells)
+    return table
+
+
+def _star_tables(poll: dict) -> list:
+    from rich.table import Table
+
+    runoffs = _runoffs(_tally(poll))
+    tables = []
+    for number, runoff in enumerate(runoffs, 1):
+        title = "Automatic runoff" + (f" {number} of {len(runoffs)}" if len(runoffs) > 1 else "")
+        table = Table(title=title, caption=_text("the finalists are the two highest total scores; "
+                                                 "the one scored higher by more voters wins"))
+        table.add_column("Finalist", overflow="fold")
+        table.add_column("Voters preferring it", justify="right")
+        for name, number_preferring in runoff["preferred"].items():
+            table.add_row(_text(name, "bold"), str(number_preferring))
+        table.add_row(_text("no preference (scored equal)", "dim"), _text(str(runoff["equal"]), "dim"))
+        tables.append(table)
+    return tables
+
+
+def _print_working(poll: dict, console) -> None:
+    """The method's working under a poll's table: a table where one fits the terminal,
+    else the plain lines."""
+    method, tally = _method(poll), _tally(poll)
+    if method == "irv" and tally.get("rounds"):
+        columns = len(tally["rounds"])
+        tables = [_irv_table(poll)]
+    elif method == "schulze" and tally.get("pairwise"):
+        columns = len(tally["pairwise"])
+        ranking = " > ".join(" = ".join(group) for group in tally.get("ranking", []))
+        tables = [_schulze_table(poll), _text(f"Ranking: {ranking}", "bold")]
+    elif method == "star" and _runoffs(tally):
+        columns, tables = 1, _star_tables(poll)
+    else:
+        return
+    if _fits(console, columns):
+        for renderable in tables:
+            console.print(renderable)
+    else:
+        for line in _working_lines(poll):
+            console.print(_text(line), soft_wrap=True)
 
 
 # -- one renderer per kind of result -------------------------------------------------
@@ -227,22 +444,27 @@ class PollListing(Renderer):
         out.write("]}\n")
 
     def plain(self, data: dict) -> Iterable[str]:
+        # Seven fields: id, status, title, counts, kind, method, winners (README: Output).
         for poll in data["Polls"]:
             counts = ", ".join(f"{printable(c['name'])}: {c['vote_count']}" for c in poll["options"])
-            yield "\t".join([printable(poll["id"]), _status_word(poll), printable(poll["title"]), counts])
+            yield "\t".join([printable(poll["id"]), _status_word(poll), printable(poll["title"]), counts,
+                             _kind(poll), printable(_method(poll)), _names(_winners(poll))])
 
     def rich(self, data: dict, console) -> None:
         from rich.table import Table
 
+        from votr_cli.core.counting import METHODS_BY_KIND
+
         table = Table(title="Polls", title_justify="left")
-        for column in ("ID", "Title", "Status", "Votes", "Leader", "Closes (UTC)"):
+        for column in ("ID", "Title", "Status", "Kind", "Votes", "Leader", "Closes (UTC)"):
             table.add_column(column, justify="right" if column == "Votes" else "left")
         for poll in data["Polls"]:
-            leaders = ", ".join(sorted(_leaders(poll)))
+            kind, method = _kind(poll), _method(poll)
             table.add_row(
                 _text(poll["id"]), _text(poll["title"], "bold"),
                 _text(_status_word(poll), "green" if poll["status"] else "red"),
-                str(poll["total_vote_count"]), _text(leaders or "-"), _text(poll["close_date"] or "-"),
+                _text(f"{kind} ({method})" if len(METHODS_BY_KIND.get(kind, ())) > 1 else kind),
+                str(_voters(poll)), _text(", ".join(_winners(poll)) or "-"), _text(poll["close_date"] or "-"),
             )
         if table.row_count:
             console.print(table)
@@ -251,26 +473,37 @@ class PollListing(Renderer):
 
 
 class PollDetail(Renderer):
-    """`votr show`: {"Polls": [poll]}, one poll with its shares and leader."""
+    """`votr show`: {"Polls": [poll]}, one poll with its counts, shares, winners and the
+    counting method's working (IRV's rounds, Schulze's pairwise matrix, STAR's runoff)."""
 
 
     def plain(self, data: dict) -> Iterable[str]:
         poll = data["Polls"][0]
-        leaders = _leaders(poll)
+        kind = _kind(poll)
+        winners = _winners(poll)
+        base = _share_base(poll)
         yield f"id: {printable(poll['id'])}"
         yield f"title: {printable(poll['title'])}"
         yield f"status: {_status_word(poll)}"
         yield f"close_date: {printable(poll['close_date'] or '-')}"
         yield f"total_vote_count: {poll['total_vote_count']}"
+        yield f"kind: {printable(kind)}"
+        yield f"method: {printable(_method(poll))}"
+        yield f"voter_count: {_voters(poll)}"
+        yield f"winners: {_names(winners)}"
+        yield f"counts: {_COUNT_MEANING.get(kind, 'votes')}"
         for choice in poll["options"]:
             fields = [printable(choice["name"]), str(choice["vote_count"]),
-                      f"{_percent(choice['vote_count'], poll['total_vote_count']):.1f}%"]
-            if choice["name"] in leaders:
+                      f"{_percent(choice['vote_count'], base):.1f}%"]
+            if choice["name"] in winners:
                 fields.append("leader")
             yield "\t".join(fields)
+        yield from _working_lines(poll)
 
     def rich(self, data: dict, console) -> None:
-        console.print(_poll_table(data["Polls"][0]))
+        poll = data["Polls"][0]
+        console.print(_poll_table(poll))
+        _print_working(poll, console)
 
 
 class PollMessage(Renderer):

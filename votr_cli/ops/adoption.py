@@ -42,6 +42,7 @@ table is left as it was (votr has no accounts and never reads it); `date_modifie
 
 from __future__ import annotations
 
+import collections
 import datetime as dt
 import uuid
 from collections.abc import Iterable
@@ -424,8 +425,13 @@ class Plan:
 
 
 def write_plan(conn: Connection, plan: Plan) -> None:
-    """Insert the plan's rows, with the old ids, into votr's new (empty) tables."""
-    for table, rows in ((options, plan.options), (topics, plan.topics), (polls, plan.polls)):
+    """Insert the plan's rows, with the old ids, into votr's new (empty) tables. Every poll
+    is a single-choice poll, whose voter_count is the number of its votes."""
+    votes = collections.Counter()
+    for row in plan.polls:
+        votes[row["topic_id"]] += row["vote_count"]
+    polls_rows = [{**row, "voter_count": votes[row["id"]]} for row in plan.topics]
+    for table, rows in ((options, plan.options), (topics, polls_rows), (polls, plan.polls)):
         if rows:
             conn.execute(insert(table), rows)
     if plan.ballots:
