@@ -13,8 +13,11 @@ script prints every figure with its ratio and target and exits 1 when a ratio mi
 | votr --help, votr --version | python -c "import click" | <= 1.5x time |
 | one votr vote, one votr create (10,000 polls) | python -c "import sqlalchemy" | <= 1.3x time |
 | votr vote --batch, 100,000 votes over 1,000 polls | sqlite3: insert + counter update per vote, one transaction | >= 0.5x throughput |
-| votr list --json, 100,000 polls x 5 options | sqlite3 + json building the same document | <= 2x time and peak memory |
+| votr vote --batch, 100,000 ranked ballots over 1,000 polls | sqlite3: insert with choices + counter updates per ballot, one transaction | >= 0.5x throughput |
+| votr list --json, 100,000 polls x 5 options | sqlite3 + json.dumps per poll, streamed, the same document | <= 1.5x time |
 | votr show, a poll with 1,000,000 ballots | votr show, the same poll with 10 ballots | <= 1.2x time |
+| votr show, irv / schulze / star, 1,000,000 ballots x 10 options | votr show, a single-choice poll with 1,000,000 ballots | <= 8x time |
+| votr show, irv, 1,000,000 ballots | votelib's IRV on the same ballots, in memory (the count alone) | <= 1x time |
 """
 
 from __future__ import annotations
@@ -42,6 +45,7 @@ PYTHON = sys.executable
 OPTIONS_PER_POLL = 5
 OPTION_NAMES = 50  # option names are shared between polls, as votr links equal names
 BATCH_VOTERS = 100  # every batch voter votes once in every batch poll
+COUNTED_OPTIONS = 10  # the options of the polls whose million ballots are counted
 
 
 # -- measuring ------------------------------------------------------------------------
@@ -93,11 +97,6 @@ class Report:
         cpu_ratio = (statistics.median(run.cpu_seconds for run in votr_runs)
                      / statistics.median(run.cpu_seconds for run in reference_runs))
         self._add(Figure(name, votr_s, reference_s, "s", ratio, f"<= {limit:g}x", ratio <= limit, cpu_ratio))
-
-    def memory_at_most(self, name: str, votr_kib: float, reference_kib: float, limit: float) -> None:
-        ratio = votr_kib / reference_kib
-        self._add(Figure(name, votr_kib / 1024, reference_kib / 1024, "MiB", ratio, f"<= {limit:g}x",
-                         ratio <= limit))
 
     def throughput_at_least(self, name: str, votr_per_s: float, reference_per_s: float, limit: float) -> None:
         ratio = votr_per_s / reference_per_s
@@ -195,9 +194,14 @@ class Bench:
         run_once(self.votr_command(path, "list", "--json"), self.env)
         return path
 
-    def fill(self, path: Path, poll_count: int, *, votes: bool = True, prefix: str = "Poll") -> None:
-        """poll_count open polls of OPTIONS_PER_POLL options each, with random counts."""
+    def fill(self, path: Path, poll_count: int, *, votes: bool = True, prefix: str = "Poll",
+             kind: str = "single") -> None:
+        """poll_count open polls of OPTIONS_PER_POLL options each, with random counts
+        (single-choice polls) or none; `kind` single or ranked (counted by irv)."""
         randomness = random.Random(poll_count)
+        counts = [[randomness.randrange(100) if votes else 0 for _ in range(OPTIONS_PER_POLL)]
+                  for _ in range(poll_count)]
+        method, most = ("irv", OPTIONS_PER_POLL) if kind == "ranked" else ("plurality", 1)
         connection = sqlite3.connect(path)
         with connection:
             connection.executemany(
@@ -205,14 +209,14 @@ class Bench:
                 [(n, f"00000000-0000-4000-8000-{n:012d}", f"Option {n}", title_key(f"Option {n}"), NOW)
                  for n in range(1, OPTION_NAMES + 1)])
             connection.executemany(
-                "INSERT INTO topics (id, public_id, title, title_key, status, close_date, date_created) "
-                "VALUES (?, ?, ?, ?, 1, NULL, ?)",
-                ((n, f"p{n:07d}", f"{prefix} {n}", title_key(f"{prefix} {n}"), NOW)
-                 for n in range(1, poll_count + 1)))
+                "INSERT INTO topics (id, public_id, title, title_key, status, close_date, date_created, "
+                "kind, method, min_choices, max_choices, voter_count) "
+                "VALUES (?, ?, ?, ?, 1, NULL, ?, ?, ?, 1, ?, ?)",
+                ((n, f"p{n:07d}", f"{prefix} {n}", title_key(f"{prefix} {n}"), NOW, kind, method, most,
+                  sum(counts[n - 1])) for n in range(1, poll_count + 1)))
             connection.executemany(
                 "INSERT INTO polls (topic_id, option_id, position, vote_count) VALUES (?, ?, ?, ?)",
-                ((topic, (topic + position) % OPTION_NAMES + 1, position,
-                  randomness.randrange(100) if votes else 0)
+                ((topic, (topic + position) % OPTION_NAMES + 1, position, counts[topic - 1][position])
                  for topic in range(1, poll_count + 1) for position in range(OPTIONS_PER_POLL)))
         connection.close()
 
@@ -263,24 +267,31 @@ class Bench:
 
     # -- 3. batch voting ----------------------------------------------------------------
 
-    def batch(self) -> None:
+    def batch(self, kind: str = "single") -> None:
+        """100 voters x 1,000 polls from a JSON Lines file: single-choice votes
+        {"poll", "option", "voter"}, or ranked ballots {"poll", "options", "voter"} (each
+        a random ordering of 1 to 5 of the poll's options)."""
         polls = self.scaled(1_000)
         voters = BATCH_VOTERS if self.scale >= 1 else max(2, round(BATCH_VOTERS * self.scale ** 0.5))
-        print(f"vote --batch: {polls * voters:,} votes over {polls:,} polls", flush=True)
-        template = self.new_database("batch-template.db")
-        self.fill(template, polls, votes=False)
-        votes_file = self.folder / "votes.jsonl"
+        ranked = kind == "ranked"
+        what = "ranked ballots" if ranked else "votes"
+        print(f"vote --batch: {polls * voters:,} {what} over {polls:,} polls", flush=True)
+        template = self.new_database(f"batch-{kind}-template.db")
+        self.fill(template, polls, votes=False, kind=kind)
+        votes_file = self.folder / f"votes-{kind}.jsonl"
         randomness = random.Random(7)
         with votes_file.open("w") as out:
             for voter in range(voters):
                 for topic in range(1, polls + 1):
-                    position = randomness.randrange(OPTIONS_PER_POLL)
-                    out.write(json.dumps({"poll": f"p{topic:07d}",
-                                          "option": f"Option {(topic + position) % OPTION_NAMES + 1}",
-                                          "voter": f"voter {voter}"}) + "\n")
+                    names = [f"Option {(topic + position) % OPTION_NAMES + 1}" for position in range(OPTIONS_PER_POLL)]
+                    if ranked:
+                        chosen = {"options": randomness.sample(names, randomness.randint(1, OPTIONS_PER_POLL))}
+                    else:
+                        chosen = {"option": names[randomness.randrange(OPTIONS_PER_POLL)]}
+                    out.write(json.dumps({"poll": f"p{topic:07d}", **chosen, "voter": f"voter {voter}"}) + "\n")
         vote_count = polls * voters
-        reference = self.folder / "batch_reference.py"
-        reference.write_text(BATCH_REFERENCE)
+        reference = self.folder / f"batch_{kind}_reference.py"
+        reference.write_text(RANKED_BATCH_REFERENCE if ranked else BATCH_REFERENCE)
 
         def fresh_copy(name: str) -> Path:
             copy = self.folder / name
@@ -290,31 +301,38 @@ class Bench:
             return copy
 
         def votr_run(_):
-            database = fresh_copy("batch-votr.db")
-            result = run_once(self.votr_command(database, "vote", "--batch", str(votes_file), "--json"),
-                              self.env, stdout=subprocess.PIPE)
+            database = fresh_copy(f"batch-{kind}-votr.db")
+            with (self.folder / "batch-output.json").open("wb") as output:
+                result = run_once(self.votr_command(database, "vote", "--batch", str(votes_file), "--json"),
+                                  self.env, stdout=output)
             self.check_batch(database, vote_count)
             return result
 
         def reference_run(_):
-            database = fresh_copy("batch-reference.db")
+            database = fresh_copy(f"batch-{kind}-reference.db")
             result = run_once([PYTHON, str(reference), str(database), str(votes_file)], self.env)
             self.check_batch(database, vote_count)
             return result
 
         votr_runs, reference_runs = median_pair(self.runs, votr_run, reference_run)
-        self.report.throughput_at_least(f"votr vote --batch ({vote_count:,} votes)",
+        if ballot_digest(self.folder / f"batch-{kind}-votr.db") != ballot_digest(self.folder / f"batch-{kind}-reference.db"):
+            raise SystemExit(f"votr vote --batch and its reference stored different {what}")
+        name = "votr vote --batch, ranked" if ranked else "votr vote --batch"
+        self.report.throughput_at_least(f"{name} ({vote_count:,} {what})",
                                         vote_count / median_seconds(votr_runs),
                                         vote_count / median_seconds(reference_runs), 0.5)
 
     @staticmethod
     def check_batch(database: Path, expected: int) -> None:
+        """Every ballot recorded, and counted: ranked polls count first preferences."""
         connection = sqlite3.connect(database)
-        ballots, counted = connection.execute(
-            "SELECT (SELECT count(*) FROM ballots), (SELECT sum(vote_count) FROM polls)").fetchone()
+        ballots, counted, voters = connection.execute(
+            "SELECT (SELECT count(*) FROM ballots), (SELECT sum(vote_count) FROM polls), "
+            "(SELECT sum(voter_count) FROM topics)").fetchone()
         connection.close()
-        if ballots != expected or counted != expected:
-            raise SystemExit(f"batch recorded {ballots} ballots and counted {counted}, not {expected}")
+        if ballots != expected or counted != expected or voters != expected:
+            raise SystemExit(f"batch recorded {ballots} ballots, counted {counted} votes and {voters} voters, "
+                             f"not {expected}")
 
     # -- 4. big listing -----------------------------------------------------------------
 
@@ -338,10 +356,9 @@ class Bench:
         votr_runs, reference_runs = median_pair(self.runs, votr_run, reference_run)
         if json.loads(votr_out.read_text()) != json.loads(reference_out.read_text()):
             raise SystemExit("votr list --json and the reference produced different documents")
-        self.report.time_at_most(f"votr list --json ({polls:,} polls), time", votr_runs,
-                                 reference_runs, 2)
-        self.report.memory_at_most(f"votr list --json ({polls:,} polls), peak memory", median_peak(votr_runs),
-                                   median_peak(reference_runs), 2)
+        self.report.time_at_most(f"votr list --json ({polls:,} polls)", votr_runs, reference_runs, 1.5)
+        self.report.note(f"votr list --json ({polls:,} polls), peak memory: votr {median_peak(votr_runs) / 1024:.1f} MiB, "
+                         f"the streaming reference {median_peak(reference_runs) / 1024:.1f} MiB")
 
     # -- 5. show on a poll with many ballots ----------------------------------------------
 
@@ -370,6 +387,91 @@ class Bench:
             lambda _: run_once(self.votr_command(results[10], "show", "p0000001"), self.env))
         self.report.time_at_most(f"votr show ({ballots:,} ballots vs 10)", big,
                                  small, 1.2)
+        self.single_million = results[ballots]
+
+    # -- 6. counting a million ranked and score ballots -----------------------------------
+
+    def counted_poll(self, name: str, ballots: int, kind: str, method: str) -> Path:
+        """One poll of COUNTED_OPTIONS options with `ballots` random ballots: ranked, each a
+        random ordering of 1 to all the options (about half of a million are distinct);
+        score, a random score 0-5 for every option. Its counters are kept as votes keep them."""
+        database = self.new_database(name)
+        n = COUNTED_OPTIONS
+        randomness = random.Random(11)
+        codes = [chr(0x41 + position) for position in range(n)]  # core/ballots.py: code(position)
+        if kind == "ranked":
+            choices = ["".join(randomness.sample(codes, randomness.randint(1, n))) for _ in range(ballots)]
+            counts = [0] * n
+            for ballot in choices:
+                counts[ord(ballot[0]) - 0x41] += 1
+        else:
+            digits = "012345"
+            choices = ["".join(randomness.choice(digits) for _ in range(n)) for _ in range(ballots)]
+            counts = [sum(int(ballot[position]) for ballot in choices) for position in range(n)]
+        connection = sqlite3.connect(database)
+        with connection:
+            connection.executemany(
+                "INSERT INTO options (id, public_id, name, name_key, date_created) VALUES (?, ?, ?, ?, ?)",
+                [(k, f"00000000-0000-4000-8000-{k:012d}", f"Option {k}", title_key(f"Option {k}"), NOW)
+                 for k in range(1, n + 1)])
+            connection.execute(
+                "INSERT INTO topics (id, public_id, title, title_key, status, close_date, date_created, kind, "
+                "method, min_choices, max_choices, voter_count) VALUES (1, 'p0000001', 'Counted', ?, 1, NULL, ?, "
+                "?, ?, 1, ?, ?)", (title_key("Counted"), NOW, kind, method, n, ballots))
+            connection.executemany(
+                "INSERT INTO polls (topic_id, option_id, position, vote_count) VALUES (1, ?, ?, ?)",
+                [(position + 1, position, counts[position]) for position in range(n)])
+            connection.executemany(
+                "INSERT INTO ballots (topic_id, voter, option_id, choices, date_created) VALUES (1, ?, NULL, ?, ?)",
+                ((f"voter {k}", ballot, NOW) for k, ballot in enumerate(choices)))
+        connection.close()
+        return database
+
+    def counting(self) -> None:
+        ballots = self.scaled(1_000_000, least=100)
+        print(f"show: {ballots:,} ballots over {COUNTED_OPTIONS} options counted by irv, schulze and star, "
+              f"against a single-choice poll with {ballots:,}", flush=True)
+        ranked = self.counted_poll("counted-irv.db", ballots, "ranked", "irv")
+        schulze = self.folder / "counted-schulze.db"
+        shutil.copyfile(ranked, schulze)
+        connection = sqlite3.connect(schulze)
+        with connection:
+            connection.execute("UPDATE topics SET method = 'schulze'")
+        connection.close()
+        star = self.counted_poll("counted-star.db", ballots, "score", "star")
+        runs = self.runs if self.runs == 1 else max(5, self.runs)
+        single = self.single_million
+        for method, database in (("irv", ranked), ("schulze", schulze), ("star", star)):
+            counted, reference = median_pair(
+                runs, lambda _: run_once(self.votr_command(database, "show", "p0000001"), self.env),
+                lambda _: run_once(self.votr_command(single, "show", "p0000001"), self.env))
+            self.report.time_at_most(f"votr show, {method} ({ballots:,} ballots vs single-choice)", counted,
+                                     reference, 8)
+            if method == "irv":
+                irv_runs = counted
+        self.versus_votelib(ranked, ballots, irv_runs)
+
+    def versus_votelib(self, database: Path, ballots: int, votr_runs: list[Run]) -> None:
+        """votr's whole `show` (start, read, count) against votelib's IRV count alone, on
+        the same ballots already in memory (aggregated, as votelib takes them)."""
+        reference = self.folder / "votelib_reference.py"
+        reference.write_text(VOTELIB_REFERENCE)
+        shown = self.folder / "counted-irv.json"
+        with shown.open("wb") as out:
+            run_once(self.votr_command(database, "show", "p0000001", "--json"), self.env, stdout=out)
+        winners = json.loads(shown.read_text())["Polls"][0]["winners"]
+        counts = []
+        for _ in range(self.runs):
+            done = subprocess.run([PYTHON, str(reference), str(database)], env=self.env, capture_output=True,
+                                  text=True)
+            if done.returncode != 0:
+                raise SystemExit(f"the votelib reference failed (is votelib installed? pip install -e "
+                                 f"'.[test]'):\n{done.stderr[-2000:]}")
+            counts.append(json.loads(done.stdout))
+            if counts[-1]["winners"] != winners:
+                raise SystemExit(f"votelib elects {counts[-1]['winners']}, votr {winners}")
+        self.report.time_at_most(f"votr show, irv ({ballots:,} ballots) vs votelib's count alone", votr_runs,
+                                 [Run(c["seconds"], 0, c["cpu_seconds"]) for c in counts], 1)
 
 
 # The references: plain Python and sqlite3 doing the same work, run as their own processes
@@ -394,31 +496,110 @@ BATCH_REFERENCE = textwrap.dedent('''
             if added:
                 connection.execute("UPDATE polls SET vote_count = vote_count + 1 "
                                    "WHERE topic_id = ? AND option_id = ?", (topic_id, option_id))
+                connection.execute("UPDATE topics SET voter_count = voter_count + 1 WHERE id = ?", (topic_id,))
     connection.execute("COMMIT")
 ''')
 
+# A ranked ballot: the chosen options' codes, most preferred first (core/ballots.py: "A"
+# for the first option of the poll, "B" for the second…); it counts for its first choice.
+RANKED_BATCH_REFERENCE = textwrap.dedent('''
+    import datetime, json, sqlite3, sys
+
+    connection = sqlite3.connect(sys.argv[1], isolation_level=None)
+    connection.execute("PRAGMA foreign_keys=ON")
+    now = datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None).isoformat(" ")
+    connection.execute("BEGIN IMMEDIATE")
+    topic_ids = dict(connection.execute("SELECT public_id, id FROM topics"))
+    choices = {(topic_id, name): (chr(0x41 + position), row_id) for topic_id, name, position, row_id in connection.execute(
+        "SELECT polls.topic_id, options.name, polls.position, polls.id FROM polls "
+        "JOIN options ON options.id = polls.option_id")}
+    with open(sys.argv[2]) as lines:
+        for line in lines:
+            vote = json.loads(line)
+            topic_id = topic_ids[vote["poll"]]
+            chosen = [choices[topic_id, name] for name in vote["options"]]
+            added = connection.execute(
+                "INSERT INTO ballots (topic_id, voter, option_id, choices, date_created) VALUES (?, ?, NULL, ?, ?) "
+                "ON CONFLICT DO NOTHING", (topic_id, vote["voter"], "".join(code for code, _ in chosen), now)).rowcount
+            if added:
+                connection.execute("UPDATE polls SET vote_count = vote_count + 1 WHERE id = ?", (chosen[0][1],))
+                connection.execute("UPDATE topics SET voter_count = voter_count + 1 WHERE id = ?", (topic_id,))
+    connection.execute("COMMIT")
+''')
+
+# Streamed as votr streams: one poll's JSON written as soon as its rows are read.
 LIST_REFERENCE = textwrap.dedent('''
     import json, sqlite3, sys
 
     connection = sqlite3.connect(sys.argv[1])
     rows = connection.execute(
-        "SELECT topics.id, topics.public_id, topics.title, topics.status, topics.close_date, "
-        "options.name, polls.vote_count FROM topics "
-        "LEFT JOIN polls ON polls.topic_id = topics.id LEFT JOIN options ON options.id = polls.option_id "
-        "ORDER BY topics.id, polls.position").fetchall()
-    polls, current = [], None
-    for topic_id, public_id, title, status, close_date, name, vote_count in rows:
-        if current is None or current["_id"] != topic_id:
-            current = {"_id": topic_id, "id": public_id, "title": title, "status": bool(status),
-                       "options": [], "close_date": close_date, "total_vote_count": 0}
-            polls.append(current)
+        "SELECT topics.id, topics.public_id, topics.title, topics.status, topics.close_date, topics.kind, "
+        "topics.method, topics.min_choices, topics.max_choices, topics.voter_count, options.name, polls.vote_count "
+        "FROM topics LEFT JOIN polls ON polls.topic_id = topics.id LEFT JOIN options ON options.id = polls.option_id "
+        "ORDER BY topics.id, polls.position")
+    write = sys.stdout.write
+    separator = ""
+
+    def emit(poll, counts):
+        global separator
+        top = max(counts.values(), default=0)
+        poll["total_vote_count"] = sum(counts.values())
+        poll["winners"] = [name for name, votes in counts.items() if votes == top] if top > 0 else []
+        write(separator + json.dumps(poll, ensure_ascii=False))
+        separator = ", "
+
+    write('{"Polls": [')
+    current, counts, topic = None, None, None
+    for (topic_id, public_id, title, status, close_date, kind, method, least, most, voters,
+         name, vote_count) in rows:
+        if topic_id != topic:
+            if current is not None:
+                emit(current, counts)
+            topic, counts = topic_id, {}
+            current = {"id": public_id, "title": title, "status": bool(status), "options": [],
+                       "close_date": close_date, "total_vote_count": 0, "kind": kind, "method": method,
+                       "min_choices": least, "max_choices": most, "voter_count": voters, "winners": []}
         if name is not None:
             current["options"].append({"name": name, "vote_count": vote_count})
-            current["total_vote_count"] += vote_count
-    for poll in polls:
-        del poll["_id"]
-    json.dump({"Polls": polls}, sys.stdout, ensure_ascii=False)
+            counts[name] = vote_count
+    if current is not None:
+        emit(current, counts)
+    write("]}")
 ''')
+
+
+# votelib's instant-runoff count of the same ballots: read and aggregated first (not timed).
+VOTELIB_REFERENCE = textwrap.dedent('''
+    import json, sqlite3, sys, time
+
+    from votelib.evaluate.sequential import TransferableVoteSelector
+
+    connection = sqlite3.connect(sys.argv[1])
+    names = [name for (name,) in connection.execute(
+        "SELECT options.name FROM polls JOIN options ON options.id = polls.option_id "
+        "WHERE polls.topic_id = 1 ORDER BY polls.position")]
+    ballots = {}
+    for (choices,) in connection.execute("SELECT choices FROM ballots WHERE topic_id = 1"):
+        ballot = tuple(names[ord(code) - 0x41] for code in choices)
+        ballots[ballot] = ballots.get(ballot, 0) + 1
+    started, cpu = time.perf_counter(), time.process_time()
+    winners = TransferableVoteSelector().evaluate(ballots, 1)
+    seconds, cpu_seconds = time.perf_counter() - started, time.process_time() - cpu
+    print(json.dumps({"seconds": seconds, "cpu_seconds": cpu_seconds, "winners": [str(w) for w in winners]}))
+''')
+
+
+def ballot_digest(database: Path) -> str:
+    """What a database's ballots say (poll, voter, option, choices) and its counters, as one hash."""
+    connection = sqlite3.connect(database)
+    digest = hashlib.sha256()
+    for query in ("SELECT topic_id, voter, option_id, choices FROM ballots ORDER BY topic_id, voter",
+                  "SELECT topic_id, position, vote_count FROM polls ORDER BY topic_id, position",
+                  "SELECT id, voter_count FROM topics ORDER BY id"):
+        for row in connection.execute(query):
+            digest.update(repr(row).encode())
+    connection.close()
+    return digest.hexdigest()
 
 
 def machine() -> str:
@@ -469,8 +650,10 @@ def main(argv: list[str] | None = None) -> int:
         bench.startup()
         bench.single_commands()
         bench.batch()
+        bench.batch("ranked")
         bench.listing()
         bench.show()
+        bench.counting()
     finally:
         if cleanup is not None:
             cleanup.cleanup()

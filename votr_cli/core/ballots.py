@@ -11,8 +11,8 @@ short string in ballots.choices, one character per option:
 An option's code is "A" for the first, "B" for the second… up to "~" for the 62nd, then
 characters from U+0100 on (never a surrogate). One character per option makes a ballot
 cheap to store and to count: counting a million ranked ballots reads one short string
-each, and the database can pad or cut them (see db/ballot_reader.py) without knowing
-the code. PAD, never a code, fills a ranking up to a fixed width.
+each, which the database joins into a few long ones (db/ballot_reader.py) without
+knowing the code. PAD, never a code nor a score, stands between two joined ballots.
 
 Validation happens here, before anything is written: every error is InvalidInput
 (exit 1), except an option the poll does not have (NotFound, as for a single vote).
@@ -20,7 +20,8 @@ Validation happens here, before anything is written: every error is InvalidInput
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import NamedTuple
 
 from votr_cli.core.errors import InvalidInput
@@ -28,6 +29,7 @@ from votr_cli.core.errors import InvalidInput
 KINDS = ("single", "multiple", "ranked", "score")
 MIN_SCORE, MAX_SCORE = 0, 5
 PAD = "@"
+NOT_A_CODE = "?"  # stands for a character that must not reach a count (a stray PAD)
 
 _ASCII_CODES = 62  # "A" (0x41) to "~" (0x7E)
 _FIRST_WIDE = 0x100
@@ -176,3 +178,38 @@ def counted_from(kind: str, choices: list[int] | list[tuple[int, int]]) -> Mappi
     if kind == "ranked":
         return {choices[0]: 1}
     return dict.fromkeys(choices, 1)
+
+
+@dataclass(frozen=True)
+class StoredBallots:
+    """A poll's stored ballots, as db/ballot_reader.py reads them in bulk for counting
+    (core/counting.py: `count_stored`): a few long strings rather than a row per ballot.
+
+    kind: the poll's kind (`multiple`, `ranked` or `score`).
+    width: the most characters a ballot of the poll has (a ranked or multiple poll's
+        max_choices, a score poll's option count); characters past it are not read.
+    chunks: (count, text) pairs: `text` is `count` ballots' choices strings joined by PAD
+        (which is never a code nor a digit); a ballot without choices is an empty string.
+    weights: how many voters cast each ballot, in chunk order; None: one voter each.
+    """
+
+    kind: str
+    width: int
+    chunks: tuple[tuple[int, str], ...]
+    weights: tuple[int, ...] | None = None
+
+    @property
+    def ballot_count(self) -> int:
+        return sum(count for count, _ in self.chunks)
+
+    @classmethod
+    def from_pairs(cls, kind: str, pairs: Iterable[tuple[str | None, int]]) -> StoredBallots:
+        """Stored ballots from `(choices, weight)` pairs (a ballot read row by row)."""
+        texts: list[str] = []
+        weights: list[int] = []
+        for choices, weight in pairs:
+            texts.append((choices or "").replace(PAD, NOT_A_CODE))
+            weights.append(weight)
+        width = max(map(len, texts), default=1) or 1
+        chunks = ((len(texts), PAD.join(texts)),) if texts else ()
+        return cls(kind, width, chunks, tuple(weights))

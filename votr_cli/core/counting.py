@@ -1,6 +1,9 @@
 """Counting a poll's ballots: who wins under each poll kind's method, and the working.
 
-Pure functions, no I/O. The one entry point is `count(method, options, ballots)`.
+Pure functions, no I/O. Two entry points: `count(method, options, ballots)` for ballots
+of option names, and `count_stored(method, options, stored)` for ballots as the database
+stores them. Both turn the ballots into one profile (core/profiles.py: numpy arrays)
+and count it with the same function per method, so each method has one implementation.
 
 Ballots arrive **aggregated**: an iterable of `(ballot, weight)` pairs, `weight` being how
 many voters cast exactly that ballot (the database groups them), so counting costs what
@@ -25,9 +28,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from itertools import combinations
-from typing import Any, Callable, Iterable, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Sequence
 
 from votr_cli.core import ballots as ballot_codes
+from votr_cli.core.ballots import StoredBallots
+
+if TYPE_CHECKING:  # numpy is imported only when a count needs it (core/profiles.py)
+    from votr_cli.core.profiles import Rankings, Scores
 
 MAX_SCORE = ballot_codes.MAX_SCORE
 
@@ -66,17 +73,26 @@ Ballots = Iterable[tuple[tuple, int]]
 
 def count(method: str, options: Sequence[str], ballots: Ballots) -> Count:
     """Count `ballots` (aggregated `(ballot, weight)` pairs) over `options` by `method`."""
+    from votr_cli.core import profiles
+
+    counter, names = _counter(method, options)
+    merged: dict[tuple, int] = {}
+    for ballot, weight in ballots:
+        key = tuple(ballot)
+        merged[key] = merged.get(key, 0) + weight
+    if KIND_OF_METHOD[method] == "score":
+        return counter(names, profiles.scores_from_names(names, merged))
+    return counter(names, profiles.rankings_from_names(names, merged))
+
+
+def _counter(method: str, options: Sequence[str]) -> tuple[Callable[[list[str], Any], Count], list[str]]:
     counter = _COUNTERS.get(method)
     if counter is None:
         raise ValueError(f"unknown counting method {method!r}; known: {', '.join(_COUNTERS)}")
     names = list(options)
     if len(set(names)) != len(names):
         raise ValueError("option names must be distinct")
-    merged: dict[tuple, int] = {}
-    for ballot, weight in ballots:
-        key = tuple(ballot)
-        merged[key] = merged.get(key, 0) + weight
-    return counter(names, merged)
+    return counter, names
 
 
 # --- helpers ---------------------------------------------------------------------------
@@ -91,35 +107,6 @@ def _top(values: Sequence[int]) -> list[int]:
     return [i for i, v in enumerate(values) if v == best] if best > 0 else []
 
 
-def _rankings(names: list[str], ballots: dict[tuple, int]) -> dict[tuple[int, ...], int]:
-    """Ballots as tuples of option indices, unknown names and repeats dropped, merged."""
-    index = {name: i for i, name in enumerate(names)}
-    get = index.__getitem__
-    out: dict[tuple[int, ...], int] = {}
-    for ballot, weight in ballots.items():
-        try:
-            ranking = tuple(map(get, ballot))
-            if len(set(ranking)) != len(ranking):
-                raise KeyError
-        except KeyError:
-            seen: list[int] = []
-            for name in ballot:
-                i = index.get(name)
-                if i is not None and i not in seen:
-                    seen.append(i)
-            ranking = tuple(seen)
-        out[ranking] = out.get(ranking, 0) + weight
-    return out
-
-
-def _first_preferences(n: int, rankings: dict[tuple[int, ...], int]) -> list[int]:
-    first = [0] * n
-    for ranking, weight in rankings.items():
-        if ranking:
-            first[ranking[0]] += weight
-    return first
-
-
 def _result(names: list[str], winners: Iterable[int], vote_counts: Sequence[int], voters: int,
             tally: dict[str, Any]) -> Count:
     return Count([names[i] for i in sorted(winners)], _by_name(names, vote_counts), voters, tally)
@@ -127,20 +114,15 @@ def _result(names: list[str], winners: Iterable[int], vote_counts: Sequence[int]
 
 # --- plurality and approval --------------------------------------------------------------
 
-def _choices(names: list[str], ballots: dict[tuple, int]) -> Count:
+def _choices(names: list[str], profile: Rankings) -> Count:
     """Each option's count is the number of ballots naming it; the highest count wins."""
-    rankings = _rankings(names, ballots)
-    counts = [0] * len(names)
-    for ranking, weight in rankings.items():
-        for i in ranking:
-            counts[i] += weight
-    return _result(names, _top(counts), counts, sum(rankings.values()),
-                   {"counts": _by_name(names, counts)})
+    counts = profile.per_row(profile.named(len(names)))
+    return _result(names, _top(counts), counts, profile.voter_count, {"counts": _by_name(names, counts)})
 
 
 # --- instant-runoff voting ---------------------------------------------------------------
 
-def _irv(names: list[str], ballots: dict[tuple, int]) -> Count:
+def _irv(names: list[str], profile: Rankings) -> Count:
     """Instant-runoff voting.
 
     Each round counts every continuing ballot for its highest-ranked continuing option. An
@@ -154,25 +136,28 @@ def _irv(names: list[str], ballots: dict[tuple, int]) -> Count:
     Ballots are kept in piles by the option they count for; an eliminated option's pile is
     handed on, so a round costs what the moved ballots cost, not every ballot.
     """
+    import numpy as np
+
+    from votr_cli.core.profiles import NONE
+
     n = len(names)
-    rankings = _rankings(names, ballots)
-    voters = sum(rankings.values())
-    first = _first_preferences(n, rankings)
+    voters = profile.voter_count
+    continuing = np.ones(n + 1, bool)
+    continuing[NONE] = False
+    everyone = np.arange(profile.ballot_count)
+    place, top = profile.next_preferences(continuing, everyone)  # each ballot from its first rank
+    first = profile.per_option(top, None, n)
     if voters == 0:
         return _result(names, [], first, 0, {"rounds": []})
     counts = first[:]
-    piles: list[list[tuple[tuple[int, ...], int, int]]] = [[] for _ in range(n)]
-    exhausted = 0
-    for ranking, weight in rankings.items():
-        if ranking:
-            piles[ranking[0]].append((ranking, 0, weight))
-        else:
-            exhausted += weight
-    continuing = [True] * n
+    exhausted = profile.total(top == NONE)
+    piles: list[list] = [[] for _ in range(n)]
+    _pile(piles, everyone, top, n)
+    alive = [True] * n
     history: list[list[int]] = []
     rounds: list[dict[str, Any]] = []
     while True:
-        live = [i for i in range(n) if continuing[i]]
+        live = [i for i in range(n) if alive[i]]
         total = sum(counts[i] for i in live)
         this_round: dict[str, Any] = {"counts": {names[i]: counts[i] for i in live}, "exhausted": exhausted,
                                       "eliminated": []}
@@ -181,9 +166,9 @@ def _irv(names: list[str], ballots: dict[tuple, int]) -> Count:
         if total == 0:
             winners: list[int] = []
             break
-        top = max(counts[i] for i in live)
-        if 2 * top > total:
-            winners = [i for i in live if counts[i] == top]
+        top_count = max(counts[i] for i in live)
+        if 2 * top_count > total:
+            winners = [i for i in live if counts[i] == top_count]
             break
         fewest = min(counts[i] for i in live)
         out = [i for i in live if counts[i] == fewest]
@@ -193,21 +178,33 @@ def _irv(names: list[str], ballots: dict[tuple, int]) -> Count:
                 winners = live
                 break
         this_round["eliminated"] = [names[i] for i in out]
+        moving = [pile for i in out for pile in piles[i]]
         for i in out:
-            continuing[i] = False
-        for i in out:
-            for ranking, position, weight in piles[i]:
-                position += 1
-                while position < len(ranking) and not continuing[ranking[position]]:
-                    position += 1
-                if position < len(ranking):
-                    piles[ranking[position]].append((ranking, position, weight))
-                    counts[ranking[position]] += weight
-                else:
-                    exhausted += weight
+            alive[i] = continuing[i] = False
             piles[i] = []
             counts[i] = 0
+        if not moving:
+            continue
+        moving = np.concatenate(moving)
+        place[moving], onto = profile.next_preferences(continuing, place[moving] + profile.ballot_count)
+        exhausted += profile.total(moving[onto == NONE])
+        for i, gained in enumerate(profile.per_option(onto, moving, n)):
+            counts[i] += gained
+        _pile(piles, moving, onto, n)
     return _result(names, winners, first, voters, {"rounds": rounds})
+
+
+def _pile(piles: list[list], ballots, onto, n: int) -> None:
+    """Add each of `ballots` to the pile of the option it now counts for (`onto`, NONE:
+    exhausted, on no pile)."""
+    import numpy as np
+
+    order = np.argsort(onto, kind="stable")
+    sizes = np.bincount(onto[onto >= 0], minlength=n)
+    start = len(onto) - int(sizes.sum())  # the exhausted sort first
+    for option in np.flatnonzero(sizes):
+        piles[option].append(ballots[order[start:start + sizes[option]]])
+        start += sizes[option]
 
 
 def _backwards(tied: list[int], earlier: list[list[int]]) -> list[int]:
@@ -221,25 +218,7 @@ def _backwards(tied: list[int], earlier: list[list[int]]) -> list[int]:
 
 # --- Schulze ----------------------------------------------------------------------------
 
-def pairwise_preferences(n: int, rankings: dict[tuple[int, ...], int]) -> list[list[int]]:
-    """d[a][b]: voters ranking a above b; a ranked option is above every unranked one."""
-    d = [[0] * n for _ in range(n)]
-    everyone = range(n)
-    for ranking, weight in rankings.items():
-        if not ranking:
-            continue
-        ranked = set(ranking)
-        unranked = [x for x in everyone if x not in ranked] if len(ranked) < n else []
-        for k, a in enumerate(ranking):
-            row = d[a]
-            for x in ranking[k + 1:]:
-                row[x] += weight
-            for x in unranked:
-                row[x] += weight
-    return d
-
-
-def _schulze(names: list[str], ballots: dict[tuple, int]) -> Count:
+def _schulze(names: list[str], profile: Rankings) -> Count:
     """The Schulze method (winning votes), as on Wikipedia's "Schulze method" page.
 
     d[a][b] counts the voters ranking a above b (unranked options tie for last; blank
@@ -248,24 +227,23 @@ def _schulze(names: list[str], ballots: dict[tuple, int]) -> Count:
     p[a][b] > p[b][a]. The ranking lists, in turn, the options no remaining option beats
     (ties together); the first group wins.
     """
+    import numpy as np
+
     n = len(names)
-    rankings = _rankings(names, ballots)
-    d = pairwise_preferences(n, rankings)
-    p = [[d[a][b] if d[a][b] > d[b][a] else 0 for b in range(n)] for a in range(n)]
-    for i in range(n):
-        for j in range(n):
-            if j != i and p[j][i]:
-                pji = p[j][i]
-                pj, pi = p[j], p[i]
-                for k in range(n):
-                    if k != i and k != j:
-                        via = pji if pji < pi[k] else pi[k]
-                        if via > pj[k]:
-                            pj[k] = via
+    d = profile.pairwise(n)
+    links = np.array(d, np.int64).reshape(n, n)
+    p = np.where(links > links.T, links, 0)
+    for i in range(n):  # Floyd–Warshall for the widest paths, one intermediate option at a time
+        via = np.minimum(p[:, i:i + 1], p[i:i + 1, :])
+        via[i, :] = 0
+        via[:, i] = 0
+        np.fill_diagonal(via, 0)
+        np.maximum(p, via, out=p)
+    beaten_by = p.T > p  # beaten_by[a][b]: b beats a
     remaining = list(range(n))
     ranking: list[list[int]] = []
     while remaining:
-        group = [a for a in remaining if not any(p[b][a] > p[a][b] for b in remaining)]
+        group = [a for a in remaining if not beaten_by[a, remaining].any()]
         if not group:  # cannot happen: Schulze's relation is transitive
             group = remaining
         ranking.append(group)
@@ -276,39 +254,15 @@ def _schulze(names: list[str], ballots: dict[tuple, int]) -> Count:
         "pairwise": {names[a]: {names[b]: d[a][b] for b in range(n) if b != a} for a in range(n)},
         "ranking": [[names[i] for i in group] for group in ranking],
     }
-    return _result(names, winners, _first_preferences(n, rankings), sum(rankings.values()), tally)
+    return _result(names, winners, profile.first_preferences(n), profile.voter_count, tally)
 
 
 # --- score and STAR ---------------------------------------------------------------------
 
-def _score_vectors(names: list[str], ballots: dict[tuple, int]) -> dict[tuple[int, ...], int]:
-    """Score ballots as one score per option (0 when unnamed), merged."""
-    index = {name: i for i, name in enumerate(names)}
-    out: dict[tuple[int, ...], int] = {}
-    for ballot, weight in ballots.items():
-        vector = [0] * len(names)
-        for name, score in ballot:
-            i = index.get(name)
-            if i is not None:
-                vector[i] = score
-        key = tuple(vector)
-        out[key] = out.get(key, 0) + weight
-    return out
-
-
-def _totals(n: int, vectors: dict[tuple[int, ...], int]) -> list[int]:
-    totals = [0] * n
-    for vector, weight in vectors.items():
-        for i, score in enumerate(vector):
-            totals[i] += score * weight
-    return totals
-
-
-def _score(names: list[str], ballots: dict[tuple, int]) -> Count:
+def _score(names: list[str], profile: Scores) -> Count:
     """Score voting: the highest total score wins; a tie for it is left unbroken."""
-    vectors = _score_vectors(names, ballots)
-    totals = _totals(len(names), vectors)
-    return _result(names, _top(totals), totals, sum(vectors.values()), {"counts": _by_name(names, totals)})
+    totals = profile.totals()
+    return _result(names, _top(totals), totals, profile.voter_count, {"counts": _by_name(names, totals)})
 
 
 Ranker = Callable[[list[int]], list[list[int]]]
@@ -347,7 +301,7 @@ def _select(candidates: list[int], places: int, rankers: list[Ranker],
     return [], list(candidates), places
 
 
-def _star(names: list[str], ballots: dict[tuple, int]) -> Count:
+def _star(names: list[str], profile: Scores) -> Count:
     """STAR voting (Score Then Automatic Runoff), with the official tie-break protocol.
 
     Scoring round: the two options with the highest total scores are the finalists. Ties
@@ -360,17 +314,10 @@ def _star(names: list[str], ballots: dict[tuple, int]) -> Count:
     every option winning one of them wins.
     """
     n = len(names)
-    vectors = _score_vectors(names, ballots)
-    voters = sum(vectors.values())
-    totals = _totals(n, vectors)
-    fives = [0] * n
-    for vector, weight in vectors.items():
-        for i, score in enumerate(vector):
-            if score == MAX_SCORE:
-                fives[i] += weight
-
-    def preferring(a: int, b: int) -> int:
-        return sum(weight for vector, weight in vectors.items() if vector[a] > vector[b])
+    voters = profile.voter_count
+    totals = profile.totals()
+    fives = profile.per_row(profile.scores == MAX_SCORE)
+    preferring = profile.preferring
 
     def by_score(group: list[int]) -> list[list[int]]:
         return _groups(group, lambda c: -totals[c])
@@ -418,7 +365,7 @@ def _star(names: list[str], ballots: dict[tuple, int]) -> Count:
     return _result(names, winners, totals, voters, tally)
 
 
-_COUNTERS: dict[str, Callable[[list[str], dict[tuple, int]], Count]] = {
+_COUNTERS: dict[str, Callable[[list[str], Any], Count]] = {
     "plurality": _choices,
     "approval": _choices,
     "irv": _irv,
@@ -440,19 +387,36 @@ def from_counters(method: str, vote_counts: dict[str, int], voter_count: int) ->
     a tie for it is left unbroken, nobody wins without support."""
     if method in BALLOT_METHODS:
         raise ValueError(f"{method} needs the ballots, not only the counts")
-    names = list(vote_counts)
-    values = list(vote_counts.values())
-    return _result(names, _top(values), values, voter_count, {"counts": dict(vote_counts)})
+    return Count(winners_from_counts(vote_counts), dict(vote_counts), voter_count, {"counts": dict(vote_counts)})
 
 
-def count_stored(method: str, options: Sequence[str], stored: Iterable[tuple[str, int]]) -> Count:
-    """Count ballots as the database stores them (core/ballots.py): `(choices, weight)`
-    pairs of a ranked (irv, schulze) or score (star, score) poll."""
-    names = list(options)
-    if KIND_OF_METHOD.get(method) == "score":
-        ballots = ((tuple((names[i], int(c)) for i, c in enumerate(choices) if c != "0"), weight)
-                   for choices, weight in stored)
-    else:
-        ballots = ((tuple(names[ballot_codes.position(c)] for c in choices), weight)
-                   for choices, weight in stored)
-    return count(method, names, ballots)
+def winners_from_counts(vote_counts: dict[str, int]) -> list[str]:
+    """The winners of a counter method (plurality, approval, score) from the stored
+    vote_counts: the highest count wins, a tie for it is left unbroken, nobody wins without
+    support. `from_counters` without the rest of the result: a listing asks it of every poll."""
+    best = max(vote_counts.values(), default=0)
+    return [name for name, votes in vote_counts.items() if votes == best] if best > 0 else []
+
+
+def count_stored(method: str, options: Sequence[str],
+                 stored: StoredBallots | Iterable[tuple[str, int]]) -> Count:
+    """Count ballots as the database stores them (core/ballots.py) by `method`, over the
+    poll's `options` in order: read in bulk by db/ballot_reader.py (`StoredBallots`), or
+    as `(choices, weight)` pairs. The choices of multiple and ranked polls count for
+    plurality, approval, irv and schulze; those of score polls for score and star.
+
+    A stored ballot that is not well formed (db-check reports it) does not stop the
+    count: a character that is no option's code is passed over, and in a score ballot,
+    a character that is not a score counts 0.
+    """
+    from votr_cli.core import profiles
+
+    counter, names = _counter(method, options)
+    scored = KIND_OF_METHOD[method] == "score"
+    if not isinstance(stored, StoredBallots):
+        stored = StoredBallots.from_pairs("score" if scored else "ranked", stored)
+    if scored != (stored.kind == "score"):
+        raise ValueError(f"{method} cannot count the ballots of a {stored.kind} poll")
+    if scored:
+        return counter(names, profiles.scores_from_stored(stored, len(names)))
+    return counter(names, profiles.rankings_from_stored(stored, len(names)))

@@ -161,7 +161,9 @@ def poll_document(public_id: str, title: str, status: bool | None, close_date: d
     options = [{"name": name, "vote_count": vote_count} for name, vote_count in choices]
     total = sum(option["vote_count"] for option in options)
     if winners is None:
-        winners = counting.from_counters(shape.method, dict(choices), 0).winners
+        if shape.method in counting.BALLOT_METHODS:
+            raise ValueError(f"{shape.method} needs the ballots, not only the counts")
+        winners = counting.winners_from_counts(dict(choices))
     return {
         "id": public_id,
         "title": title,

@@ -3,7 +3,7 @@
 Everything else asks this module which family a connection belongs to, or has it do the
 one thing each backend does its own way: insert while ignoring duplicates, serialise
 schema changes between processes, move id sequences past rows inserted with their ids,
-and hand many rows to the driver's executemany.
+hand many rows to the driver's executemany, and make room for long aggregated strings.
 """
 
 from __future__ import annotations
@@ -163,3 +163,28 @@ def driver_value(conn: Connection, column: Column, value):
     """`value` as this dialect hands it to its driver for `column` (SQLite: dates as text)."""
     to_driver = column.type.dialect_impl(conn.dialect).bind_processor(conn.dialect)
     return to_driver(value) if to_driver else value
+
+
+LONGEST_AGGREGATE_BYTES = 64 * 2**20
+
+
+def prepare_string_aggregation(conn: Connection) -> int:
+    """Let this connection's string aggregates (SQLAlchemy's `func.aggregate_strings`:
+    group_concat, string_agg, GROUP_CONCAT) return that many bytes; return how many.
+
+    MariaDB cuts GROUP_CONCAT's result at the session's group_concat_max_len (1 MiB by
+    default), with only a warning, and a result row must fit in max_allowed_packet
+    (16 MiB by default, a server setting): the limit is raised to a little under the
+    packet size. SQLite and PostgreSQL take strings of hundreds of megabytes; votr asks
+    for no more than LONGEST_AGGREGATE_BYTES, to bound the memory one string takes.
+    """
+    if not is_mysql(conn):
+        return LONGEST_AGGREGATE_BYTES
+    # Once per session: the setting lasts as long as the driver's connection, as does `info`.
+    limit = conn.info.get("votr_aggregate_bytes")
+    if limit is None:
+        packet = conn.execute(text("SELECT @@max_allowed_packet")).scalar_one()
+        limit = max(1024, min(LONGEST_AGGREGATE_BYTES, int(packet) - 4096))
+        conn.execute(text(f"SET SESSION group_concat_max_len = {limit}"))
+        conn.info["votr_aggregate_bytes"] = limit
+    return limit
