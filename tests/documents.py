@@ -1,4 +1,5 @@
-"""The poll object of a single-choice poll, as the contract gives it, for exact comparison."""
+"""The poll object of a single-choice poll with the default ballot policies, as the
+contract gives it, for exact comparison."""
 
 from __future__ import annotations
 
@@ -10,7 +11,12 @@ def single_choice_keys(options: list[dict]) -> dict:
     best = max(counts, default=0)
     return {"kind": "single", "method": "plurality", "min_choices": 1, "max_choices": 1,
             "voter_count": sum(counts),
-            "winners": [option["name"] for option in options if best and option["vote_count"] == best]}
+            "winners": [option["name"] for option in options if best and option["vote_count"] == best],
+            **DEFAULT_POLICY_KEYS}
+
+
+DEFAULT_POLICY_KEYS = {"allow_change": False, "results": "always", "secret": False, "quorum": None,
+                       "quorum_reached": True, "results_hidden": False}
 
 
 def without_tally(poll: dict) -> dict:

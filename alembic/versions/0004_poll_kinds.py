@@ -14,7 +14,7 @@ votes included, which is the number of votes it holds.
 Downgrading is refused while a poll of another kind exists: revision 0003 can only hold
 single-choice ballots, so it would lose them.
 """
-from alembic import op
+from alembic import context, op
 import sqlalchemy as sa
 
 from votr_cli.core.errors import Refused
@@ -45,15 +45,23 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    others = op.get_bind().execute(
+    if context.is_offline_mode():
+        raise Refused("revision 0004's downgrade first looks for polls of kinds other than single: "
+                      "it cannot be written out as SQL")
+    bind = op.get_bind()
+    if bind.dialect.name == "postgresql":
+        # No poll of another kind may be created between the check and the DDL below
+        # (SQLite's migration transaction holds the write lock from its BEGIN; MariaDB
+        # commits DDL at once and has no such lock: stop writers while you downgrade).
+        bind.exec_driver_sql("LOCK TABLE topics IN SHARE ROW EXCLUSIVE MODE")
+    others = bind.execute(
         sa.text("SELECT kind, COUNT(*) FROM topics WHERE kind <> 'single' GROUP BY kind ORDER BY kind")
     ).all()
     if others:
         found = ", ".join(f"{count} {kind}" for kind, count in others)
         raise Refused(
             f"cannot downgrade below revision 0004 while polls of kinds other than single exist "
-            f"({found}): earlier revisions can only store single-choice ballots, so their ballots "
-            f"would be lost. Export the database first (votr export) if you need them elsewhere"
+            f"({found}): earlier revisions can only store single-choice ballots, so theirs would be lost"
         )
     with op.batch_alter_table('ballots', schema=None) as batch_op:
         batch_op.drop_column('choices')

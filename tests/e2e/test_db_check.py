@@ -1,13 +1,16 @@
-"""`votr db-check`: integrity, counters against ballots, orphans; exit 0 clean, 5 otherwise.
+"""`votr db-check`: integrity, poll settings, ballots of every kind, counters and voter counts
+against ballots, orphans; exit 0 clean, 5 otherwise.
 
 Damage is done with plain SQL, as another tool or a bug would, on every backend.
 """
 
 from __future__ import annotations
 
+import json
+
 import pytest
 import sqlalchemy as sa
-from tests.sql import run_sql
+from tests.sql import query, run_sql
 
 INTEGRITY_METHOD = {
     "sqlite": "PRAGMA integrity_check, PRAGMA foreign_key_check",
@@ -82,6 +85,8 @@ def test_adopted_votes_count_without_ballots_and_their_voters_hold_ballots_witho
     are the adopted_count; its voters are ballots with no option, in no counter."""
     url = votr_env["VOTR_DATABASE_URL"]
     run_sql(url, "UPDATE polls SET adopted_count = 4, vote_count = vote_count + 4 WHERE position = 1")
+    # Adopted votes are voters too; their voters' ballots (no option) are among them.
+    run_sql(url, "UPDATE topics SET voter_count = voter_count + 4")
     for voter in ("old-1", "old-2"):
         run_sql(url, "INSERT INTO ballots (topic_id, voter, option_id, date_created) "
                      "SELECT id, :voter, NULL, date_created FROM topics", voter=voter)
@@ -89,10 +94,14 @@ def test_adopted_votes_count_without_ballots_and_their_voters_hold_ballots_witho
     assert votr("show", voted["id"], "--json").json()["Polls"][0]["total_vote_count"] == 7
     assert votr("vote", voted["id"], "pizza", "--voter", "old-1").exit_code == 4  # already voted
 
+    assert votr("show", voted["id"], "--json").json()["Polls"][0]["voter_count"] == 7
+
     run_sql(url, "UPDATE polls SET adopted_count = 3 WHERE position = 1")
     data = votr("db-check", "--json").json()
-    assert [(p["option"], p["vote_count"], p["ballots"], p["adopted_count"]) for p in data["problems"]] == [
-        ("sushi", 5, 1, 3)]
+    # Both the counter and the voter count disagree with the adopted votes.
+    assert [(p["kind"], p.get("option"), p["ballots"], p["adopted_count"]) for p in data["problems"]] == [
+        ("counter", "sushi", 1, 3), ("voters", None, 3, 3)]
+    assert data["problems"][0]["vote_count"] == 5 and data["problems"][1]["voter_count"] == 7
 
 
 def test_orphan_rows_are_listed(votr, voted, votr_env, backend):
@@ -144,3 +153,139 @@ def test_a_schema_that_is_behind_is_exit_5_naming_db_upgrade(votr, voted):
     assert outcome.exit_code == 5
     assert "run votr db-upgrade" in outcome.stderr
     assert outcome.stderr.count("\n") == 1
+
+
+# -- poll kinds -------------------------------------------------------------------------
+
+def topic(title: str) -> str:
+    return f"(SELECT id FROM topics WHERE title = '{title}')"
+
+
+@pytest.fixture
+def kinds(votr) -> dict:
+    """A poll of each kind with two ballots each, made by votr itself."""
+    made = {}
+    for title, kind, extra in (("Lunch", "single", ()), ("Toppings", "multiple", ("--max", "2")),
+                               ("Race", "ranked", ()), ("Talks", "score", ())):
+        made[kind] = created(votr("create", title, "a", "b", "c", "--kind", kind, *extra, "--json"))
+    for kind, ann, bob in (("single", ["a"], ["c"]), ("multiple", ["a", "c"], ["b"]),
+                           ("ranked", ["c", "a"], ["b", "a", "c"]), ("score", ["a=5", "c=2"], ["b=3"])):
+        for voter, choice in (("ann", ann), ("bob", bob)):
+            outcome = votr("vote", made[kind]["id"], *choice, "--voter", voter)
+            assert outcome.exit_code == 0, outcome.stderr
+    return made
+
+
+def test_polls_of_every_kind_pass_and_are_stored_as_db_check_reads_them(votr, kinds, votr_env):
+    report = votr("db-check", "--json")
+    assert report.exit_code == 0, report.stdout
+    assert report.json()["checked"] == {"polls": 4, "options": 3, "counters": 12, "ballots": 8}
+    stored = query(votr_env["VOTR_DATABASE_URL"],
+                   "SELECT t.kind, b.voter, b.option_id IS NULL, b.choices FROM ballots b "
+                   "JOIN topics t ON t.id = b.topic_id ORDER BY t.id, b.voter")
+    assert [(kind, voter, bool(no_option), choices) for kind, voter, no_option, choices in stored] == [
+        ("single", "ann", False, None), ("single", "bob", False, None),
+        ("multiple", "ann", True, "AC"), ("multiple", "bob", True, "B"),
+        ("ranked", "ann", True, "CA"), ("ranked", "bob", True, "BAC"),
+        ("score", "ann", True, "502"), ("score", "bob", True, "030")]
+
+
+def test_votes_of_every_kind_from_a_batch_pass(votr, kinds):
+    """A batch writes ballots, counters and voter counts its own way (in bulk)."""
+    lines = [{"poll": "Lunch", "option": "b"}, {"poll": "Toppings", "options": ["c", "b"]},
+             {"poll": "Race", "options": ["a"]}, {"poll": "Talks", "scores": {"c": 5, "a": 0}}]
+    batch = "".join(json.dumps({**line, "voter": voter}) + "\n" for voter in ("cy", "dee") for line in lines)
+    outcome = votr("vote", "--batch", "-", "--json", input=batch)
+    assert outcome.exit_code == 0, outcome.stdout + outcome.stderr
+    report = votr("db-check", "--json")
+    assert report.exit_code == 0, report.stdout
+    assert report.json()["checked"]["ballots"] == 16
+
+
+# Each: SQL that damages the database, then the one problem db-check must report
+# (its kind and words of its message).
+DAMAGE = {
+    "ranked counter": (
+        f"UPDATE polls SET vote_count = vote_count + 1 WHERE topic_id = {topic('Race')} AND position = 2",
+        "counter", "option 'c': counter is 2, but 1 ballots rank it first"),
+    "multiple counter": (
+        f"UPDATE polls SET vote_count = 0 WHERE topic_id = {topic('Toppings')} AND position = 0",
+        "counter", "option 'a': counter is 0, but 1 ballots choose it"),
+    "score counter": (
+        f"UPDATE polls SET vote_count = 4 WHERE topic_id = {topic('Talks')} AND position = 1",
+        "counter", "option 'b': counter is 4, but its scores on the ballots add up to 3"),
+    "adopted votes in a ranked poll": (
+        f"UPDATE polls SET adopted_count = 1, vote_count = vote_count + 1 WHERE topic_id = {topic('Race')} "
+        f"AND position = 0", "counter", "only single polls hold votes adopted"),
+    "voter_count": (
+        "UPDATE topics SET voter_count = 3 WHERE title = 'Toppings'",
+        "voters", "voter_count is 3, but 2 ballots + 0 adopted = 2"),
+    "single voter_count": (
+        "UPDATE topics SET voter_count = 0 WHERE title = 'Lunch'",
+        "voters", "voter_count is 0, but 2 ballots + 0 adopted = 2"),
+    "bad code": (
+        f"UPDATE ballots SET choices = 'AD' WHERE voter = 'ann' AND topic_id = {topic('Toppings')}",
+        "ballot", "choices 'AD' are not a valid multiple ballot of it: 'D' is no option of the poll's 3"),
+    "not a code": (
+        f"UPDATE ballots SET choices = 'C@' WHERE voter = 'ann' AND topic_id = {topic('Race')}",
+        "ballot", "'@' is not an option code"),
+    "duplicate": (
+        f"UPDATE ballots SET choices = 'CC' WHERE voter = 'ann' AND topic_id = {topic('Race')}",
+        "ballot", "choices 'CC' are not a valid ranked ballot of it: it names option 'C' twice"),
+    "too many": (
+        f"UPDATE ballots SET choices = 'ABC' WHERE voter = 'ann' AND topic_id = {topic('Toppings')}",
+        "ballot", "3 options, but the poll takes 1 to 2"),
+    "out of the poll's order": (
+        f"UPDATE ballots SET choices = 'CA' WHERE voter = 'ann' AND topic_id = {topic('Toppings')}",
+        "ballot", "its options are not in the poll's order"),
+    "wrong score length": (
+        f"UPDATE ballots SET choices = '50' WHERE voter = 'ann' AND topic_id = {topic('Talks')}",
+        "ballot", "choices '50' are not a valid score ballot of it: not 3 scores from 0 to 5"),
+    "score above 5": (
+        f"UPDATE ballots SET choices = '902' WHERE voter = 'ann' AND topic_id = {topic('Talks')}",
+        "ballot", "not 3 scores from 0 to 5"),
+    "no choices": (
+        f"UPDATE ballots SET choices = NULL WHERE voter = 'bob' AND topic_id = {topic('Race')}",
+        "ballot", "1 ballots with no choices are not a valid ranked ballot of it: the ballot has no choices"),
+    "choices in a single poll": (
+        f"UPDATE ballots SET choices = 'A' WHERE voter = 'ann' AND topic_id = {topic('Lunch')}",
+        "ballot", "1 ballots of a single poll have choices"),
+    "an option in a ranked ballot": (
+        f"UPDATE ballots SET option_id = (SELECT option_id FROM polls WHERE polls.topic_id = ballots.topic_id "
+        f"AND position = 2) WHERE voter = 'ann' AND topic_id = {topic('Race')}",
+        "ballot", "1 ballots name an option (option_id), but a ranked poll's ballots keep their choices"),
+    "method of another kind": (
+        "UPDATE topics SET method = 'irv' WHERE title = 'Toppings'",
+        "poll", "method 'irv' does not fit a multiple poll: use approval"),
+    "unknown kind": (
+        "UPDATE topics SET kind = 'weird' WHERE title = 'Race'",
+        "poll", "kind 'weird' is none of single, multiple, ranked, score"),
+    "min above max": (
+        "UPDATE topics SET min_choices = 3 WHERE title = 'Toppings'",
+        "poll", "min choices (3) is more than max choices (2)"),
+    "max above the options": (
+        "UPDATE topics SET max_choices = 4 WHERE title = 'Race'",
+        "poll", "max choices (4) is more than the poll's 3 options"),
+    "score bounds": (
+        "UPDATE topics SET max_choices = 2 WHERE title = 'Talks'",
+        "poll", "a score poll of 3 options takes 1 to 3 choices, but it says 1 to 2"),
+    "single bounds": (
+        "UPDATE topics SET max_choices = 2 WHERE title = 'Lunch'",
+        "poll", "a single poll of 3 options takes 1 to 1 choices, but it says 1 to 2"),
+}
+
+
+@pytest.mark.parametrize("damage", DAMAGE)
+def test_damage_to_a_poll_of_any_kind_is_one_problem_and_exit_5(votr, kinds, votr_env, damage):
+    statement, kind, words = DAMAGE[damage]
+    run_sql(votr_env["VOTR_DATABASE_URL"], statement)
+
+    outcome = votr("db-check", "--json")
+
+    assert outcome.exit_code == 5, outcome.stdout
+    [problem] = outcome.json()["problems"]
+    assert problem["kind"] == kind
+    assert words in problem["message"], problem["message"]
+    plain = votr("db-check")
+    assert plain.exit_code == 5
+    assert plain.stdout.splitlines()[-1] == "result: 1 problem found"

@@ -11,6 +11,9 @@ import json
 import pytest
 
 from tests.e2e.legacy_votr import build, check, legacy  # noqa: F401 - legacy is a fixture
+from tests.sql import run_sql
+from votr_cli.core.counting import METHODS_BY_KIND
+from votr_cli.db.tables import SCHEMA_HEAD
 
 
 @pytest.fixture
@@ -24,7 +27,7 @@ def at(db: str | None) -> list[str]:
 
 
 def fill(votr, db: str | None, legacy_module=None) -> None:
-    """Polls of every kind: open, closed, closing later, with ballots and adopted counts."""
+    """Polls open, closed, closing later, with ballots and adopted counts."""
     def run(*args):
         outcome = votr(*at(db), *args)
         assert outcome.exit_code == 0, (args, outcome.stderr)
@@ -40,8 +43,53 @@ def fill(votr, db: str | None, legacy_module=None) -> None:
     run("close", "Tabs or spaces")
 
 
+# Tennessee's capital (the counting tests' example): 42 Memphis voters, 26 Nashville, 15
+# Chattanooga, 17 Knoxville. IRV elects Knoxville, Schulze (and every Condorcet method) Nashville.
+TENNESSEE = [(42, ("Memphis", "Nashville", "Chattanooga", "Knoxville")),
+             (26, ("Nashville", "Chattanooga", "Knoxville", "Memphis")),
+             (15, ("Chattanooga", "Knoxville", "Nashville", "Memphis")),
+             (17, ("Knoxville", "Chattanooga", "Nashville", "Memphis"))]
+CITIES = TENNESSEE[0][1]
+# A poll of every kind and method, with `create`'s arguments and the ballots cast (a list
+# of options, or a score poll's {option: score}): ties the counts' rules break, and one
+# they leave.
+KIND_POLLS = [
+    (["Capital (IRV)", *CITIES, "--kind", "ranked"],
+     [ballot for weight, ballot in TENNESSEE for _ in range(weight)]),
+    (["Capital (Schulze)", *CITIES, "--kind", "ranked", "--method", "schulze", "--min", "2", "--max", "3"],
+     [ballot[:3] for weight, ballot in TENNESSEE for _ in range(weight)]),
+    (["Toppings", "ham", "olives", "Basil", "egg", "--kind", "multiple", "--min", "1", "--max", "3"],
+     [("ham", "olives"), ("olives", "basil", "ham"), ("egg",), ("basil", "ham")]),
+    (["Films (STAR)", "Alien", "Brazil", "Cube", "--kind", "score"],
+     [{"Alien": 5, "Brazil": 4}, {"Brazil": 5, "Alien": 4, "Cube": 1}, {"Cube": 0}, {"cube": 3, "alien": 2}]),
+    (["Films (score)", "Alien", "Brazil", "Cube", "--kind", "score", "--method", "score"],
+     [{"Alien": 5, "Brazil": 5}, {"Brazil": 0, "alien": 0, "Cube": 0}]),
+    # A tie no rule breaks: every tied option wins, the same after an import.
+    (["Coin", "heads", "tails", "--kind", "ranked"], [("heads", "tails"), ("tails", "heads")]),
+]
+
+
+def fill_kinds(votr, db: str | None) -> list[str]:
+    """The polls of KIND_POLLS with their ballots (a batch); their ids."""
+    ids, lines = [], []
+    for arguments, ballots in KIND_POLLS:
+        created = votr(*at(db), "create", *arguments, "--json")
+        assert created.exit_code == 0, created.stderr
+        ids.append(created.json()["poll"]["id"])
+        for number, ballot in enumerate(ballots):
+            choice = {"scores": ballot} if isinstance(ballot, dict) else {"options": list(ballot)}
+            lines.append(json.dumps({"poll": ids[-1], **choice, "voter": f"voter {number}"}))
+    voted = votr(*at(db), "vote", "--batch", "-", "--json", input="\n".join(lines) + "\n")
+    assert voted.exit_code == 0 and voted.json()["accepted"] == len(lines), voted.stdout + voted.stderr
+    return ids
+
+
 def listing(votr, db: str) -> tuple:
-    return votr(*at(db), "list", "--json").json(), votr(*at(db), "options", "--json").json()
+    """What `list`, `options` and `show` of every poll print, as JSON: identical wherever
+    the same polls are, tallies and winners included."""
+    polls = votr(*at(db), "list", "--json").json()
+    shown = [votr(*at(db), "show", poll["id"], "--json").json() for poll in polls["Polls"]]
+    return polls, votr(*at(db), "options", "--json").json(), shown
 
 
 def export(votr, db: str) -> dict:
@@ -59,16 +107,17 @@ def test_an_export_imported_elsewhere_lists_the_same(votr, legacy, database_url,
     source, target = (sqlite_file, database_url) if direction == "sqlite-to-selected" else (database_url, sqlite_file)
     build(legacy, source, "unique-id", clean=False)  # adopted data too: counts without ballots
     fill(votr, source, legacy)
+    fill_kinds(votr, source)
     path = tmp_path / "all.json"
     saved = votr("--db", source, "export", str(path), "--json")
     assert saved.exit_code == 0, saved.stderr
-    assert saved.json()["polls"] == 7 and saved.json()["file"] == str(path)
+    assert saved.json()["polls"] == 13 and saved.json()["file"] == str(path)
 
     outcome = votr("--db", target, "import", str(path), "--json")
 
     assert outcome.exit_code == 0, outcome.stderr
     report = outcome.json()
-    assert (report["added"], report["updated"], report["skipped"]) == (7, 0, 0)
+    assert (report["added"], report["updated"], report["skipped"]) == (13, 0, 0)
     assert listing(votr, target) == listing(votr, source)
     assert check(target)["problems"] == []
     assert without_time(export(votr, target)) == without_time(json.loads(path.read_text()))
@@ -77,12 +126,43 @@ def test_an_export_imported_elsewhere_lists_the_same(votr, legacy, database_url,
     adopted_poll = listing(votr, source)[0]["Polls"][0]["id"]  # the builder's poll 1, given a new id on adoption
     assert votr("--db", target, "vote", adopted_poll, "Spurs", "--voter", "linus").exit_code == 4
     assert votr("--db", target, "vote", "Lunch?", "salad", "--voter", "dee").exit_code == 0
+    # Ballots of every kind came along, and votes go on counting from them.
+    assert votr("--db", target, "vote", "Capital (IRV)", "Knoxville", "--voter", "voter 0").exit_code == 4
+    for db in (source, target):
+        assert votr("--db", db, "vote", "Films (STAR)", "Cube=5", "Alien=1", "--voter", "dee").exit_code == 0
+    assert votr("--db", source, "vote", "Lunch?", "salad", "--voter", "dee").exit_code == 0
+    assert listing(votr, target) == listing(votr, source)
+
+
+def test_every_kind_moves_between_two_databases_of_the_selected_backend(votr, second_database):
+    """The selected backend on both sides: on PostgreSQL and MariaDB the move reads and
+    writes the server's own types (the codes of a ranked ballot past the 62nd option,
+    U+0100 and up, included)."""
+    fill(votr, None)
+    ids = fill_kinds(votr, None)
+    options = [f"option {number}" for number in range(70)]
+    wide = votr("create", "Wide", *options, "--kind", "ranked", "--json").json()["poll"]["id"]
+    assert votr("vote", wide, "option 69", "option 63", "option 0", "--voter", "ann").exit_code == 0
+    wide_score = votr("create", "Wide scores", *options, "--kind", "score", "--json").json()["poll"]["id"]
+    assert votr("vote", wide_score, "option 69=5", "option 1=2", "--voter", "ann").exit_code == 0
+
+    imported = votr("--db", second_database, "import", "-", "--json", input=votr("export").stdout)
+
+    assert imported.exit_code == 0, imported.stderr
+    assert imported.json()["added"] == 3 + len(ids) + 2
+    assert listing(votr, second_database) == listing(votr, None)
+    assert without_time(export(votr, second_database)) == without_time(export(votr, None))
+    shown = votr("--db", second_database, "show", ids[0], "--json").json()["Polls"][0]
+    assert shown["winners"] == ["Knoxville"] and len(shown["tally"]["rounds"]) == 3
+    coin = votr("--db", second_database, "show", ids[-1], "--json").json()["Polls"][0]
+    assert coin["winners"] == ["heads", "tails"]
 
 
 def test_the_document_holds_every_poll_option_ballot_status_and_date(votr):
     fill(votr, None)
     document = export(votr, None)
-    assert document["format"] == "votr-export" and document["version"] == 1
+    assert document["format"] == "votr-export" and document["version"] == 2
+    assert document["schema"] == SCHEMA_HEAD
     lunch, editor, tabs = document["polls"]
     assert [option["name"] for option in document["options"]] == [
         "pizza", "Sushi", "salad", "vim", "emacs", "tabs", "spaces"]
@@ -94,6 +174,39 @@ def test_the_document_holds_every_poll_option_ballot_status_and_date(votr):
     assert editor["status"] is True and editor["close_date"].endswith("Z")
     assert tabs["status"] is False and tabs["close_date"] is not None
     assert all(poll["date_created"].endswith("Z") for poll in document["polls"])
+    assert [(poll["kind"], poll["method"], poll["min_choices"], poll["max_choices"], poll["voter_count"])
+            for poll in document["polls"]] == [("single", "plurality", 1, 1, 3), ("single", "plurality", 1, 1, 1),
+                                               ("single", "plurality", 1, 1, 0)]
+
+
+def test_a_ballot_of_each_kind_is_written_by_option_id(votr):
+    irv, schulze, toppings, star, score, _ = fill_kinds(votr, None)
+    document = export(votr, None)
+    names = {option["id"]: option["name"] for option in document["options"]}
+    polls = {poll["id"]: poll for poll in document["polls"]}
+
+    def ballots(poll_id: str, key: str) -> list:
+        return [ballot[key] for ballot in polls[poll_id]["ballots"]]
+
+    assert [[names[option] for option in ballot] for ballot in ballots(schulze, "options")][40:44] == \
+        [["Memphis", "Nashville", "Chattanooga"]] * 2 + [["Nashville", "Chattanooga", "Knoxville"]] * 2
+    # A multiple ballot in the poll's order, whatever order the voter gave.
+    assert [[names[option] for option in ballot] for ballot in ballots(toppings, "options")] == [
+        ["ham", "olives"], ["ham", "olives", "Basil"], ["egg"], ["ham", "Basil"]]
+    # A score ballot scores every option of the poll, those the voter left out 0.
+    assert [{names[option]: value for option, value in ballot.items()} for ballot in ballots(star, "scores")] == [
+        {"Alien": 5, "Brazil": 4, "Cube": 0}, {"Alien": 4, "Brazil": 5, "Cube": 1},
+        {"Alien": 0, "Brazil": 0, "Cube": 0}, {"Alien": 2, "Brazil": 0, "Cube": 3}]
+    assert all("option" not in ballot for poll_id in (irv, schulze, toppings, star, score)
+               for ballot in polls[poll_id]["ballots"])
+    assert [(polls[poll_id]["kind"], polls[poll_id]["method"], polls[poll_id]["min_choices"],
+             polls[poll_id]["max_choices"], polls[poll_id]["voter_count"]) for poll_id in polls] == [
+        ("ranked", "irv", 1, 4, 100), ("ranked", "schulze", 2, 3, 100), ("multiple", "approval", 1, 3, 4),
+        ("score", "star", 1, 3, 4), ("score", "score", 1, 3, 2), ("ranked", "irv", 1, 2, 2)]
+    # The counters are what the ballots give: first preferences, choices, scores summed.
+    assert [choice["vote_count"] for choice in polls[irv]["options"]] == [42, 26, 15, 17]
+    assert [choice["vote_count"] for choice in polls[toppings]["options"]] == [3, 2, 2, 1]
+    assert [choice["vote_count"] for choice in polls[star]["options"]] == [11, 9, 4]
 
 
 def test_importing_twice_changes_nothing_and_changes_are_updated(votr, sqlite_file, tmp_path):
@@ -143,14 +256,18 @@ def test_an_invalid_document_is_refused_whole_and_nothing_is_written(votr, sqlit
     assert "nothing was imported" in message
     assert "polls[1].title: value for title is empty" in message
     assert "polls[1].ballots[0].option: must be a UUID" in message
-    assert "polls[2].options[0].vote_count: 5 is not adopted_count (0) plus the option's ballots (0)" in message
+    assert "polls[2].options[0].vote_count: 5 is not adopted_count (0) plus what the ballots give the option (0)" \
+        in message
     assert votr("list", "--json").json() == {"Polls": []}
 
 
 @pytest.mark.parametrize("content, reason", [
     ("{not json", "not JSON"),
     ('{"polls": []}', 'no "format": "votr-export"'),
-    ('{"format": "votr-export", "version": 2, "polls": []}', "made by a newer votr"),
+    ('{"format": "votr-export", "version": 3, "polls": []}', "made by a newer votr"),
+    ('{"format": "votr-export", "version": "2", "polls": []}', "unknown version '2'"),
+    ('{"format": "votr-export", "version": 2.0, "polls": []}', "unknown version 2.0"),
+    ('{"format": "votr-export", "version": true, "polls": []}', "unknown version True"),
     ('{"format": "votr-export", "version": 1, "options": [], "polls": [{"id": "x"}]}', "polls[0].title"),
 ])
 def test_a_document_that_is_not_an_export_is_refused(votr, content, reason):
@@ -337,6 +454,131 @@ def test_any_created_polls_and_votes_survive_export_and_import(votr, tmp_path):
                 votr("vote", poll_id, names[choice % len(names)], "--voter", voter)
         target = f"sqlite:///{tmp_path / f'target{next(targets)}.db'}"
         votr("list")  # creates the database even when every poll above was refused: export reads one
+        imported = votr("--db", target, "import", "-", input=votr("export").stdout)
+        assert imported.exit_code == 0, imported.stderr
+        assert listing(votr, target) == listing(votr, None)
+
+    check()
+
+
+# -- poll kinds ----------------------------------------------------------------------
+
+
+def test_a_version_1_document_imports_as_single_polls_counted_by_plurality(votr):
+    document = one_poll(options=counts(2, 1), ballots=[
+        {"voter": "ann", "option": OPTION_A, "date_created": "2026-01-01T00:00:00Z"},
+        {"voter": "bo", "option": None, "date_created": "2026-01-01T00:00:00Z"}])
+    assert document["version"] == 1
+
+    outcome = votr("import", "-", "--json", input=json.dumps(document))
+
+    assert outcome.exit_code == 0, outcome.stderr
+    poll = votr("show", "k3v9x2ab", "--json").json()["Polls"][0]
+    assert (poll["kind"], poll["method"], poll["min_choices"], poll["max_choices"]) == ("single", "plurality", 1, 1)
+    assert (poll["total_vote_count"], poll["voter_count"], poll["winners"]) == (2, 2, ["pizza"])
+    assert votr("vote", "k3v9x2ab", "sushi", "--voter", "bo").exit_code == 4  # bo's vote is the adopted one
+    again = votr("import", "-", "--json", input=json.dumps(document))
+    assert (again.json()["added"], again.json()["skipped"]) == (0, 1)  # the same as its version 2 export
+
+
+def test_importing_polls_of_every_kind_twice_changes_nothing_and_a_changed_ballot_is_updated(votr, sqlite_file):
+    ids = fill_kinds(votr, sqlite_file)
+    document = votr("--db", sqlite_file, "export").stdout
+    assert votr("import", "-", input=document).exit_code == 0
+    before = listing(votr, None)
+
+    again = votr("import", "-", "--json", input=document)
+
+    assert (again.json()["added"], again.json()["updated"], again.json()["skipped"]) == (0, 0, len(ids))
+    assert listing(votr, None) == before
+    changed = json.loads(document)
+    ranked = changed["polls"][0]
+    first, second = ranked["ballots"][0]["options"][:2]  # a Memphis voter now puts Nashville first
+    ranked["ballots"][0]["options"][:2] = [second, first]
+    for choice in ranked["options"]:
+        choice["vote_count"] += {first: -1, second: 1}.get(choice["option"], 0)
+    update = votr("import", "-", "--json", input=json.dumps(changed))
+    assert (update.json()["added"], update.json()["updated"], update.json()["skipped"]) == (0, 1, len(ids) - 1)
+    shown = votr("show", ids[0], "--json").json()["Polls"][0]
+    assert [option["vote_count"] for option in shown["options"]] == [41, 27, 15, 17]
+
+
+def test_a_ballot_that_vote_would_refuse_refuses_the_whole_document(votr, sqlite_file):
+    fill(votr, sqlite_file)
+    fill_kinds(votr, sqlite_file)
+    document = export(votr, sqlite_file)
+    schulze = document["polls"][4]
+    schulze["ballots"][7]["options"] = schulze["ballots"][7]["options"][:1]  # --min 2
+    star = document["polls"][6]
+    star["ballots"][0]["scores"][star["options"][2]["option"]] = 6
+
+    assert_refused(votr, json.dumps(document),
+                   "polls[4].ballots[7].options: this ranked poll takes from 2 to 3 options, not 1 "
+                   "(the ballot of 'voter 7')",
+                   f"polls[6].ballots[0].scores.{star['options'][2]['option']}: must be a whole number from 0 to 5, "
+                   "not 6")
+
+
+def test_a_damaged_stored_ballot_is_not_exported_and_an_import_replaces_its_poll(votr, database_url, sqlite_file):
+    ids = fill_kinds(votr, sqlite_file)
+    document = votr("--db", sqlite_file, "export").stdout
+    assert votr("import", "-", input=document).exit_code == 0
+    run_sql(database_url, "UPDATE ballots SET choices = 'AA' WHERE voter = 'voter 3' AND topic_id = "
+                    "(SELECT id FROM topics WHERE public_id = :poll)", poll=ids[0])
+
+    refused = votr("export", "--json")
+
+    assert refused.exit_code == 5 and refused.stdout == ""
+    assert refused.error().startswith(f"cannot export poll {ids[0]}: the ballot of 'voter 3' is not a valid "
+                                      "ranked ballot of it (")  # (the codec's reason)
+    assert refused.error().endswith("; votr db-check lists such damage")
+    repaired = votr("import", "-", "--json", input=document)
+    assert (repaired.json()["updated"], repaired.json()["skipped"]) == (1, len(ids) - 1)
+    assert votr("export").exit_code == 0
+    assert listing(votr, None) == listing(votr, sqlite_file)
+
+
+def test_any_polls_of_any_kind_survive_export_and_import(votr, tmp_path):
+    """Property: whatever ballots `vote` accepted in polls of any kind and method, an
+    export imports into an empty database with identical listings, tallies and winners."""
+    import itertools
+
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    targets = itertools.count()
+    titles = itertools.count()
+
+    @st.composite
+    def poll(draw):
+        kind, method = draw(st.sampled_from([(kind, method) for kind, methods in METHODS_BY_KIND.items()
+                                             for method in methods]))
+        names = [f"o{number}" for number in range(draw(st.integers(2, 5)))]
+        ballots = []
+        for _ in range(draw(st.integers(0, 6))):
+            chosen = draw(st.permutations(names))[:draw(st.integers(1, len(names)))]
+            if kind == "single":
+                ballots.append({"option": chosen[0]})
+            elif kind == "score":
+                ballots.append({"scores": {name: draw(st.integers(0, 5)) for name in chosen}})
+            else:
+                ballots.append({"options": list(chosen)})
+        return ["--kind", kind, "--method", method], names, ballots
+
+    @settings(max_examples=20, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(polls=st.lists(poll(), min_size=1, max_size=4))
+    def check(polls):
+        lines = []
+        for arguments, names, ballots in polls:
+            created = votr("create", f"poll {next(titles)}", *names, *arguments, "--json")
+            assert created.exit_code == 0, created.stderr
+            poll_id = created.json()["poll"]["id"]
+            lines += [json.dumps({"poll": poll_id, "voter": f"v{number}", **ballot})
+                      for number, ballot in enumerate(ballots)]
+        if lines:
+            voted = votr("vote", "--batch", "-", input="\n".join(lines) + "\n")
+            assert voted.exit_code == 0, voted.stderr
+        target = f"sqlite:///{tmp_path / f'target{next(targets)}.db'}"
         imported = votr("--db", target, "import", "-", input=votr("export").stdout)
         assert imported.exit_code == 0, imported.stderr
         assert listing(votr, target) == listing(votr, None)

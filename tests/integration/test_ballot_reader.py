@@ -133,7 +133,7 @@ def test_mariadb_strings_are_not_cut_at_the_default_one_mebibyte(db, backend, mo
     if backend != "mysql":
         pytest.skip("MariaDB's group_concat_max_len")
 
-    def row_by_row(conn, condition):
+    def row_by_row(conn, table, condition):
         raise AssertionError("the joined string was cut short")
 
     monkeypatch.setattr(ballot_reader, "_row_by_row", row_by_row)

@@ -158,11 +158,16 @@ def stored_choices(kind: str, choices: str | None, option_count: int) -> list[in
         if len(choices) != option_count or not all(c in "012345" for c in choices):
             raise ValueError(f"not {option_count} scores from 0 to 5")
         return [(i, int(c)) for i, c in enumerate(choices) if c != "0"]
+    if not choices:
+        raise ValueError("it names no option")
     positions = [position(c) for c in choices]
-    if not positions or len(set(positions)) != len(positions) or max(positions) >= option_count:
-        raise ValueError("not distinct options of the poll")
+    if max(positions) >= option_count:
+        raise ValueError(f"{code(max(positions))!r} is no option of the poll's {option_count}")
+    if len(set(positions)) != len(positions):
+        twice = next(c for i, c in enumerate(choices) if c in choices[:i])
+        raise ValueError(f"it names option {twice!r} twice")
     if kind == "multiple" and positions != sorted(positions):
-        raise ValueError("options not in the poll's order")
+        raise ValueError("its options are not in the poll's order")
     return positions
 
 

@@ -18,6 +18,8 @@ from votr_cli.core.when import iso_utc
 MSG_CREATED = "Poll was created succesfully"  # sic: the original app's text, kept for its clients
 MSG_VOTED = "Thank you for voting"
 MSG_MULTIPLE_VOTES = "Sorry! multiple votes are not allowed"
+MSG_CHANGED = "Your vote was changed"
+MSG_UNVOTED = "Your vote was withdrawn"
 MSG_CLOSED = "Poll closed"
 MSG_ALREADY_CLOSED = "Poll was already closed"
 MSG_REOPENED = "Poll reopened"
@@ -45,6 +47,48 @@ class Shape(NamedTuple):
 
 
 SINGLE = Shape()
+
+RESULTS = ("always", "voted", "closed")
+
+
+class Policy(NamedTuple):
+    """A poll's ballot policies (README: Ballot policies).
+
+    allow_change: voting again replaces the voter's ballot, and `unvote` removes it.
+    results: when counts are shown: always; to a voter once they have voted; after close.
+    secret: who voted and what was chosen are stored apart, with nothing to pair them.
+    quorum: the fewest ballots for a poll to have winners; None: no quorum.
+    """
+
+    allow_change: bool = False
+    results: str = "always"
+    secret: bool = False
+    quorum: int | None = None
+
+
+DEFAULT_POLICY = Policy()
+
+
+def ballot_policy(allow_change: bool = False, results: str = "always", secret: bool = False,
+                  quorum: int | None = None) -> Policy:
+    """A new poll's policies, checked: a known results setting, a quorum of at least one
+    voter, and no vote changes in a secret poll (changing a ballot means finding it,
+    which a secret poll makes impossible)."""
+    if results not in RESULTS:
+        raise InvalidInput(f"results must be one of {', '.join(RESULTS)}, not {results!r}")
+    if quorum is not None and (isinstance(quorum, bool) or not isinstance(quorum, int) or quorum < 1):
+        raise InvalidInput(f"quorum must be a whole number of voters, at least 1, not {quorum!r}")
+    if secret and allow_change:
+        raise InvalidInput("a secret poll cannot allow vote changes: nothing pairs a voter with their "
+                           "ballot, so there is no ballot to change")
+    return Policy(bool(allow_change), results, bool(secret), quorum)
+
+
+def results_hidden(policy: Policy, open_now: bool, viewer_voted: bool) -> bool:
+    """Whether a poll's counts are hidden from this viewer now."""
+    if not open_now or policy.results == "always":
+        return False
+    return policy.results == "closed" or not viewer_voted
 
 
 def new_poll(title: str, option_names: Sequence[str], kind: str = "single", method: str | None = None,
@@ -109,23 +153,35 @@ def is_open(status: bool | None, close_date: dt.datetime | None, now: dt.datetim
 
 def poll_document(public_id: str, title: str, status: bool | None, close_date: dt.datetime | None,
                   choices: Sequence[tuple[str, int]], now: dt.datetime, shape: Shape = SINGLE,
-                  voter_count: int | None = None, winners: list[str] | None = None) -> dict:
+                  voter_count: int | None = None, winners: list[str] | None = None,
+                  policy: Policy = DEFAULT_POLICY, viewer_voted: bool = False) -> dict:
     """A poll as the contract shows it; `choices` are (name, vote count) in the poll's order.
 
     `winners` must be given for the methods that need ballots (counting.BALLOT_METHODS);
     the others' follow from the counts. `voter_count` defaults to the total, which it is
-    for single polls.
+    for single polls. `viewer_voted`: whoever asks has a ballot in the poll, which shows
+    the results of a poll that hides them until one has voted.
     """
-    options = [{"name": name, "vote_count": vote_count} for name, vote_count in choices]
-    total = sum(option["vote_count"] for option in options)
-    if winners is None:
-        if shape.method in counting.BALLOT_METHODS:
-            raise ValueError(f"{shape.method} needs the ballots, not only the counts")
-        winners = counting.winners_from_counts(dict(choices))
+    open_now = is_open(status, close_date, now)
+    total = sum(vote_count for _, vote_count in choices)
+    voters = total if voter_count is None else voter_count
+    quorum_reached = policy.quorum is None or voters >= policy.quorum
+    hidden = results_hidden(policy, open_now, viewer_voted)
+    if hidden:
+        options = [{"name": name, "vote_count": None} for name, _ in choices]
+        total, winners = None, None
+    else:
+        options = [{"name": name, "vote_count": vote_count} for name, vote_count in choices]
+        if not quorum_reached:
+            winners = []
+        elif winners is None:
+            if shape.method in counting.BALLOT_METHODS:
+                raise ValueError(f"{shape.method} needs the ballots, not only the counts")
+            winners = counting.winners_from_counts(dict(choices))
     return {
         "id": public_id,
         "title": title,
-        "status": is_open(status, close_date, now),
+        "status": open_now,
         "options": options,
         "close_date": iso_utc(close_date),
         "total_vote_count": total,
@@ -133,8 +189,14 @@ def poll_document(public_id: str, title: str, status: bool | None, close_date: d
         "method": shape.method,
         "min_choices": shape.min_choices,
         "max_choices": shape.max_choices,
-        "voter_count": total if voter_count is None else voter_count,
+        "voter_count": voters,
         "winners": winners,
+        "allow_change": policy.allow_change,
+        "results": policy.results,
+        "secret": policy.secret,
+        "quorum": policy.quorum,
+        "quorum_reached": quorum_reached,
+        "results_hidden": hidden,
     }
 
 
@@ -158,6 +220,14 @@ def closed(poll_title: str) -> Refused:
 
 def already_voted(voter_key: str) -> Refused:
     return Refused(f"{MSG_MULTIPLE_VOTES}: {voter_key!r} has already voted in this poll")
+
+
+def changes_not_allowed(poll_title: str) -> Refused:
+    return Refused(f"poll {poll_title!r} does not allow changing or withdrawing a vote")
+
+
+def no_ballot(poll_title: str, voter_key: str) -> NotFound:
+    return NotFound(f"{voter_key!r} has no vote in poll {poll_title!r}")
 
 
 def title_taken(title: str, holder: str | None = None, consequence: str = "") -> Refused:

@@ -19,7 +19,7 @@ from sqlalchemy import Connection, and_, func, select
 
 from votr_cli.core.ballots import NOT_A_CODE, PAD, StoredBallots, code
 from votr_cli.db import dialect
-from votr_cli.db.tables import ballots, polls
+from votr_cli.db.tables import ballots, polls, secret_ballots
 
 
 def _bytes_per_character(kind: str, option_count: int) -> int:
@@ -32,20 +32,22 @@ def _bytes_per_character(kind: str, option_count: int) -> int:
     return 2 if last < 0x800 else 3 if last < 0x10000 else 4
 
 
-def stored_ballots(conn: Connection, topic_id: int, kind: str, width: int) -> StoredBallots:
+def stored_ballots(conn: Connection, topic_id: int, kind: str, width: int, secret: bool = False) -> StoredBallots:
     """The ballots of poll `topic_id` (of `kind`: multiple, ranked or score), read for
     counting. `width`: the most characters a ballot has (max_choices for multiple and
     ranked polls, the option count for score polls). A ballot whose choices are unknown
-    (NULL) is not read."""
+    (NULL) is not read. A secret poll's ballots are in secret_ballots, whose random keys
+    give no ranges: more than one string holds is read row by row."""
+    table = secret_ballots if secret else ballots
     width = max(1, width)
     limit = dialect.prepare_string_aggregation(conn)
     option_count = conn.execute(select(func.count()).select_from(polls).where(polls.c.topic_id == topic_id)).scalar_one()
     per_ballot = width * _bytes_per_character(kind, option_count) + len(PAD)
     per_chunk = max(1, limit // per_ballot)
-    of_poll = ballots.c.topic_id == topic_id
+    of_poll = table.c.topic_id == topic_id
     # Every ballot of the poll, those without choices too: counted from an index alone.
-    total = conn.execute(select(func.count()).select_from(ballots).where(of_poll)).scalar_one()
-    if total <= per_chunk:
+    total = conn.execute(select(func.count()).select_from(table).where(of_poll)).scalar_one()
+    if total <= per_chunk or secret:
         conditions = [of_poll]
     else:
         first, last = conn.execute(select(func.min(ballots.c.id), func.max(ballots.c.id)).where(of_poll)).one()
@@ -54,12 +56,12 @@ def stored_ballots(conn: Connection, topic_id: int, kind: str, width: int) -> St
     chunks = []
     for condition in conditions:
         count, joined = conn.execute(
-            select(func.count(ballots.c.choices), _joined(ballots.c.choices))
-            .select_from(ballots).where(condition)).one()
+            select(func.count(table.c.choices), _joined(table.c.choices))
+            .select_from(table).where(condition)).one()
         if not count:
             continue
         if joined is None or joined.count(PAD) != count - 1:
-            count, joined = _row_by_row(conn, condition)
+            count, joined = _row_by_row(conn, table, condition)
         chunks.append((count, joined))
     return StoredBallots(kind, width, tuple(chunks))
 
@@ -69,10 +71,10 @@ def _joined(column):
     return func.aggregate_strings(column, PAD)
 
 
-def _row_by_row(conn: Connection, condition) -> tuple[int, str]:
+def _row_by_row(conn: Connection, table, condition) -> tuple[int, str]:
     """The slow, exact way: every ballot's choices, PAD in one replaced (so that the count
     passes over that character, as over any that is no option's code)."""
     texts = [choices.replace(PAD, NOT_A_CODE)
-             for choices in conn.execute(select(ballots.c.choices).where(condition, ballots.c.choices.is_not(None)))
+             for choices in conn.execute(select(table.c.choices).where(condition, table.c.choices.is_not(None)))
              .scalars()]
     return len(texts), PAD.join(texts)

@@ -30,13 +30,14 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     event,
+    false,
 )
 
 from votr_cli.db import dialect
 
 # Alembic's revision that matches this module. A test checks it against the scripts, so
 # the fast path of every command can check a database's version without loading Alembic.
-SCHEMA_HEAD = "0004"
+SCHEMA_HEAD = "0005"
 
 metadata = MetaData(
     naming_convention={
@@ -85,6 +86,11 @@ topics = Table(
     # Ballots cast, adopted votes included: kept by every vote, as the options' counters
     # are, so that listing polls reads no ballots.
     Column("voter_count", Integer, nullable=False, server_default="0"),
+    # Ballot policies (README: Ballot policies).
+    Column("allow_change", Boolean, nullable=False, server_default=false()),
+    Column("results", String(8), nullable=False, server_default="always"),
+    Column("secret", Boolean, nullable=False, server_default=false()),
+    Column("quorum", Integer, nullable=True),
 )
 
 options = Table(
@@ -133,6 +139,37 @@ ballots = Table(
         ["topic_id", "option_id"], ["polls.topic_id", "polls.option_id"], ondelete="CASCADE"
     ),
     Index(None, "topic_id", "option_id"),
+)
+
+
+# A secret poll's ballots: who voted (poll_voters) and what was chosen (secret_ballots),
+# with nothing that pairs them. No voter, no time and no sequence in secret_ballots: its
+# key is random, and both tables are stored in key order (SQLite WITHOUT ROWID, InnoDB's
+# clustered primary key), so neither reveals the order of the votes. PostgreSQL keeps
+# rows in the order they were written: there, each secret vote writes the poll's ballots
+# anew, in a random order (service: _shuffle_secret_ballots).
+poll_voters = Table(
+    "poll_voters",
+    metadata,
+    Column("topic_id", Integer, ForeignKey("topics.id", ondelete="CASCADE"), primary_key=True),
+    Column("voter", VoterName, primary_key=True),
+    sqlite_with_rowid=False,
+)
+
+SECRET_ID_LENGTH = 32  # 128 random bits, hexadecimal
+
+secret_ballots = Table(
+    "secret_ballots",
+    metadata,
+    Column("id", String(SECRET_ID_LENGTH), primary_key=True),
+    Column("topic_id", Integer, ForeignKey("topics.id", ondelete="CASCADE"), nullable=False),
+    Column("option_id", Integer, nullable=True),
+    Column("choices", ChoicesText, nullable=True),
+    ForeignKeyConstraint(
+        ["topic_id", "option_id"], ["polls.topic_id", "polls.option_id"], ondelete="CASCADE"
+    ),
+    Index(None, "topic_id", "option_id"),
+    sqlite_with_rowid=False,
 )
 
 

@@ -19,8 +19,13 @@ from votr_cli.core.errors import DatabaseProblem, InvalidInput, NotFound, Refuse
 
 EXIT_CODES_HELP = """\b
 Exit codes: 0 done, 1 invalid input, 2 usage error, 3 poll or option not
-found, 4 refused (poll closed, already voted, title taken), 5 database problem,
-74 the work was done but its output could not be written."""
+found, 4 refused (poll closed, already voted, title taken, a downgrade that
+would lose ballots), 5 database problem, 74 the work was done but its output
+could not be written."""
+
+
+VIEWER_HELP = ("Whose view [env: VOTR_VOTER; default: your login name]: a poll created with "
+               "--results voted shows its counts before close only to those who voted.")
 
 
 class OutputFailed(VotrError):
@@ -242,14 +247,23 @@ def main(ctx: click.Context, db_url: str | None):
               help="multiple and ranked: the fewest options a ballot names [default: 1].")
 @click.option("--max", "max_choices", type=int, metavar="N",
               help="multiple and ranked: the most options a ballot names [default: all].")
+@click.option("--allow-change", is_flag=True,
+              help="Voting again replaces the voter's ballot; votr unvote withdraws it.")
+@click.option("--results", default="always", show_default=True, metavar="always|voted|closed",
+              help="When counts are shown: always; to a voter once they have voted; after close.")
+@click.option("--secret", is_flag=True,
+              help="Store who voted apart from what was chosen, with nothing to pair them.")
+@click.option("--quorum", type=int, metavar="N", help="No winner until N voters have voted.")
 @votr_command
 def create(obj: Context, title: str, options: tuple[str, ...], closes_at: str | None, kind: str,
-           method: str | None, min_choices: int | None, max_choices: int | None):
+           method: str | None, min_choices: int | None, max_choices: int | None, allow_change: bool,
+           results: str, secret: bool, quorum: int | None):
     """Create an open poll with two or more options.
 
     An option that another poll already has is linked to it, so its name keeps the
     first spelling. --kind chooses what a ballot is and --method how it is counted
-    (README: Poll kinds).
+    (README: Poll kinds); --allow-change, --results, --secret and --quorum are its
+    ballot policies (README: Ballot policies).
 
     \b
     Examples:
@@ -257,21 +271,24 @@ def create(obj: Context, title: str, options: tuple[str, ...], closes_at: str | 
       votr create "Team lunch" pizza sushi tacos --kind multiple --max 2
       votr create "State capital" Memphis Nashville Chattanooga Knoxville --kind ranked
       votr create "Logo" red blue green --kind score --method score
+      votr create "Board election" ann bo cy --kind ranked --secret --results closed --quorum 20
     """
     from votr_cli.service import polls as service
     from votr_cli.frontends import output
 
     close_date = _closes_at(closes_at)
     created = service.create_poll(obj.database(), title, list(options), close_date, kind=kind, method=method,
-                                  min_choices=min_choices, max_choices=max_choices)
+                                  min_choices=min_choices, max_choices=max_choices, allow_change=allow_change,
+                                  results=results, secret=secret, quorum=quorum)
     return output.Result(output.POLL_MESSAGE, created)
 
 
 @main.command("list")
 @click.option("--status", type=click.Choice(["open", "closed", "all"]), default="all", show_default=True,
               help="Which polls to list.")
+@click.option("--voter", metavar="NAME", help=VIEWER_HELP)
 @votr_command
-def list_(obj: Context, status: str):
+def list_(obj: Context, status: str, voter: str | None):
     """List every poll with its counts, oldest first.
 
     \b
@@ -282,13 +299,17 @@ def list_(obj: Context, status: str):
     from votr_cli.service import polls as service
     from votr_cli.frontends import output
 
-    return output.Result(output.POLL_LISTING, {"Polls": service.list_polls(obj.database(), status)})
+    from votr_cli.frontends import settings
+
+    listing = service.list_polls(obj.database(), status, settings.viewer(voter))
+    return output.Result(output.POLL_LISTING, {"Polls": listing})
 
 
 @main.command()
 @click.argument("poll")
+@click.option("--voter", metavar="NAME", help=VIEWER_HELP)
 @votr_command
-def show(obj: Context, poll: str):
+def show(obj: Context, poll: str, voter: str | None):
     """Show one poll: counts, percentages, leader and close date.
 
     POLL is the poll's id or its exact title.
@@ -300,7 +321,10 @@ def show(obj: Context, poll: str):
     from votr_cli.service import polls as service
     from votr_cli.frontends import output
 
-    return output.Result(output.POLL_DETAIL, {"Polls": [service.show_poll(obj.database(), poll)]})
+    from votr_cli.frontends import settings
+
+    shown = service.show_poll(obj.database(), poll, settings.viewer(voter))
+    return output.Result(output.POLL_DETAIL, {"Polls": [shown]})
 
 
 @main.command()
@@ -404,6 +428,28 @@ def _closes_at(value: str | None):
     from votr_cli.core.when import parse_when
 
     return parse_when(value) if value else None
+
+
+@main.command()
+@click.argument("poll")
+@click.option("--voter", metavar="NAME",
+              help="Whose vote to withdraw [env: VOTR_VOTER; default: your login name].")
+@votr_command
+def unvote(obj: Context, poll: str, voter: str | None):
+    """Withdraw your vote from POLL, in a poll created with --allow-change.
+
+    Exit 3 when the voter has no vote in the poll, 4 when the poll does not allow
+    changes or is closed.
+
+    \b
+    Example:
+      votr unvote "Team lunch" --voter ann
+    """
+    from votr_cli.service import polls as service
+    from votr_cli.frontends import settings
+    from votr_cli.frontends import output
+
+    return output.Result(output.POLL_MESSAGE, service.unvote(obj.database(), poll, settings.voter(voter)))
 
 
 @main.command()
@@ -622,12 +668,14 @@ def db_history(obj: Context):
 @main.command("db-check")
 @votr_command
 def db_check(obj: Context):
-    """Check the database: integrity, every counter against its ballots, orphan rows.
+    """Check the database: integrity, polls and ballots of every kind, counters, orphans.
 
     Runs the backend's own integrity check (SQLite, MariaDB; PostgreSQL with the
-    amcheck extension installed). Each option's counter must equal its ballots plus the
-    votes adopted from an old Votr database. Changes nothing and never creates a
-    database. Exit 0 when clean, 5 with the problems listed otherwise.
+    amcheck extension installed). Each poll's kind, method and choice bounds must fit;
+    each ballot must be a valid ballot of its poll; each option's counter must equal
+    what its ballots give (plus the votes adopted from an old Votr database) and each
+    poll's voter count its ballots. Changes nothing and never creates a database.
+    Exit 0 when clean, 5 with the problems listed otherwise.
 
     \b
     Examples:

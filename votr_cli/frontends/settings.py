@@ -69,6 +69,14 @@ def busy_timeout() -> float:
     return seconds
 
 
+def viewer(explicit: str | None) -> str | None:
+    """Who is looking, named as a voter is; None when no name can be found."""
+    try:
+        return voter(explicit)
+    except InvalidInput:
+        return None
+
+
 def voter(explicit: str | None) -> str:
     """The raw voter name: --voter, else $VOTR_VOTER, else the OS login name."""
     name = explicit if explicit is not None else env("VOTR_VOTER")

@@ -5,7 +5,10 @@ Like the service layer, these return plain data and raise votr's errors.
 
 from __future__ import annotations
 
-from votr_cli.core.errors import DatabaseProblem, InvalidInput, SchemaMismatch
+from pathlib import Path
+
+from votr_cli.core import text
+from votr_cli.core.errors import DatabaseProblem, InvalidInput, Refused, SchemaMismatch
 from votr_cli.db import dialect, migrations, schema
 from votr_cli.db.database import Database
 from votr_cli.db.driver_errors import UPGRADE_HINT
@@ -59,10 +62,27 @@ def downgrade(db: Database, revision: str) -> dict:
         before = current(db)["current"]
         schema.refuse_unknown_revisions(db, before)
         backup, notes = _backup(db)
-        _run(db, migrations.downgrade, revision, backup)
+        try:
+            _run(db, migrations.downgrade, revision, backup)
+        except Refused as refusal:
+            raise _refused_revision(db, refusal, before, backup) from None
         after = current(db)["current"]
     return {"message": f"Downgraded {db.display_url} from {_names(before)} to {_names(after)}.",
             "from": before, "to": after, "backup": backup, "notes": notes}
+
+
+def _refused_revision(db: Database, refusal: Refused, before: list[str], backup: str | None) -> Refused:
+    """A revision refused to run (0004's downgrade, while polls of kinds other than single
+    exist): the same refusal, saying where the database stands. When it stands where it
+    was, nothing ran, and the backup, a copy of the unchanged database, is removed."""
+    now = current(db)["current"]
+    if now == before:
+        if backup is not None:
+            Path(backup).unlink(missing_ok=True)
+        return Refused(f"{refusal.message}; nothing was changed: the database is still at {_names(now)}")
+    kept = f" (backup: {backup})" if backup else ""
+    return Refused(f"{refusal.message}; the revisions above it were undone: the database is now at "
+                   f"{_names(now)}{kept}")
 
 
 def _adopt(db: Database, legacy: adoption.LegacyDatabase, revision: str) -> dict:
@@ -141,6 +161,7 @@ def _after_a_failed_migration(db: Database, backup: str | None) -> str:
 
 VOTR_TABLES = ("topics", "options", "polls", "ballots")
 ORPHAN_IDS_SHOWN = 100
+CHOICES_SHOWN = 64  # a stored ballot quoted in a problem: at most this many characters
 
 
 def check(db: Database) -> dict:
@@ -149,10 +170,19 @@ def check(db: Database) -> dict:
     - The backend's own integrity check: SQLite's `PRAGMA integrity_check` and
       `PRAGMA foreign_key_check`, MariaDB's `CHECK TABLE`, and on PostgreSQL (which has
       no built-in one) the amcheck extension's index check when the database has it.
-    - Every counter against its ballots: vote_count = adopted_count + the ballots that
-      name the option. A ballot without an option (a voter carried over from an old
-      Votr database, choice unknown) is in no counter: it only stops a second vote by
-      that voter. The old database's counts are the adopted_count.
+    - Each poll's kind, method and choice bounds, by the rules `create` applies.
+    - Each ballot fits its poll: a single poll's names its option and has no choices;
+      any other's has choices that decode as a valid ballot of the poll (core/ballots)
+      and names no option.
+    - Every counter against its ballots. Single polls: vote_count = adopted_count + the
+      ballots that name the option. A ballot without an option (a voter carried over
+      from an old Votr database, choice unknown) is in no counter: it only stops a
+      second vote by that voter. The old database's counts are the adopted_count.
+      Multiple: the ballots choosing the option; ranked: the ballots ranking it first;
+      score: its scores summed; these polls hold no adopted votes.
+    - Each poll's voter_count. Single polls: its adopted votes + its ballots that name
+      an option (an old Votr database's voters are among its adopted votes). Others:
+      its ballots.
     - Orphan rows: ballots or poll options whose poll or option is gone.
 
     Never creates a database: a missing one, or one without tables, is an error.
@@ -256,41 +286,304 @@ def _amcheck(conn, tables: list[str]) -> dict:
 
 
 def _consistency(db: Database, problems: list[dict]) -> dict:
-    """Counters and orphans, read from one snapshot so concurrent votes cannot skew them."""
+    """Poll settings, ballots, counters, voter counts and orphans, read from one snapshot
+    so concurrent votes cannot skew them."""
     from sqlalchemy import func, select
 
     from votr_cli.db.tables import ballots, options, polls, topics
 
     engine = db.engine if db.is_sqlite else db.engine.execution_options(isolation_level="REPEATABLE READ")
     with engine.connect() as conn, conn.begin():
-        named_ballots = (
-            select(func.count()).select_from(ballots)
-            .where(ballots.c.topic_id == polls.c.topic_id, ballots.c.option_id == polls.c.option_id)
-            .scalar_subquery()
-        )
-        expected = polls.c.adopted_count + named_ballots
-        wrong = conn.execute(
-            select(topics.c.public_id, topics.c.title, options.c.name, polls.c.vote_count,
-                   polls.c.adopted_count, named_ballots.label("ballots"))
-            .select_from(polls)
-            .join(topics, topics.c.id == polls.c.topic_id)
-            .join(options, options.c.id == polls.c.option_id)
-            .where((polls.c.vote_count != expected) | (polls.c.adopted_count < 0))
-            .order_by(polls.c.topic_id, polls.c.position)
-        )
-        for row in wrong:
-            problems.append({
-                "kind": "counter", "poll": row.public_id, "title": row.title, "option": row.name,
-                "vote_count": row.vote_count, "adopted_count": row.adopted_count, "ballots": row.ballots,
-                "message": f"poll {row.public_id} {row.title!r}, option {row.name!r}: counter is "
-                           f"{row.vote_count}, but {row.ballots} ballots + {row.adopted_count} adopted "
-                           f"= {row.ballots + row.adopted_count}",
-            })
+        shapes = _poll_settings(conn)
+        problems += shapes.problems
+        problems += _single_counters(conn)
+        problems += _misplaced_choices(conn)
+        problems += _other_kinds(conn, shapes)
+        problems += _voter_counts(conn)
         problems += _orphans(conn)
         counts = {name: conn.execute(select(func.count()).select_from(table)).scalar_one()
                   for name, table in (("polls", topics), ("options", options), ("counters", polls),
                                       ("ballots", ballots))}
         return counts
+
+
+def _poll_name(public_id: str, title: str) -> str:
+    return f"poll {public_id} {title!r}"
+
+
+def _row_ids(ids: list[int], total: int) -> str:
+    shown = ", ".join(map(str, ids[:10]))
+    return f"row ids {shown}{', …' if total > 10 else ''}"
+
+
+class _Shapes:
+    """What the poll-settings check found: its problems, and the polls of other kinds
+    than single whose ballots can be read (a known kind), by topic id, with whether
+    their bounds can be trusted."""
+
+    def __init__(self) -> None:
+        self.problems: list[dict] = []
+        self.others: dict[int, tuple[object, bool]] = {}
+
+
+def _poll_settings(conn) -> _Shapes:
+    """Each poll's kind, method and choice bounds, by core/polls.poll_shape's rules.
+    Single polls with the defaults (plurality, 1 and 1) are passed over in SQL."""
+    from sqlalchemy import func, or_, select
+
+    from votr_cli.core import ballots as ballot_rules
+    from votr_cli.db.tables import polls, topics
+
+    option_count = (select(func.count()).select_from(polls).where(polls.c.topic_id == topics.c.id)
+                    .scalar_subquery())
+    rows = conn.execute(
+        select(topics.c.id, topics.c.public_id, topics.c.title, topics.c.kind, topics.c.method,
+               topics.c.min_choices, topics.c.max_choices, option_count.label("option_count"))
+        .where(or_(topics.c.kind != "single", topics.c.method != "plurality",
+                   topics.c.min_choices != 1, topics.c.max_choices != 1))
+        .order_by(topics.c.id)
+    ).all()
+    found = _Shapes()
+    for row in rows:
+        problem = _shape_problem(row.kind, row.method, row.min_choices, row.max_choices, row.option_count)
+        if problem is not None:
+            found.problems.append({
+                "kind": "poll", "poll": row.public_id, "title": row.title, "poll_kind": row.kind,
+                "method": row.method, "min_choices": row.min_choices, "max_choices": row.max_choices,
+                "options": row.option_count, "message": f"{_poll_name(row.public_id, row.title)}: {problem}"})
+        if row.kind in ballot_rules.KINDS and row.kind != "single":
+            found.others[row.id] = (row, problem is None)
+    return found
+
+
+def _shape_problem(kind: str, method: str, least: int, most: int, option_count: int) -> str | None:
+    """What is wrong with a stored poll's settings, or None: the rules `create` applies."""
+    from votr_cli.core import ballots as ballot_rules
+    from votr_cli.core import polls as poll_rules
+
+    if kind not in ballot_rules.KINDS:
+        return f"kind {text.quoted(kind)} is none of {', '.join(ballot_rules.KINDS)}"
+    bounded = kind in ("multiple", "ranked")
+    try:
+        shape = poll_rules.poll_shape(kind, method, least if bounded else None, most if bounded else None,
+                                      option_count)
+    except InvalidInput as problem:
+        return problem.message
+    if (shape.min_choices, shape.max_choices) != (least, most):
+        return (f"a {kind} poll of {option_count} options takes {shape.min_choices} to {shape.max_choices} "
+                f"choices, but it says {least} to {most}")
+    return None
+
+
+def _single_counters(conn) -> list[dict]:
+    """Each option of a single poll: vote_count = adopted_count + the ballots naming it."""
+    from sqlalchemy import func, select
+
+    from votr_cli.db.tables import ballots, options, polls, topics
+
+    named_ballots = (
+        select(func.count()).select_from(ballots)
+        .where(ballots.c.topic_id == polls.c.topic_id, ballots.c.option_id == polls.c.option_id)
+        .scalar_subquery()
+    )
+    expected = polls.c.adopted_count + named_ballots
+    wrong = conn.execute(
+        select(topics.c.public_id, topics.c.title, options.c.name, polls.c.vote_count,
+               polls.c.adopted_count, named_ballots.label("ballots"))
+        .select_from(polls)
+        .join(topics, topics.c.id == polls.c.topic_id)
+        .join(options, options.c.id == polls.c.option_id)
+        .where(topics.c.kind == "single", (polls.c.vote_count != expected) | (polls.c.adopted_count < 0))
+        .order_by(polls.c.topic_id, polls.c.position)
+    )
+    return [{
+        "kind": "counter", "poll": row.public_id, "title": row.title, "option": row.name,
+        "vote_count": row.vote_count, "adopted_count": row.adopted_count, "ballots": row.ballots,
+        "message": f"{_poll_name(row.public_id, row.title)}, option {row.name!r}: counter is "
+                   f"{row.vote_count}, but {row.ballots} ballots + {row.adopted_count} adopted "
+                   f"= {row.ballots + row.adopted_count}",
+    } for row in wrong]
+
+
+def _misplaced_choices(conn) -> list[dict]:
+    """A single poll's ballot names its option and has no choices; any other ballot keeps
+    its choices and names no option."""
+    from sqlalchemy import select
+
+    from votr_cli.core import ballots as ballot_rules
+    from votr_cli.db.tables import ballots, topics
+
+    others = [kind for kind in ballot_rules.KINDS if kind != "single"]
+    checks = (
+        (topics.c.kind == "single", ballots.c.choices.is_not(None),
+         "ballots of a single poll have choices (a single poll's ballot names its option)"),
+        (topics.c.kind.in_(others), ballots.c.option_id.is_not(None),
+         "ballots name an option (option_id), but a {kind} poll's ballots keep their choices"),
+    )
+    found: list[dict] = []
+    for of_kind, misplaced, what in checks:
+        rows = conn.execution_options(yield_per=2000).execute(
+            select(topics.c.id, topics.c.public_id, topics.c.title, topics.c.kind, ballots.c.id.label("ballot"))
+            .join_from(ballots, topics, topics.c.id == ballots.c.topic_id)
+            .where(of_kind, misplaced)
+            .order_by(topics.c.id, ballots.c.id)
+        )
+        by_poll: dict[int, tuple[object, list[int], list[int]]] = {}  # topic: row, ids shown, count
+        for row in rows:
+            _, ids, count = by_poll.setdefault(row.id, (row, [], [0]))
+            count[0] += 1
+            if len(ids) < ORPHAN_IDS_SHOWN:
+                ids.append(row.ballot)
+        for first, ids, (count,) in by_poll.values():
+            found.append({"kind": "ballot", "poll": first.public_id, "title": first.title, "count": count,
+                          "rows": ids,
+                          "message": f"{_poll_name(first.public_id, first.title)}: {count} "
+                                     f"{what.format(kind=first.kind)} ({_row_ids(ids, count)})"})
+    return found
+
+
+def _other_kinds(conn, shapes: _Shapes) -> list[dict]:
+    """The ballots of multiple, ranked and score polls, read in Python: each distinct
+    choices string of a poll once, with its number of ballots, decoded by core/ballots;
+    then each option's counter against what the valid ballots give it."""
+    from sqlalchemy import func, select
+
+    from votr_cli.core import ballots as ballot_rules
+    from votr_cli.db.tables import ballots, options, polls, topics
+
+    if not shapes.others:
+        return []
+    of_other_kinds = topics.c.kind.in_([kind for kind in ballot_rules.KINDS if kind != "single"])
+    options_of: dict[int, list] = {}
+    for row in conn.execute(
+            select(polls.c.topic_id, polls.c.position, polls.c.vote_count, polls.c.adopted_count, options.c.name)
+            .join_from(polls, topics, topics.c.id == polls.c.topic_id)
+            .outerjoin(options, options.c.id == polls.c.option_id)
+            .where(of_other_kinds)
+            .order_by(polls.c.topic_id, polls.c.position)):
+        options_of.setdefault(row.topic_id, []).append(row)
+    found: list[dict] = []
+    counted: dict[int, dict[int, int]] = {}
+    for topic_id, (topic, _) in shapes.others.items():
+        rows = options_of.get(topic_id, [])
+        if [row.position for row in rows] == list(range(len(rows))):
+            counted[topic_id] = {}
+        else:
+            found.append({"kind": "poll", "poll": topic.public_id, "title": topic.title,
+                          "message": f"{_poll_name(topic.public_id, topic.title)}: its options' positions "
+                                     f"are not 0 to {len(rows) - 1}, so its ballots cannot be read"})
+    invalid: list[tuple[int, str | None, int, str]] = []  # topic id, choices, ballots, why
+    # Streamed and grouped by the database: the work is the distinct ballots', not the voters'.
+    stream = conn.execution_options(yield_per=2000).execute(
+        select(ballots.c.topic_id, ballots.c.choices, func.count())
+        .join_from(ballots, topics, topics.c.id == ballots.c.topic_id)
+        .where(of_other_kinds)
+        .group_by(ballots.c.topic_id, ballots.c.choices)
+        .order_by(ballots.c.topic_id)
+    )
+    for topic_id, choices, weight in stream:
+        if topic_id not in counted:
+            continue  # its kind or its options' positions are reported already
+        topic, bounds_known = shapes.others[topic_id]
+        option_count = len(options_of[topic_id])
+        try:
+            decoded = ballot_rules.stored_choices(topic.kind, choices, option_count)
+        except ValueError as why:
+            invalid.append((topic_id, choices, weight, str(why)))
+            continue
+        if bounds_known and topic.kind != "score" and not topic.min_choices <= len(decoded) <= topic.max_choices:
+            invalid.append((topic_id, choices, weight, f"{len(decoded)} options, but the poll takes "
+                                                       f"{topic.min_choices} to {topic.max_choices}"))
+            continue
+        totals = counted[topic_id]
+        for position, amount in ballot_rules.counted_from(topic.kind, decoded).items():
+            totals[position] = totals.get(position, 0) + amount * weight
+    found += _invalid_ballots(conn, shapes, invalid)
+    # A poll with a ballot that cannot be read has counters that cannot be checked.
+    unreadable = {topic_id for topic_id, *_ in invalid}
+    for topic_id, totals in counted.items():
+        if topic_id not in unreadable:
+            found += _other_counters(shapes.others[topic_id][0], options_of.get(topic_id, []), totals)
+    return found
+
+
+def _invalid_ballots(conn, shapes: _Shapes, invalid: list[tuple[int, str | None, int, str]]) -> list[dict]:
+    """One problem per poll and distinct stored ballot that is not a valid ballot of it,
+    with the rows that hold it."""
+    from sqlalchemy import select
+
+    from votr_cli.db.tables import ballots
+
+    found = []
+    for topic_id, choices, weight, why in sorted(invalid, key=lambda item: (item[0], item[1] or "")):
+        topic, _ = shapes.others[topic_id]
+        same = ballots.c.choices.is_(None) if choices is None else ballots.c.choices == choices
+        ids = list(conn.execute(select(ballots.c.id).where(ballots.c.topic_id == topic_id, same)
+                                .order_by(ballots.c.id).limit(ORPHAN_IDS_SHOWN)).scalars())
+        shown = "no choices" if choices is None else f"choices {text.quoted(choices)}"
+        found.append({"kind": "ballot", "poll": topic.public_id, "title": topic.title,
+                      "choices": None if choices is None else text.shortened(choices, CHOICES_SHOWN),
+                      "count": weight, "rows": ids,
+                      "message": f"{_poll_name(topic.public_id, topic.title)}: {weight} ballots with {shown} "
+                                 f"are not a valid {topic.kind} ballot of it: {why} ({_row_ids(ids, weight)}); "
+                                 f"its counters cannot be checked"})
+    return found
+
+
+_GIVES = {"multiple": "{} ballots choose it", "ranked": "{} ballots rank it first",
+          "score": "its scores on the ballots add up to {}"}
+
+
+def _other_counters(topic, option_rows: list, counted: dict[int, int]) -> list[dict]:
+    """Each option of a multiple, ranked or score poll: vote_count = what its valid
+    ballots give it (core/ballots.counted_from). Only single polls hold adopted votes."""
+    found = []
+    for row in option_rows:
+        expected = counted.get(row.position, 0)
+        if row.vote_count == expected and row.adopted_count == 0:
+            continue
+        name = row.name if row.name is not None else f"#{row.position + 1}"
+        if row.adopted_count:
+            why = (f"it has {row.adopted_count} adopted votes, but only single polls hold votes adopted "
+                   f"from an old Votr database")
+        else:
+            why = f"counter is {row.vote_count}, but {_GIVES[topic.kind].format(expected)}"
+        found.append({"kind": "counter", "poll": topic.public_id, "title": topic.title, "option": name,
+                      "vote_count": row.vote_count, "adopted_count": row.adopted_count, "ballots": expected,
+                      "message": f"{_poll_name(topic.public_id, topic.title)}, option {name!r}: {why}"})
+    return found
+
+
+def _voter_counts(conn) -> list[dict]:
+    """Each poll's voter_count: a single poll's is its adopted votes + its ballots that name
+    an option; the voters carried over from an old Votr database (ballots without an
+    option) are among its adopted votes, so they are not counted again. Any other poll
+    holds no adopted votes: its voter_count is its ballots."""
+    from sqlalchemy import case, func, or_, select
+
+    from votr_cli.db.tables import ballots, polls, topics
+
+    single = topics.c.kind == "single"
+    adopted = case((single, select(func.coalesce(func.sum(polls.c.adopted_count), 0))
+                    .where(polls.c.topic_id == topics.c.id).scalar_subquery()), else_=0)
+    cast = (select(func.count()).select_from(ballots)
+            .where(ballots.c.topic_id == topics.c.id, or_(ballots.c.option_id.is_not(None), ~single))
+            .scalar_subquery())
+    wrong = conn.execute(
+        select(topics.c.public_id, topics.c.title, topics.c.voter_count, adopted.label("adopted"),
+               cast.label("ballots"))
+        .where(topics.c.voter_count != adopted + cast)
+        .order_by(topics.c.id)
+    )
+    found = []
+    for row in wrong:
+        adopted_votes, cast_ballots = int(row.adopted), int(row.ballots)
+        found.append({
+            "kind": "voters", "poll": row.public_id, "title": row.title, "voter_count": row.voter_count,
+            "adopted_count": adopted_votes, "ballots": cast_ballots,
+            "message": f"{_poll_name(row.public_id, row.title)}: voter_count is {row.voter_count}, but "
+                       f"{cast_ballots} ballots + {adopted_votes} adopted = {cast_ballots + adopted_votes}"})
+    return found
 
 
 def _orphans(conn) -> list[dict]:

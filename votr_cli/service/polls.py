@@ -14,11 +14,12 @@ import contextlib
 import datetime as dt
 import functools
 import itertools
+import secrets
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any, NamedTuple
 
-from sqlalchemy import Connection, and_, bindparam, false, func, insert, not_, or_, select, true, update
+from sqlalchemy import Connection, and_, bindparam, delete, false, func, insert, not_, or_, select, true, update
 from sqlalchemy.exc import IntegrityError
 
 from votr_cli.core import ballots as ballot_rules
@@ -31,8 +32,9 @@ from votr_cli.core.when import utcnow
 from votr_cli.db import ballot_reader
 from votr_cli.db.chunks import KEYS_PER_QUERY, batched
 from votr_cli.db.database import Database, WriteConflict
-from votr_cli.db.dialect import driver_value, insert_ignoring_duplicates, insert_many, needs_row_locks
-from votr_cli.db.tables import ballots, options, polls, topics
+from votr_cli.db.dialect import (driver_value, insert_ignoring_duplicates, insert_many, needs_row_locks,
+                                 stores_rows_in_write_order)
+from votr_cli.db.tables import SECRET_ID_LENGTH, ballots, options, poll_voters, polls, secret_ballots, topics
 
 STATUSES = ("open", "closed", "all")
 
@@ -50,16 +52,56 @@ def _shape(topic) -> rules.Shape:
     return rules.Shape(topic.kind, topic.method, topic.min_choices, topic.max_choices)
 
 
-def _poll_document(topic, option_rows: Sequence, now: dt.datetime, winners: list[str] | None = None) -> dict:
-    """`winners`: required for the methods that count ballots (counting.BALLOT_METHODS)."""
+def _policy(topic) -> rules.Policy:
+    return rules.Policy(topic.allow_change, topic.results, topic.secret, topic.quorum)
+
+
+def _poll_document(topic, option_rows: Sequence, now: dt.datetime, winners: list[str] | None = None,
+                   viewer_voted: bool = False) -> dict:
+    """`winners`: required for the methods that count ballots (counting.BALLOT_METHODS),
+    unless the results are hidden from the viewer."""
     return rules.poll_document(topic.public_id, topic.title, topic.status, topic.close_date,
                                [(row.name, row.vote_count) for row in option_rows], now,
-                               _shape(topic), topic.voter_count, winners)
+                               _shape(topic), topic.voter_count, winners, _policy(topic), viewer_voted)
 
 
 _TOPIC_COLUMNS = (topics.c.id, topics.c.public_id, topics.c.title, topics.c.status, topics.c.close_date,
                   topics.c.kind, topics.c.method, topics.c.min_choices, topics.c.max_choices,
-                  topics.c.voter_count)
+                  topics.c.voter_count, topics.c.allow_change, topics.c.results, topics.c.secret,
+                  topics.c.quorum)
+
+
+def _hidden(topic, now: dt.datetime, viewer_voted: bool) -> bool:
+    return rules.results_hidden(_policy(topic), rules.is_open(topic.status, topic.close_date, now), viewer_voted)
+
+
+def _has_voted(conn: Connection, topic, viewer_key: str | None) -> bool:
+    """Whether the viewer (a normalised voter name) has a ballot in the poll."""
+    if viewer_key is None:
+        return False
+    if topic.secret:
+        query = select(poll_voters.c.topic_id).where(poll_voters.c.topic_id == topic.id,
+                                                     poll_voters.c.voter == viewer_key)
+    else:
+        query = select(ballots.c.id).where(ballots.c.topic_id == topic.id, ballots.c.voter == viewer_key)
+    return conn.execute(query).first() is not None
+
+
+def _polls_voted_in(conn: Connection, viewer_key: str | None) -> set[int]:
+    """The polls the viewer has a ballot in, secret ones included."""
+    if viewer_key is None:
+        return set()
+    voted = set(conn.execute(select(ballots.c.topic_id).where(ballots.c.voter == viewer_key)).scalars())
+    voted.update(conn.execute(select(poll_voters.c.topic_id).where(poll_voters.c.voter == viewer_key)).scalars())
+    return voted
+
+
+def _viewer_key(viewer: str | None) -> str | None:
+    """The viewer as a voter name; a name no voter can have has voted nowhere."""
+    try:
+        return None if viewer is None else text.voter_name(viewer)
+    except InvalidInput:
+        return None
 
 
 def _option_rows(conn: Connection, topic_id: int) -> list:
@@ -80,13 +122,23 @@ def _count(conn: Connection, topic, option_rows: Sequence) -> counting.Count:
     names = [row.name for row in option_rows]
     width = len(names) if topic.kind == "score" else topic.max_choices
     return counting.count_stored(topic.method, names,
-                                 ballot_reader.stored_ballots(conn, topic.id, topic.kind, width))
+                                 ballot_reader.stored_ballots(conn, topic.id, topic.kind, width, topic.secret))
 
 
-def _poll_by_topic_id(conn: Connection, topic_id: int, now: dt.datetime) -> dict:
+def _shown(conn: Connection, topic, now: dt.datetime, viewer_voted: bool, with_tally: bool = False) -> dict:
+    """The poll as this viewer sees it; counted only when its results are shown."""
+    rows = _option_rows(conn, topic.id)
+    if _hidden(topic, now, viewer_voted):
+        document = _poll_document(topic, rows, now, None, viewer_voted)
+        return {**document, "tally": None} if with_tally else document
+    result = _count(conn, topic, rows)
+    document = _poll_document(topic, rows, now, result.winners, viewer_voted)
+    return {**document, "tally": result.tally} if with_tally else document
+
+
+def _poll_by_topic_id(conn: Connection, topic_id: int, now: dt.datetime, viewer_key: str | None = None) -> dict:
     topic = conn.execute(select(*_TOPIC_COLUMNS).where(topics.c.id == topic_id)).one()
-    rows = _option_rows(conn, topic_id)
-    return _poll_document(topic, rows, now, _count(conn, topic, rows).winners)
+    return _shown(conn, topic, now, _has_voted(conn, topic, viewer_key))
 
 
 def _topics_query(condition, lock: bool):
@@ -110,8 +162,9 @@ def _find_topic(conn: Connection, ref: str, *, lock: bool = False):
     raise rules.no_poll(display)
 
 
-def list_polls(db: Database, status: str = "all") -> Iterator[dict]:
-    """Every poll in creation order, streamed: one SQL statement, whatever the count."""
+def list_polls(db: Database, status: str = "all", viewer: str | None = None) -> Iterator[dict]:
+    """Every poll in creation order, streamed: one SQL statement, whatever the count.
+    `viewer`: who asks, for the polls that show results only to those who voted."""
     if status not in STATUSES:
         raise InvalidInput(f"status must be one of {', '.join(STATUSES)}, not {status!r}")
     now = utcnow()
@@ -127,32 +180,34 @@ def list_polls(db: Database, status: str = "all") -> Iterator[dict]:
     elif status == "closed":
         query = query.where(not_(is_open_clause(now)))
     with db.reading() as conn:
-        # Counted first, in the same snapshot: a server may not run another statement on
-        # a connection while it streams the listing.
-        winners = _counted_winners(conn, query.whereclause)
+        # Looked up and counted first, in the same snapshot: a server may not run another
+        # statement on a connection while it streams the listing.
+        voted = _polls_voted_in(conn, _viewer_key(viewer))
+        winners = _counted_winners(conn, query.whereclause, now, voted)
         rows = conn.execution_options(yield_per=2000).execute(query)
         for topic_id, group in itertools.groupby(rows, key=lambda row: row.id):
             group = list(group)
             option_rows = [row for row in group if row.name is not None]
-            yield _poll_document(group[0], option_rows, now, winners.get(topic_id))
+            yield _poll_document(group[0], option_rows, now, winners.get(topic_id), topic_id in voted)
 
 
-def _counted_winners(conn: Connection, condition) -> dict[int, list[str]]:
-    """The winners of the listed polls whose method counts ballots, by topic id."""
+def _counted_winners(conn: Connection, condition, now: dt.datetime, voted: set[int]) -> dict[int, list[str]]:
+    """The winners of the listed polls whose method counts ballots, by topic id (those
+    whose results the viewer may see)."""
     query = select(*_TOPIC_COLUMNS).where(topics.c.method.in_(sorted(counting.BALLOT_METHODS)))
     if condition is not None:
         query = query.where(condition)
     return {topic.id: _count(conn, topic, _option_rows(conn, topic.id)).winners
-            for topic in conn.execute(query).all()}
+            for topic in conn.execute(query).all() if not _hidden(topic, now, topic.id in voted)}
 
 
-def show_poll(db: Database, ref: str) -> dict:
-    """A poll, with `tally`: the working of its count (README: Poll kinds)."""
+def show_poll(db: Database, ref: str, viewer: str | None = None) -> dict:
+    """A poll, with `tally`: the working of its count (README: Poll kinds), or None where
+    its results are hidden from `viewer`."""
+    viewer_key = _viewer_key(viewer)
     with db.reading() as conn:
         topic = _find_topic(conn, ref)
-        rows = _option_rows(conn, topic.id)
-        result = _count(conn, topic, rows)
-        return {**_poll_document(topic, rows, utcnow(), result.winners), "tally": result.tally}
+        return _shown(conn, topic, utcnow(), _has_voted(conn, topic, viewer_key), with_tally=True)
 
 
 def list_options(db: Database) -> list[dict]:
@@ -166,10 +221,13 @@ def list_options(db: Database) -> list[dict]:
 
 def create_poll(db: Database, title: str, option_names: Sequence[str], close_date: dt.datetime | None = None,
                 *, kind: str = "single", method: str | None = None, min_choices: int | None = None,
-                max_choices: int | None = None) -> dict:
+                max_choices: int | None = None, allow_change: bool = False, results: str = "always",
+                secret: bool = False, quorum: int | None = None) -> dict:
     """Create an open poll; `close_date` (naive UTC) closes it then. `kind`, `method` and
-    the bounds of a ballot's choices as core/polls.poll_shape takes them."""
+    the bounds of a ballot's choices as core/polls.poll_shape takes them; the ballot
+    policies as core/polls.ballot_policy does."""
     poll = rules.new_poll(title, option_names, kind, method, min_choices, max_choices)
+    policy = rules.ballot_policy(allow_change, results, secret, quorum)
 
     def work(conn: Connection) -> dict:
         now = utcnow()
@@ -184,7 +242,7 @@ def create_poll(db: Database, title: str, option_names: Sequence[str], close_dat
             topic_id = conn.execute(
                 insert(topics).values(public_id=public_id, title=poll.title, title_key=poll.title_key,
                                       status=True, close_date=close_date, date_created=now,
-                                      voter_count=0, **poll.shape._asdict())
+                                      voter_count=0, **poll.shape._asdict(), **policy._asdict())
             ).inserted_primary_key[0]
         except IntegrityError:
             # Another writer took the title between our check and our insert (servers only).
@@ -309,14 +367,104 @@ def vote(db: Database, ref: str, options: Sequence[str] | str, voter: str, score
         topic = _find_topic(conn, target.ref, lock=needs_row_locks(conn))
         verdict = _judge(topic, target, _choice_finder(conn, topic.id), now,
                          known_options=lambda: _option_names(conn, topic.id))
-        added = insert_ignoring_duplicates(conn, ballots, {
-            "topic_id": topic.id, "voter": voter_key, "option_id": verdict.option_id,
-            "choices": verdict.choices, "date_created": now,
-        })
-        if not added:
+        message = _cast(conn, topic, verdict, voter_key, now)
+        if topic.secret:
+            _shuffle_secret_ballots(conn, topic.id)
+        return {"message": message, "poll": _poll_by_topic_id(conn, topic.id, now, voter_key)}
+
+    return db.write(work)
+
+
+def _cast(conn: Connection, topic, verdict: _Verdict, voter_key: str, now: dt.datetime) -> str:
+    """Record a judged ballot with its counters, by the poll's policies; the message.
+
+    The poll row is locked (or, on SQLite, the database), so that nothing else changes
+    this voter's ballot in between. A secret poll records that the voter voted in
+    poll_voters and the ballot, under a random key, in secret_ballots. Otherwise a
+    voter's second ballot replaces the first where the poll allows changes, and is
+    refused where it does not; the unique index on (poll, voter) decides which.
+    """
+    increments = collections.Counter(dict(verdict.increments))
+    if topic.secret:
+        if not insert_ignoring_duplicates(conn, poll_voters, {"topic_id": topic.id, "voter": voter_key}):
             raise rules.already_voted(voter_key)
-        _add_to_counters(conn, collections.Counter(dict(verdict.increments)), {topic.id: 1})
-        return {"message": rules.MSG_VOTED, "poll": _poll_by_topic_id(conn, topic.id, now)}
+        conn.execute(insert(secret_ballots).values(id=_secret_key(), topic_id=topic.id,
+                                                   option_id=verdict.option_id, choices=verdict.choices))
+        _add_to_counters(conn, increments, {topic.id: 1})
+        return rules.MSG_VOTED
+    added = insert_ignoring_duplicates(conn, ballots, {
+        "topic_id": topic.id, "voter": voter_key, "option_id": verdict.option_id,
+        "choices": verdict.choices, "date_created": now,
+    })
+    if added:
+        _add_to_counters(conn, increments, {topic.id: 1})
+        return rules.MSG_VOTED
+    if not topic.allow_change:
+        raise rules.already_voted(voter_key)
+    old = _ballot_of(conn, topic.id, voter_key)
+    conn.execute(update(ballots).where(ballots.c.id == old.id)
+                 .values(option_id=verdict.option_id, choices=verdict.choices, date_created=now))
+    increments.subtract(_counted(conn, topic, old))
+    _add_to_counters(conn, collections.Counter({row: n for row, n in increments.items() if n}), {})
+    return rules.MSG_CHANGED
+
+
+def _secret_key() -> str:
+    return secrets.token_hex(SECRET_ID_LENGTH // 2)
+
+
+def _ballot_of(conn: Connection, topic_id: int, voter_key: str):
+    return conn.execute(select(ballots.c.id, ballots.c.option_id, ballots.c.choices)
+                        .where(ballots.c.topic_id == topic_id, ballots.c.voter == voter_key)).one_or_none()
+
+
+def _counted(conn: Connection, topic, ballot) -> collections.Counter:
+    """What a stored ballot added to its poll's counters: polls row id -> amount."""
+    rows = dict(conn.execute(select(polls.c.position, polls.c.id).where(polls.c.topic_id == topic.id)).all())
+    if topic.kind == "single":
+        if ballot.option_id is None:  # a voter carried over without their choice
+            return collections.Counter()
+        row = conn.execute(select(polls.c.id).where(polls.c.topic_id == topic.id,
+                                                    polls.c.option_id == ballot.option_id)).scalar_one()
+        return collections.Counter({row: 1})
+    choices = ballot_rules.stored_choices(topic.kind, ballot.choices, len(rows))
+    return collections.Counter({rows[position]: amount
+                                for position, amount in ballot_rules.counted_from(topic.kind, choices).items()})
+
+
+def _shuffle_secret_ballots(conn: Connection, topic_id: int) -> None:
+    """Where the database keeps rows in the order they were written (PostgreSQL), write
+    the poll's secret ballots anew in a random order, so that their order does not
+    follow poll_voters'. The others store both tables in order of their keys."""
+    if not stores_rows_in_write_order(conn):
+        return
+    kept = conn.execute(select(secret_ballots.c.option_id, secret_ballots.c.choices)
+                        .where(secret_ballots.c.topic_id == topic_id)).all()
+    secrets.SystemRandom().shuffle(kept)
+    conn.execute(delete(secret_ballots).where(secret_ballots.c.topic_id == topic_id))
+    insert_many(conn, secret_ballots, ["id", "topic_id", "option_id", "choices"],
+                [(_secret_key(), topic_id, option_id, choices) for option_id, choices in kept])
+
+
+def unvote(db: Database, ref: str, voter: str) -> dict:
+    """Withdraw the voter's ballot, in a poll that allows changes."""
+    voter_key = text.voter_name(voter)
+    display = rules.poll_ref(ref)
+
+    def work(conn: Connection) -> dict:
+        now = utcnow()
+        topic = _find_topic(conn, display, lock=needs_row_locks(conn))
+        if not rules.is_open(topic.status, topic.close_date, now):
+            raise rules.closed(topic.title)
+        if not topic.allow_change:
+            raise rules.changes_not_allowed(topic.title)
+        old = _ballot_of(conn, topic.id, voter_key)
+        if old is None:
+            raise rules.no_ballot(topic.title, voter_key)
+        undo = _counted(conn, topic, old)
+        conn.execute(delete(ballots).where(ballots.c.id == old.id))
+        _add_to_counters(conn, collections.Counter({row: -n for row, n in undo.items()}), {topic.id: -1})
+        return {"message": rules.MSG_UNVOTED, "poll": _poll_by_topic_id(conn, topic.id, now, voter_key)}
 
     return db.write(work)
 
@@ -597,11 +745,17 @@ class _BatchRun:
         self.voted: set[tuple[int, str]] = set()
         self.added_per_choice: collections.Counter[int] = collections.Counter()
         self.added_per_topic: collections.Counter[int] = collections.Counter()
+        # Polls with a ballot policy (secret, or changes allowed) take their lines one by
+        # one, as `vote` does: (line number, verdict, voter) in line order.
+        self.topics_by_id: dict[int, Any] = {}
+        self.one_by_one: list[tuple[int, _Verdict, str]] = []
+        self.cast_one_by_one = 0
+        self.secret_polls: set[int] = set()
         if progress and rejected:
             progress(len(rejected))
 
     def accepted(self) -> int:
-        return sum(self.added_per_topic.values())
+        return sum(self.added_per_topic.values()) + self.cast_one_by_one
 
     def run_round(self, round_requests: Sequence[_BallotRequest]) -> None:
         self._find_polls({request.target.ref for request in round_requests})
@@ -616,6 +770,7 @@ class _BatchRun:
                 per_topic[row[0]] += 1
                 for choice_id, amount in added:
                     per_choice[choice_id] += amount
+        self._cast_one_by_one()
         if self.progress:
             self.progress(len(round_requests))
 
@@ -625,6 +780,20 @@ class _BatchRun:
             found = _find_topics(self.conn, unknown, self.lock)
             self.choices.update(_choices_of(self.conn, {topic.id for topic in found.values()}))
             self.topics_by_ref.update({ref: found.get(ref) for ref in unknown})
+            self.topics_by_id.update({topic.id: topic for topic in found.values()})
+
+    def _cast_one_by_one(self) -> None:
+        for number, verdict, voter_key in self.one_by_one:
+            topic = self.topics_by_id[verdict.topic_id]
+            try:
+                _cast(self.conn, topic, verdict, voter_key, self.now)
+            except VotrError as exc:
+                self.refused[number] = exc
+                continue
+            self.cast_one_by_one += 1
+            if topic.secret:
+                self.secret_polls.add(topic.id)
+        self.one_by_one.clear()
 
     def _new_ballots(self, round_requests: Sequence[_BallotRequest]) -> tuple[list, list, list]:
         """The round's ballots that pass every rule but the database's unique index, as
@@ -638,6 +807,10 @@ class _BatchRun:
                 verdict = verdicts[target] = self._verdict(target)
             if isinstance(verdict, VotrError):
                 refused[number] = verdict
+                continue
+            topic = self.topics_by_id[verdict.topic_id]
+            if topic.secret or topic.allow_change:
+                self.one_by_one.append((number, verdict, voter_key))
                 continue
             pair = (verdict.topic_id, voter_key)
             if pair in voted:
@@ -663,6 +836,8 @@ class _BatchRun:
     def count_votes(self) -> None:
         """Add the new ballots to the counters, in one statement for the batch."""
         _add_to_counters(self.conn, self.added_per_choice, self.added_per_topic)
+        for topic_id in sorted(self.secret_polls):
+            _shuffle_secret_ballots(self.conn, topic_id)
 
 
 def _batch_summary(line_count: int, accepted: int, refused: dict[int, VotrError]) -> dict:
