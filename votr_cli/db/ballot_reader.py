@@ -8,7 +8,8 @@ turns into arrays without a Python loop per ballot.
 
 One string holds at most what `dialect.prepare_string_aggregation` allows (64 MiB; on
 MariaDB a little under the server's max_allowed_packet). A poll with more ballots than
-that is read in ranges of ballot ids, each holding at most that many. A string that
+that is read in ranges of ballot ids, each holding at most that many (a secret poll's
+ballots, in ranges of their random keys, each holding about half as many). A string that
 does not hold as many ballots as the database counted (MariaDB cut it short, or a stored
 ballot holds PAD itself, which no well-formed one does) is read again row by row.
 """
