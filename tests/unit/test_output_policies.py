@@ -7,6 +7,8 @@ service builds them."""
 from __future__ import annotations
 
 import datetime as dt
+import re
+from pathlib import Path
 
 import pytest
 
@@ -343,3 +345,19 @@ def test_hostile_names_are_literal_in_tables(policy):
         assert "\x07" not in drawn and "\u202e" not in drawn and "\x1b[2J" not in drawn
         if renderer is not output.POLL_LISTING:
             assert ":thumbs_up:" in drawn and "soup\\x07\\x0abell" in drawn
+
+
+def test_the_readme_shows_what_votr_prints():
+    """README "Reading a poll's policies": its examples are these renderings, line for line."""
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    section = readme.split("### Reading a poll's policies\n", 1)[1].split("\n## ", 1)[0]
+    blocks = re.findall(r"```text\n(.*?)```", section, flags=re.S)
+    board = lunch(Policy(secret=True, results="closed", quorum=20), title="Board election",
+                  choices=[("ann", 5), ("bo", 4), ("cy", 3)])
+    board.update(kind="ranked", method="irv")
+    reached = lunch(Policy(allow_change=True, results="voted", quorum=3), voted=True)
+    assert blocks == [
+        shown(board),
+        shown(reached).split("voter_count: 3\n", 1)[1],
+        listed(lunch(Policy(results="voted"))),
+    ]
