@@ -111,11 +111,8 @@ def build(kind: str, min_choices: int, max_choices: int, option_count: int,
     polls, parsed each score.
     """
     positions = [option for option, _ in chosen]
-    seen: set[int] = set()
-    for option, name in chosen:
-        if option in seen:
-            raise InvalidInput(f"option {name!r} is given twice")
-        seen.add(option)
+    if len(set(positions)) != len(positions):
+        _refuse_repeat(chosen)
     if kind == "score":
         if scores is None:
             raise InvalidInput("a score poll takes OPTION=SCORE pairs (scores), not options alone")
@@ -132,10 +129,28 @@ def build(kind: str, min_choices: int, max_choices: int, option_count: int,
         return Ballot(positions[0], None, ((positions[0], 1),))
     if kind == "multiple":
         ordered = sorted(positions)
-        return Ballot(None, "".join(map(code, ordered)), tuple((option, 1) for option in ordered))
+        return Ballot(None, _codes(ordered), tuple((option, 1) for option in ordered))
     if kind == "ranked":
-        return Ballot(None, "".join(map(code, positions)), ((positions[0], 1),))
+        return Ballot(None, _codes(positions), ((positions[0], 1),))
     raise ValueError(f"unknown poll kind {kind!r}")
+
+
+_ASCII_CODE = [chr(0x41 + position) for position in range(_ASCII_CODES)]
+
+
+def _codes(positions: list[int]) -> str:
+    """The options' codes, one after another (a batch builds one such string per line)."""
+    if max(positions) < _ASCII_CODES:
+        return "".join([_ASCII_CODE[position] for position in positions])
+    return "".join(map(code, positions))
+
+
+def _refuse_repeat(chosen: Sequence[tuple[int, str]]):
+    seen: set[int] = set()
+    for option, name in chosen:
+        if option in seen:
+            raise InvalidInput(f"option {name!r} is given twice")
+        seen.add(option)
 
 
 def _check_count(kind: str, given: int, least: int, most: int) -> None:

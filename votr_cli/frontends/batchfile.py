@@ -102,9 +102,13 @@ def _record(number: int, values, from_csv: bool = False) -> BatchLine:
     if not isinstance(values, dict):
         return _field_error(number, f"expected a JSON object with {', '.join(FIELDS)}")
     poll, option, voter = values.get("poll"), values.get("option"), values.get("voter")
-    if (type(poll) is str and type(option) is str and poll and option and (voter is None or type(voter) is str)
-            and values.get("options") is None and values.get("scores") is None):
-        return BatchLine(number, poll, option, voter or None)  # the usual line, checked at once
+    if type(poll) is str and poll and (voter is None or type(voter) is str):  # the usual lines, checked at once
+        chosen, scores = values.get("options"), values.get("scores")
+        if type(option) is str and option and chosen is None and scores is None:
+            return BatchLine(number, poll, option, voter or None)
+        if (option is None and scores is None and type(chosen) is list and chosen and not from_csv
+                and set(map(type, chosen)) == {str}):
+            return BatchLine(number, poll, None, voter or None, options=tuple(chosen))
     if values.get("poll") in (None, ""):
         return _field_error(number, "poll is missing")
     given = [field for field in CHOICE_FIELDS if values.get(field) not in (None, "")]

@@ -320,8 +320,24 @@ class _BallotTarget(NamedTuple):
     scores: tuple[tuple[str, Any], ...] | None = None
 
 
-def _ballot_target(ref: str, options: Sequence[str] | str, scores=None, normalise=text) -> _BallotTarget:
-    """`normalise` is the text module, or a _RememberedText that gives the same answers."""
+class _PlainText:
+    """votr_cli.core.text's normalisers, as _RememberedText gives them (without memory)."""
+
+    clean = staticmethod(text.clean)
+    key = staticmethod(text.key)
+    voter_name = staticmethod(text.voter_name)
+
+    @staticmethod
+    def option_name(raw: str) -> tuple[str, str]:
+        """An option as a vote names it: its display form and its key."""
+        if not isinstance(raw, str):
+            raise InvalidInput(f"an option must be text, not {type(raw).__name__}")
+        display = text.clean(raw, "option", text.MAX_OPTION)
+        return display, text.key(display)
+
+
+def _ballot_target(ref: str, options: Sequence[str] | str, scores=None, normalise=_PlainText) -> _BallotTarget:
+    """`normalise` is _PlainText, or a _RememberedText that gives the same answers."""
     if isinstance(options, str):
         options = (options,)
     pairs = None if scores is None else tuple(scores.items() if isinstance(scores, dict) else scores)
@@ -331,24 +347,19 @@ def _ballot_target(ref: str, options: Sequence[str] | str, scores=None, normalis
 def _named_options(kind: str, target: _BallotTarget, normalise) -> tuple[list[tuple[str, str]], list[int] | None]:
     """The options a vote names, as (display, key), and a score poll's scores, in the
     order given. Raises InvalidInput for text or a score that is not valid."""
-    if kind == "score":
+    if kind != "score":
         if target.scores is not None:
-            pairs = list(target.scores)
-        else:
-            pairs = [ballot_rules.parse_score_pair(option) for option in target.options]
-    elif target.scores is not None:
-        raise InvalidInput(f"a {kind} poll takes options, not scores")
+            raise InvalidInput(f"a {kind} poll takes options, not scores")
+        try:
+            return [normalise.option_name(option) for option in target.options], None
+        except TypeError:  # an unhashable value, which only a caller of the service can give
+            raise InvalidInput("an option must be text") from None
+    if target.scores is not None:
+        pairs = list(target.scores)
     else:
-        pairs = [(option, None) for option in target.options]
-    named, scores = [], []
-    for name, score in pairs:
-        if not isinstance(name, str):
-            raise InvalidInput(f"an option must be text, not {type(name).__name__}")
-        display = normalise.clean(name, "option", text.MAX_OPTION)
-        named.append((display, normalise.key(display)))
-        if kind == "score":
-            scores.append(ballot_rules.parse_score(score, display))
-    return named, (scores if kind == "score" else None)
+        pairs = [ballot_rules.parse_score_pair(option) for option in target.options]
+    named = [_PlainText.option_name(name) for name, _ in pairs]
+    return named, [ballot_rules.parse_score(score, display) for (_, score), (display, _) in zip(pairs, named)]
 
 
 class _Verdict(NamedTuple):
@@ -362,28 +373,38 @@ class _Verdict(NamedTuple):
 
 
 def _judge(topic, target: _BallotTarget, find_choice: Callable[[str], Any], now: dt.datetime,
-           normalise=text, known_options: Callable[[], Sequence[str]] = tuple) -> _Verdict:
+           normalise=_PlainText, known_options: Callable[[], Sequence[str]] = tuple) -> _Verdict:
     """The rules between a request and its ballot: the options exist in the poll, the
     ballot fits the poll's kind, the poll is open. `find_choice` gives the poll's row for
     an option key (polls.id, option_id, position) or None."""
     named, scores = _named_options(topic.kind, target, normalise)
-    rows, chosen = {}, []
-    for display, option_key in named:
-        row = find_choice(option_key)
+    found = [find_choice(option_key) for _, option_key in named]
+    for row, (display, _) in zip(found, named):
         if row is None:
             raise rules.no_option(topic.title, display, known_options())
-        rows[row.position] = row
-        chosen.append((row.position, display))
+    rows = {row.position: row for row in found}
+    chosen = [(row.position, display) for row, (display, _) in zip(found, named)]
     option_count = topic.max_choices if topic.kind == "score" else 0
     ballot = ballot_rules.build(topic.kind, topic.min_choices, topic.max_choices, option_count, chosen, scores)
     if not rules.is_open(topic.status, topic.close_date, now):
         raise rules.closed(topic.title)
     option_id = None if ballot.option_position is None else rows[ballot.option_position].option_id
-    increments = tuple((rows[position].id, amount) for position, amount in ballot.counted if amount)
+    increments = tuple([(rows[position].id, amount) for position, amount in ballot.counted if amount])
     return _Verdict(topic.id, option_id, ballot.choices, increments)
 
 
 _CHOICE_COLUMNS = (polls.c.id, polls.c.topic_id, polls.c.option_id, polls.c.position, options.c.name_key)
+
+
+class _Choice(NamedTuple):
+    """An option of a poll, as a vote finds it (a plain tuple: a batch reads its fields a
+    few times per line)."""
+
+    id: int  # the polls row, whose vote_count counts it
+    topic_id: int
+    option_id: int
+    position: int
+    name_key: str
 
 
 def vote(db: Database, ref: str, options: Sequence[str] | str, voter: str, scores=None) -> dict:
@@ -500,12 +521,13 @@ def unvote(db: Database, ref: str, voter: str) -> dict:
 
 
 def _choice_finder(conn: Connection, topic_id: int) -> Callable[[str], Any]:
-    def find(option_key: str):
-        return conn.execute(
+    def find(option_key: str) -> _Choice | None:
+        row = conn.execute(
             select(*_CHOICE_COLUMNS)
             .join_from(polls, options, polls.c.option_id == options.c.id)
             .where(polls.c.topic_id == topic_id, options.c.name_key == option_key)
         ).one_or_none()
+        return None if row is None else _Choice(*row)
 
     return find
 
@@ -559,6 +581,8 @@ class BatchLine(NamedTuple):
 
 
 def _line_target(line: BatchLine, normalise) -> _BallotTarget:
+    if line.options is not None and line.scores is None:  # the batch file made it a tuple of text
+        return _BallotTarget(normalise.poll_ref(line.poll), line.options)
     if line.options is not None:
         return _ballot_target(line.poll, line.options, line.scores, normalise)
     return _ballot_target(line.poll, () if line.option is None else line.option, line.scores, normalise)
@@ -572,6 +596,8 @@ class _RememberedText:
         self.clean = functools.lru_cache(maxsize=BATCH_ROUND)(text.clean)
         self.key = functools.lru_cache(maxsize=BATCH_ROUND)(text.key)
         self.voter_name = functools.lru_cache(maxsize=BATCH_ROUND)(text.voter_name)
+        self.option_name = functools.lru_cache(maxsize=BATCH_ROUND)(_PlainText.option_name)
+        self.poll_ref = functools.lru_cache(maxsize=BATCH_ROUND)(functools.partial(rules.poll_ref, normalise=self))
 
 
 def _find_topics(conn: Connection, refs: set[str], lock: bool) -> dict[str, Any]:
@@ -590,9 +616,9 @@ def _find_topics(conn: Connection, refs: set[str], lock: bool) -> dict[str, Any]
     return found
 
 
-def _choices_of(conn: Connection, topic_ids: set[int]) -> dict[tuple[int, str], Any]:
-    """Every option of these polls, keyed by (topic id, option key)."""
-    choices: dict[tuple[int, str], Any] = {}
+def _choices_of(conn: Connection, topic_ids: set[int]) -> dict[int, dict[str, Any]]:
+    """Every option of these polls, by topic id and option key."""
+    choices: dict[int, dict[str, Any]] = collections.defaultdict(dict)
     for group in batched(sorted(topic_ids), TOPICS_PER_QUERY):
         rows = conn.execute(
             select(*_CHOICE_COLUMNS)
@@ -600,7 +626,7 @@ def _choices_of(conn: Connection, topic_ids: set[int]) -> dict[tuple[int, str], 
             .where(polls.c.topic_id.in_(group))
         )
         for row in rows:
-            choices[(row.topic_id, row.name_key)] = row
+            choices[row.topic_id][row.name_key] = _Choice(*row)
     return choices
 
 
@@ -768,7 +794,7 @@ class _BatchRun:
         self.progress = progress
         self.refused = dict(rejected)
         self.topics_by_ref: dict[str, Any] = {}
-        self.choices: dict[tuple[int, str], Any] = {}
+        self.choices: dict[int, dict[str, Any]] = {}  # by topic id, then option key
         self.normalise = _RememberedText()
         # Each distinct request: its _Verdict, or the error.
         self.verdicts: dict[_BallotTarget, _Verdict | VotrError] = {}
@@ -830,7 +856,8 @@ class _BatchRun:
         three parallel lists (for speed): each one's line number, ballot row
         (_BALLOT_COLUMNS) and counter increments. The other lines are refused here."""
         numbers, rows, increments = [], [], []
-        verdicts, voted, refused = self.verdicts, self.voted, self.refused
+        verdicts, voted, refused, created = self.verdicts, self.voted, self.refused, self.created
+        with_policies = {topic.id for topic in self.topics_by_id.values() if topic.secret or topic.allow_change}
         for number, target, voter_key in round_requests:
             verdict = verdicts.get(target)
             if verdict is None:
@@ -838,17 +865,17 @@ class _BatchRun:
             if isinstance(verdict, VotrError):
                 refused[number] = verdict
                 continue
-            topic = self.topics_by_id[verdict.topic_id]
-            if topic.secret or topic.allow_change:
+            topic_id = verdict.topic_id
+            if topic_id in with_policies:
                 self.one_by_one.append((number, verdict, voter_key))
                 continue
-            pair = (verdict.topic_id, voter_key)
+            pair = (topic_id, voter_key)
             if pair in voted:
                 refused[number] = rules.already_voted(voter_key)
                 continue
             voted.add(pair)
             numbers.append(number)
-            rows.append((verdict.topic_id, voter_key, verdict.option_id, self.created, verdict.choices))
+            rows.append((topic_id, voter_key, verdict.option_id, created, verdict.choices))
             increments.append(verdict.increments)
         return numbers, rows, increments
 
@@ -856,9 +883,8 @@ class _BatchRun:
         topic = self.topics_by_ref[target.ref]
         if topic is None:
             return rules.no_poll(target.ref)
-        choices = self.choices
         try:
-            return _judge(topic, target, lambda option_key: choices.get((topic.id, option_key)), self.now,
+            return _judge(topic, target, self.choices.get(topic.id, {}).get, self.now,
                           self.normalise)
         except VotrError as exc:
             return exc
