@@ -211,3 +211,42 @@ def test_a_secret_poll_cannot_pair_voters_with_choices(votr, raw):
     assert shown["voter_count"] == VOTERS + 1
     assert {option["name"]: option["vote_count"] for option in shown["options"]} == {
         name: VOTERS // len(OPTIONS) + (name == OPTIONS[0]) for name in OPTIONS}
+
+
+# -- below SQL: the bytes of the file ----------------------------------------------------------
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "known limit: SQLite writes a page's cells downwards from its end in the order they are "
+    "inserted, so the byte offsets of secret_ballots' and poll_voters' rows in the file give "
+    "both in voting order (README: Ballot policies, How the tests show it)"))
+def test_the_bytes_of_a_sqlite_file_do_not_pair_voters_with_choices(tmp_path, monkeypatch):
+    """Someone with the database file (a backup, a copy) reads it as bytes, not through
+    SQL: the offset at which each row's key lies in the file, for both tables. A SQLite
+    file of its own, in every pass of the suite."""
+    import sqlite3
+
+    from votr_cli.db.database import Database
+    from votr_cli.service import polls as service
+
+    path = tmp_path / "bytes.db"
+    database = Database(f"sqlite:///{path}", busy_timeout=10)
+    try:
+        poll = service.create_poll(database, "Where to?", list(OPTIONS), secret=True)["poll"]["id"]
+        for position, voter in enumerate(NAMES):
+            service.vote(database, poll, OPTIONS[position % len(OPTIONS)], voter)
+    finally:
+        database.dispose()
+    with sqlite3.connect(path) as conn:
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        option_names = dict(conn.execute("SELECT id, name FROM options"))
+        ballots = conn.execute("SELECT id, option_id FROM secret_ballots").fetchall()
+        voters = [voter for voter, in conn.execute("SELECT voter FROM poll_voters")]
+    data = path.read_bytes()
+    # Where each row's key lies in the file (each is in one page here), in file order.
+    choices_by_offset = [option_names[option_id] for key, option_id in
+                         sorted(ballots, key=lambda ballot: data.find(ballot[0].encode()))]
+    voters_by_offset = sorted(voters, key=lambda voter: data.find(voter.encode()))
+    by_voter = {voter: OPTIONS[position % len(OPTIONS)] for position, voter in enumerate(NAMES)}
+    paired = dict(zip(voters_by_offset, choices_by_offset, strict=True))
+    assert paired != by_voter, "the file's byte offsets pair every voter with their choice"
