@@ -29,10 +29,11 @@ import sqlalchemy as sa
 WORKER = Path(__file__).with_name("cli_loop.py")
 PROCESSES = 16
 PATIENCE = 180  # seconds a test waits for its processes before it calls itself failed
-# 16 processes take turns at one poll's row lock; on this shared 2-CPU machine, under the
-# load of other suites, a command has been seen to wait over 10 s (the default busy
-# timeout) behind the other fifteen. A lock wait past this many seconds is still exit 5,
-# and fails the test.
+# 16 processes take turns at one poll's row lock; on a shared 2-CPU machine under the load
+# of other suites (load average 14), one command has taken up to 14 s in all, lock waits
+# included, against a default busy timeout of 10 s per wait. The tests are about what the
+# interleavings leave, not about speed: a lock wait past this many seconds is still exit
+# 5, and fails the test.
 BUSY_TIMEOUT = "30"
 
 VOTED = "Thank you for voting"
