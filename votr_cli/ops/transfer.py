@@ -585,10 +585,12 @@ class _Checker:
         """A secret poll's voters, sorted; one for each of its ballots, none twice."""
         where = path + ("voters",)
         found: list[str] = []
+        seen: set[str] = set()
         for here, given in self.items(item.get("voters", []), where):
             voter = self.voter(given, here)
-            if voter is not None and voter in found:
+            if voter is not None and voter in seen:
                 self.add(here, f"{voter!r} is listed twice in this poll's voters")
+            seen.add(voter)
             found.append(voter)
         if self.whole(where) and self.whole(path + ("ballots",)) and len(found) != ballot_count:
             self.add(where, f"the poll lists {_amount(len(found), 'voter')} and {_amount(ballot_count, 'ballot')}: "
