@@ -161,7 +161,7 @@ def test_every_kind_moves_between_two_databases_of_the_selected_backend(votr, se
 def test_the_document_holds_every_poll_option_ballot_status_and_date(votr):
     fill(votr, None)
     document = export(votr, None)
-    assert document["format"] == "votr-export" and document["version"] == 2
+    assert document["format"] == "votr-export" and document["version"] == 3
     assert document["schema"] == SCHEMA_HEAD
     lunch, editor, tabs = document["polls"]
     assert [option["name"] for option in document["options"]] == [
@@ -177,6 +177,8 @@ def test_the_document_holds_every_poll_option_ballot_status_and_date(votr):
     assert [(poll["kind"], poll["method"], poll["min_choices"], poll["max_choices"], poll["voter_count"])
             for poll in document["polls"]] == [("single", "plurality", 1, 1, 3), ("single", "plurality", 1, 1, 1),
                                                ("single", "plurality", 1, 1, 0)]
+    assert all((poll["allow_change"], poll["results"], poll["secret"], poll["quorum"]) == (False, "always", False, None)
+               and "voters" not in poll for poll in document["polls"])
 
 
 def test_a_ballot_of_each_kind_is_written_by_option_id(votr):
@@ -264,7 +266,7 @@ def test_an_invalid_document_is_refused_whole_and_nothing_is_written(votr, sqlit
 @pytest.mark.parametrize("content, reason", [
     ("{not json", "not JSON"),
     ('{"polls": []}', 'no "format": "votr-export"'),
-    ('{"format": "votr-export", "version": 3, "polls": []}', "made by a newer votr"),
+    ('{"format": "votr-export", "version": 4, "polls": []}', "made by a newer votr"),
     ('{"format": "votr-export", "version": "2", "polls": []}', "unknown version '2'"),
     ('{"format": "votr-export", "version": 2.0, "polls": []}', "unknown version 2.0"),
     ('{"format": "votr-export", "version": true, "polls": []}', "unknown version True"),
@@ -584,3 +586,274 @@ def test_any_polls_of_any_kind_survive_export_and_import(votr, tmp_path):
         assert listing(votr, target) == listing(votr, None)
 
     check()
+
+
+# -- ballot policies and secret polls (version 3) ------------------------------------
+
+# A poll of each policy, and a secret poll of each kind: `create`'s arguments and the
+# (voter, choice) votes cast, in that order. A choice is a list of options, a score poll's
+# {option: score}; a later vote of the same voter changes theirs (allow_change).
+POLICY_POLLS = [
+    (["Change", "tea", "coffee", "juice", "--allow-change"],
+     [("zed", ["tea"]), ("ann", ["coffee"]), ("mo", ["juice"]), ("ann", ["tea"])]),
+    (["After voting", "tea", "coffee", "--results", "voted"], [("zed", ["coffee"]), ("ann", ["tea"])]),
+    (["After close", "tea", "coffee", "--results", "closed", "--quorum", "2"],
+     [("ann", ["coffee"]), ("zed", ["coffee"])]),
+    (["Quorum", "tea", "coffee", "--quorum", "3"], [("ann", ["tea"])]),
+    (["Secret single", "red", "green", "blue", "--secret", "--results", "closed"],
+     [("zed", ["blue"]), ("ann", ["red"]), ("mo", ["blue"]), ("bo", ["green"])]),
+    (["Secret multiple", "red", "green", "blue", "--kind", "multiple", "--secret", "--quorum", "2"],
+     [("zed", ["blue", "red"]), ("ann", ["green"]), ("mo", ["red", "green", "blue"])]),
+    (["Secret ranked", "red", "green", "blue", "--kind", "ranked", "--method", "schulze", "--secret",
+      "--results", "voted"],
+     [("zed", ["blue", "red"]), ("ann", ["green", "blue", "red"]), ("mo", ["red"]), ("bo", ["blue", "green"])]),
+    (["Secret score", "red", "green", "blue", "--kind", "score", "--secret"],
+     [("zed", {"red": 1, "blue": 5}), ("ann", {"green": 4}), ("mo", {"red": 5, "green": 2, "blue": 0})]),
+]
+
+
+def cast(votr, db: str | None, poll: str, voter: str, choice) -> None:
+    chosen = [f"{option}={score}" for option, score in choice.items()] if isinstance(choice, dict) else choice
+    outcome = votr(*at(db), "vote", poll, *chosen, "--voter", voter)
+    assert outcome.exit_code == 0, outcome.stderr
+
+
+def fill_policies(votr, db: str | None, order=lambda votes: votes) -> list[str]:
+    """The polls of POLICY_POLLS with their votes (`order` reorders each poll's); their ids."""
+    ids = []
+    for arguments, votes in POLICY_POLLS:
+        created = votr(*at(db), "create", *arguments, "--json")
+        assert created.exit_code == 0, created.stderr
+        ids.append(created.json()["poll"]["id"])
+        for voter, choice in order(votes):
+            cast(votr, db, ids[-1], voter, choice)
+    return ids
+
+
+def views(votr, db: str | None, ids: list[str]) -> tuple:
+    """`list --json` and every `show --json`: as nobody, as a voter who voted in every poll
+    (ann), as one who voted in some (zed) and as the default voter (who voted in none)."""
+    def seen(*viewer):
+        return (votr(*at(db), "list", "--json", *viewer).json(),
+                [votr(*at(db), "show", poll, "--json", *viewer).json() for poll in ids])
+
+    return seen(), seen("--voter", "ann"), seen("--voter", "zed")
+
+
+@pytest.mark.parametrize("direction", ["sqlite-to-selected", "selected-to-sqlite"])
+def test_polls_of_every_policy_and_secret_polls_of_every_kind_move_unchanged(votr, database_url, sqlite_file,
+                                                                             tmp_path, direction):
+    source, target = (sqlite_file, database_url) if direction == "sqlite-to-selected" else (database_url, sqlite_file)
+    ids = fill_policies(votr, source)
+    path = tmp_path / "all.json"
+    assert votr("--db", source, "export", str(path)).exit_code == 0
+
+    imported = votr("--db", target, "import", str(path), "--json")
+
+    assert imported.exit_code == 0, imported.stderr
+    assert (imported.json()["added"], imported.json()["updated"]) == (len(ids), 0)
+    before = views(votr, source, ids)
+    assert views(votr, target, ids) == before
+    # Hidden results were hidden on both sides, and are there to see once the polls close.
+    shown = {poll["title"]: poll for poll in before[0][0]["Polls"]}
+    assert shown["Secret single"]["results_hidden"] is True and shown["Secret single"]["winners"] is None
+    assert shown["Secret ranked"]["results_hidden"] is True
+    assert without_time(export(votr, target)) == without_time(json.loads(path.read_text()))
+    again = votr("--db", target, "import", str(path), "--json")
+    assert (again.json()["added"], again.json()["updated"], again.json()["skipped"]) == (0, 0, len(ids))
+    for poll in ids:
+        assert votr("--db", source, "close", poll).exit_code == 0
+    closed = votr("--db", target, "import", "-", "--json", input=votr("--db", source, "export").stdout)
+    assert (closed.json()["updated"], closed.json()["skipped"]) == (len(ids), 0)
+    closed = views(votr, target, ids)
+    assert closed == views(votr, source, ids)
+    secret_single = next(poll for poll in closed[0][0]["Polls"] if poll["title"] == "Secret single")
+    assert secret_single["winners"] == ["blue"] and secret_single["results_hidden"] is False
+    assert [option["vote_count"] for option in secret_single["options"]] == [1, 1, 2]
+
+
+def test_policies_go_on_working_after_an_import(votr, second_database):
+    """The selected backend on both sides: the imported voters cannot vote twice in a secret
+    poll, a voter of an allow-change poll changes their ballot, and the counts go on alike."""
+    ids = fill_policies(votr, None)
+    imported = votr("--db", second_database, "import", "-", input=votr("export").stdout)
+    assert imported.exit_code == 0, imported.stderr
+    change, _, _, _, secret_single, _, secret_ranked, _ = ids
+    for db in (None, second_database):
+        assert votr(*at(db), "vote", secret_single, "red", "--voter", "ANN").exit_code == 4
+        assert votr(*at(db), "vote", secret_ranked, "red", "--voter", "bo").exit_code == 4
+        assert votr(*at(db), "vote", secret_single, "green", "--voter", "dee").exit_code == 0
+        changed = votr(*at(db), "vote", change, "juice", "--voter", "ann", "--json")
+        assert changed.exit_code == 0 and changed.json()["message"] == "Your vote was changed"
+        assert votr(*at(db), "unvote", change, "--voter", "zed").exit_code == 0
+    assert views(votr, second_database, ids) == views(votr, None, ids)  # (the ballots' dates differ)
+
+
+def secret_parts(document: dict) -> dict:
+    """Each secret poll's voters and ballots, by title, with options by name."""
+    names = {option["id"]: option["name"] for option in document["options"]}
+
+    def named(ballot: dict):
+        if "scores" in ballot:
+            return {names[option]: score for option, score in ballot["scores"].items()}
+        return [names[option] for option in ballot.get("options", [ballot.get("option")])]
+
+    return {poll["title"]: (poll["voters"], [named(ballot) for ballot in poll["ballots"]])
+            for poll in document["polls"] if poll["secret"]}
+
+
+def test_a_secret_polls_voters_and_ballots_cannot_be_lined_up(votr, sqlite_file):
+    """Each list is in an order of its own, whatever the order of the votes: the same
+    votes cast in the opposite order export the same lists, and neither list's order
+    follows the votes'."""
+    fill_policies(votr, None)
+    fill_policies(votr, sqlite_file, order=lambda votes: list(reversed(votes)))
+
+    document = export(votr, None)
+    parts = secret_parts(document)
+
+    assert parts == secret_parts(export(votr, sqlite_file))
+    assert parts["Secret single"] == (["ann", "bo", "mo", "zed"], [["red"], ["green"], ["blue"], ["blue"]])
+    assert parts["Secret ranked"] == (["ann", "bo", "mo", "zed"], [["red"], ["green", "blue", "red"],
+                                                                   ["blue", "red"], ["blue", "green"]])
+    assert parts["Secret multiple"][0] == ["ann", "mo", "zed"]
+    assert parts["Secret multiple"][1] == [["red", "green", "blue"], ["red", "blue"], ["green"]]
+    for poll in document["polls"]:
+        if poll["secret"]:
+            assert all(set(ballot) <= {"option", "options", "scores"} for ballot in poll["ballots"])
+            assert len(poll["voters"]) == len(poll["ballots"]) == poll["voter_count"]
+        else:
+            assert "voters" not in poll and all("voter" in ballot for ballot in poll["ballots"])
+    # No voter's name is anywhere in a secret poll's ballots.
+    secret = next(poll for poll in document["polls"] if poll["title"] == "Secret score")
+    assert "zed" not in json.dumps(secret["ballots"])
+    # What export writes is what the schema describes.
+    import importlib.resources
+
+    import jsonschema
+
+    schema = json.loads(importlib.resources.files("votr_cli.ops").joinpath("export.schema.json").read_text())
+    jsonschema.Draft202012Validator(schema).validate(document)
+
+
+def test_imported_secret_ballots_are_stored_in_a_random_order(votr, database_url):
+    """Stored under random keys and written in a random order (PostgreSQL keeps rows in
+    the order they were written): the table's own order is not the document's."""
+    from itertools import permutations
+
+    from tests.sql import query
+
+    created = votr("--db", database_url, "create", "Order", "a", "b", "c", "d", "--kind", "ranked", "--secret",
+                   "--json")
+    poll = created.json()["poll"]["id"]
+    lines = [json.dumps({"poll": poll, "options": list(ranking), "voter": f"v{number:02}"})
+             for number, ranking in enumerate(permutations("abcd"))]
+    assert votr("vote", "--batch", "-", input="\n".join(lines) + "\n").exit_code == 0
+    document = votr("export").stdout
+    assert votr("close", poll).exit_code == 0  # changed: the import replaces it
+    assert votr("import", "-", input=document).exit_code == 0
+
+    stored = [row[0] for row in query(database_url, "SELECT choices FROM secret_ballots")]
+
+    assert sorted(stored) == sorted({"".join(ranking) for ranking in permutations("ABCD")})
+    assert stored != sorted(stored)
+    assert query(database_url, "SELECT COUNT(*) FROM ballots") == [(0,)]
+    assert query(database_url, "SELECT COUNT(*) FROM poll_voters") == [(24,)]
+
+
+def test_a_changed_secret_poll_is_replaced_whole(votr, sqlite_file):
+    ids = fill_policies(votr, sqlite_file)
+    assert votr("import", "-", input=votr("--db", sqlite_file, "export").stdout).exit_code == 0
+    cast(votr, sqlite_file, ids[5], "dee", ["green"])
+    cast(votr, None, ids[5], "eve", ["blue"])  # lost: the document's version replaces the poll
+
+    update = votr("import", "-", "--json", input=votr("--db", sqlite_file, "export").stdout)
+
+    assert (update.json()["added"], update.json()["updated"], update.json()["skipped"]) == (0, 1, len(ids) - 1)
+    assert views(votr, None, ids) == views(votr, sqlite_file, ids)
+    assert without_time(export(votr, None)) == without_time(export(votr, sqlite_file))
+    assert votr("vote", ids[5], "red", "--voter", "eve").exit_code == 0
+
+
+def test_a_version_2_document_imports_with_no_policies(votr, sqlite_file):
+    fill(votr, sqlite_file)
+    document = export(votr, sqlite_file)
+    document["version"] = 2
+    for poll in document["polls"]:
+        for key in ("allow_change", "results", "quorum"):
+            del poll[key]
+        poll["secret"] = True  # not a key of version 2: ignored, as a version 1 poll's kind is
+
+    outcome = votr("import", "-", input=json.dumps(document))
+
+    assert outcome.exit_code == 0, outcome.stderr
+    for poll in votr("list", "--json").json()["Polls"]:
+        assert (poll["allow_change"], poll["results"], poll["secret"], poll["quorum"]) == (False, "always", False, None)
+    assert listing(votr, None) == listing(votr, sqlite_file)
+
+
+def secret_document(votr, db: str, **changes) -> dict:
+    """The export of `db` (filled with POLICY_POLLS) with changes to its "Secret single"
+    poll (index 4)."""
+    document = export(votr, db)
+    document["polls"][4].update(changes)
+    return document
+
+
+def test_bad_policies_and_secret_polls_are_refused_whole(votr, sqlite_file):
+    fill_policies(votr, sqlite_file)
+    good = export(votr, sqlite_file)
+    single, ranked = good["polls"][4], good["polls"][6]
+    red = single["options"][0]["option"]
+    cases = [
+        ({"allow_change": True}, "polls[4]: a secret poll cannot allow vote changes"),
+        ({"voters": single["voters"][:3]},
+         "polls[4].voters: the poll lists 3 voters and 4 ballots: a secret poll has one ballot for each voter"),
+        ({"voters": single["voters"] + ["eve"]}, "polls[4].voters: the poll lists 5 voters and 4 ballots"),
+        ({"voters": ["ann", "ANN", "mo", "zed"]}, "polls[4].voters[1]: 'ann' is listed twice in this poll's voters"),
+        ({"voter_count": 5}, "polls[4].voter_count: 5 is not the poll's adopted votes (0) plus its ballots"),
+        ({"ballots": [{**ballot, "voter": "ann"} for ballot in single["ballots"]]},
+         "polls[4].ballots[0].voter: a secret poll's ballot has no voter"),
+        ({"ballots": [{**ballot, "date_created": "2026-01-01T00:00:00Z"} for ballot in single["ballots"]]},
+         "polls[4].ballots[0].date_created: a secret poll's ballot has no date"),
+        ({"ballots": [{"option": None}] + single["ballots"][1:]}, "polls[4].ballots[0].option: must be a UUID"),
+        ({"ballots": [{"options": [red]}] + single["ballots"][1:]}, "polls[4].ballots[0].option: is missing"),
+        ({"options": [{**choice, "vote_count": choice["vote_count"] + 1, "adopted_count": 1}
+                      for choice in single["options"][:1]] + single["options"][1:], "voter_count": 5},
+         "polls[4].options[0].adopted_count: must be 0 in a secret poll"),
+        ({"results": "sometimes"}, "polls[4].results: must be always, voted or closed, not 'sometimes'"),
+        ({"quorum": 0}, "polls[4].quorum: must be null or a whole number of voters from 1 to 2147483647, not 0"),
+        ({"secret": "yes"}, "polls[4].secret: must be true or false, not 'yes'"),
+    ]
+    for changes, expected in cases:
+        assert_refused(votr, json.dumps(secret_document(votr, sqlite_file, **changes)), expected)
+    # A poll that is not secret names the voter of each ballot, and lists no voters apart.
+    document = copy_of(good)
+    document["polls"][0]["voters"] = ["ann"]
+    assert_refused(votr, json.dumps(document), "polls[0].voters: only a secret poll lists its voters apart")
+    document = copy_of(good)
+    document["polls"][6]["secret"] = False  # its ballots name no voter
+    assert_refused(votr, json.dumps(document), "polls[6].ballots[0].voter: is missing")
+    document = copy_of(good)
+    document["polls"][6]["ballots"][0] = {"options": [ranked["options"][0]["option"]] * 2}
+    assert_refused(votr, json.dumps(document), "polls[6].ballots[0].options: option 'red' is given twice")
+
+
+def copy_of(document: dict) -> dict:
+    return json.loads(json.dumps(document))
+
+
+def test_a_damaged_secret_ballot_is_not_exported_and_an_import_replaces_its_poll(votr, database_url):
+    ids = fill_policies(votr, None)
+    document = votr("export").stdout
+    run_sql(database_url, "UPDATE secret_ballots SET choices = 'AA' WHERE topic_id = "
+                          "(SELECT id FROM topics WHERE public_id = :poll)", poll=ids[6])
+
+    refused = votr("export", "--json")
+
+    assert refused.exit_code == 5 and refused.stdout == ""
+    assert refused.error().startswith(f"cannot export poll {ids[6]}: one of its secret ballots is not a valid "
+                                      "ranked ballot of it (")
+    repaired = votr("import", "-", "--json", input=document)
+    assert (repaired.json()["updated"], repaired.json()["skipped"]) == (1, len(ids) - 1)
+    assert without_time(export(votr, None)) == without_time(json.loads(document))

@@ -49,17 +49,17 @@ def test_the_schema_is_a_valid_draft_2020_12_schema():
 
 
 def test_the_schemas_limits_are_the_codes_constants():
-    poll_id = DEFS["poll"]["properties"]["id"]
+    poll_id = DEFS["pollFields"]["properties"]["id"]
     assert poll_id["pattern"] == f"^{PUBLIC_ID_SHAPE.pattern}$"
     assert poll_id["minLength"] == poll_id["maxLength"] == PUBLIC_ID_SIZE
-    assert DEFS["poll"]["properties"]["title"]["maxLength"] == text.MAX_TITLE
+    assert DEFS["pollFields"]["properties"]["title"]["maxLength"] == text.MAX_TITLE
     assert DEFS["option"]["properties"]["name"]["maxLength"] == text.MAX_OPTION
-    assert DEFS["ballot"]["properties"]["voter"]["maxLength"] == VOTER_LENGTH
+    assert DEFS["voter"]["maxLength"] == VOTER_LENGTH
     assert (DEFS["count"]["minimum"], DEFS["count"]["maximum"]) == (0, transfer.MAX_COUNT)
     assert SCHEMA["properties"]["format"]["const"] == transfer.FORMAT
     assert SCHEMA["properties"]["version"]["enum"] == list(transfer.READABLE_VERSIONS)
     assert transfer.VERSION == max(transfer.READABLE_VERSIONS)
-    kinds = DEFS["pollV2"]["allOf"][1]["properties"]
+    kinds = DEFS["pollKind"]["properties"]
     assert kinds["kind"]["enum"] == list(ballots.KINDS) == list(METHODS_BY_KIND) == list(transfer.CHOICE_KEY)
     assert kinds["method"]["enum"] == [method for methods in METHODS_BY_KIND.values() for method in methods]
     # A ballot's option ids and scores are checked in code (for speed), with the schema's words.
@@ -287,3 +287,93 @@ def test_a_hostile_score_key_is_quoted_cut_short():
                                     "date_created": "2026-01-02T00:00:00Z"}]})
     message = refusal(json.dumps(raw))
     assert "polls[3].ballots[0].scores: must be a UUID, not '\\x1bkkk" in message and len(message) < 2000
+
+
+# -- version 3: ballot policies and secret polls ------------------------------------------
+
+
+def policies(**changes) -> dict:
+    """A valid version 3 document: the polls of `kinds` with policies, the ranked one
+    secret (its voters and ballots apart); `changes` maps a poll's kind to changes of it."""
+    raw = kinds()
+    raw["version"] = 3
+    single, multiple, ranked, score = raw["polls"]
+    single.update(allow_change=True, results="voted", secret=False, quorum=None)
+    multiple.update(allow_change=False, results="closed", secret=False, quorum=3)
+    ranked.update(allow_change=False, results="always", secret=True, quorum=1,
+                  voters=["bo", "ann"], ballots=[{"options": [C, A]}, {"options": [B, A, C]}])
+    for kind, change in changes.items():
+        raw["polls"][("single", "multiple", "ranked", "score").index(kind)].update(change)
+    return raw
+
+
+def test_a_version_3_document_is_valid_and_parses_to_what_export_writes():
+    raw = policies()
+    jsonschema.Draft202012Validator(SCHEMA).validate(raw)
+    single, multiple, ranked, score = transfer.parse(json.dumps(raw))["polls"]
+    assert [(poll["allow_change"], poll["results"], poll["secret"], poll["quorum"])
+            for poll in (single, multiple, ranked, score)] == [
+        (True, "voted", False, None), (False, "closed", False, 3), (False, "always", True, 1),
+        (False, "always", False, None)]  # the defaults, where a poll gives none
+    # Two lists, each sorted on its own: voters by name, ballots by their options' positions.
+    assert ranked["voters"] == ["ann", "bo"]
+    assert ranked["ballots"] == [{"options": [B, A, C]}, {"options": [C, A]}] and ranked["stored"] == ["BAC", "CA"]
+    assert "voters" not in single and ranked["voter_count"] == 2
+
+
+def test_versions_1_and_2_have_no_policies_whatever_keys_they_have():
+    raw = kinds(ranked={"secret": True, "allow_change": True, "quorum": 0})
+    for poll in transfer.parse(json.dumps(raw))["polls"]:
+        assert (poll["allow_change"], poll["results"], poll["secret"], poll["quorum"]) == (False, "always", False, None)
+
+
+def test_the_order_of_a_secret_polls_ballots_does_not_matter():
+    raw = policies(ranked={"ballots": [{"options": [B, A, C]}, {"options": [C, A]}], "voters": ["ann", "bo"]})
+    assert transfer.parse(json.dumps(raw)) == transfer.parse(json.dumps(policies()))
+
+
+@pytest.mark.parametrize("changes, expected", [
+    ({"ranked": {"allow_change": True}}, "polls[2]: a secret poll cannot allow vote changes"),
+    ({"ranked": {"voters": ["ann"]}},
+     "polls[2].voters: the poll lists 1 voter and 2 ballots: a secret poll has one ballot for each voter"),
+    ({"ranked": {"voters": ["ann", "bo", "cy"], "voter_count": 3}},
+     "polls[2].voters: the poll lists 3 voters and 2 ballots"),
+    ({"ranked": {"voter_count": 3}}, "polls[2].voter_count: 3 is not the poll's adopted votes (0) plus its ballots"),
+    ({"ranked": {"voters": ["Ann", "ANN"]}}, "polls[2].voters[1]: 'ann' is listed twice in this poll's voters"),
+    ({"ranked": {"voters": ["ann", "b\x00"]}}, "polls[2].voters[1]: voter contains a control character (U+0000)"),
+    ({"ranked": {"voters": ["ann", 7]}}, "polls[2].voters[1]: must be text, not 7"),
+    ({"ranked": {"voters": "ann"}}, "polls[2].voters: must be a list"),
+    ({"ranked": {"ballots": [{"voter": "ann", "options": [C, A]}, {"options": [B]}]}},
+     "polls[2].ballots[0].voter: a secret poll's ballot has no voter"),
+    ({"ranked": {"ballots": [{"options": [C, A], "date_created": "2026-01-02T00:00:00Z"}, {"options": [B]}]}},
+     "polls[2].ballots[0].date_created: a secret poll's ballot has no date"),
+    ({"ranked": {"ballots": [{"options": [C, C]}, {"options": [B]}]}},
+     "polls[2].ballots[0].options: option 'salad' is given twice"),
+    ({"ranked": {"ballots": [{"option": C}, {"options": [B]}]}},
+     "polls[2].ballots[0].option: a ranked poll's ballot gives its choice as 'options', not 'option'"),
+    ({"ranked": {"kind": "single", "method": "plurality", "min_choices": 1, "max_choices": 1,
+                 "ballots": [{"option": None}, {"option": B}]}},
+     "polls[2].ballots[0].option: must be a UUID, not None"),
+    ({"ranked": {"kind": "single", "method": "plurality", "min_choices": 1, "max_choices": 1,
+                 "ballots": [{}, {"option": B}]}},
+     "polls[2].ballots[0].option: is missing"),
+    ({"single": {"secret": True, "allow_change": False, "voters": ["bo"], "ballots": [{"option": B}]}},
+     "polls[0].options[0].adopted_count: must be 0 in a secret poll"),
+    ({"single": {"voters": ["ann"]}}, "polls[0].voters: only a secret poll lists its voters apart from its ballots"),
+    ({"single": {"results": "never"}}, "polls[0].results: must be always, voted or closed, not 'never'"),
+    ({"single": {"quorum": 0}}, "polls[0].quorum: must be null or a whole number of voters from 1 to 2147483647"),
+    ({"single": {"quorum": 2**31}}, "polls[0].quorum: must be null or a whole number of voters from 1 to 2147483647"),
+    ({"single": {"allow_change": "yes"}}, "polls[0].allow_change: must be true or false, not 'yes'"),
+])
+def test_each_policy_and_secret_poll_of_version_3_is_checked(changes, expected):
+    message = refusal(json.dumps(policies(**changes)))
+    assert expected in message, message
+
+
+def test_the_schemas_policies_are_the_codes():
+    from votr_cli.core import polls
+
+    assert DEFS["policies"]["properties"]["results"]["enum"] == list(polls.RESULTS)
+    assert set(DEFS["policies"]["properties"]) == set(polls.Policy._fields)
+    quorum = DEFS["policies"]["properties"]["quorum"]["anyOf"][1]
+    assert (quorum["minimum"], quorum["maximum"]) == (1, transfer.MAX_COUNT)

@@ -1,18 +1,20 @@
 """Export and import: every poll, option and ballot as one JSON document.
 
 This is how a team moves from one database to another (`votr export > all.json`, then
-`votr --db postgresql+psycopg://… import all.json`). The document, version 2, is
-declared by the JSON Schema export.schema.json beside this module; in short:
+`votr --db postgresql+psycopg://… import all.json`), and an operator's backup. The
+document, version 3, is declared by the JSON Schema export.schema.json beside this
+module; in short:
 
-    {"format": "votr-export", "version": 2, "exported_at": "…Z", "schema": "0004",
+    {"format": "votr-export", "version": 3, "exported_at": "…Z", "schema": "0005",
      "options": [{"id": "<uuid>", "name": "…", "date_created": "…Z"}],
      "polls": [{"id": "k3v9x2ab", "title": "…", "status": true, "close_date": null,
                 "date_created": "…Z", "kind": "ranked", "method": "irv",
-                "min_choices": 1, "max_choices": 3, "voter_count": 2,
+                "min_choices": 1, "max_choices": 3, "allow_change": false, "results": "always",
+                "secret": false, "quorum": null, "voter_count": 2,
                 "options": [{"option": "<uuid>", "vote_count": 1, "adopted_count": 0}, …],
                 "ballots": [{"voter": "ann", "options": ["<uuid>", …], "date_created": "…Z"}, …]}]}
 
-- `schema` is the database's schema revision at export (SCHEMA_HEAD, now "0004").
+- `schema` is the database's schema revision at export (SCHEMA_HEAD).
 - `status` is the stored flag (a poll past its close date still says true, as in the
   database); dates are UTC to the second; options of a poll are in the poll's order.
 - A ballot's choice, by the poll's kind: `single`, "option": the option's id (null for a
@@ -25,17 +27,27 @@ declared by the JSON Schema export.schema.json beside this module; in short:
   `adopted_count`, the votes adopted from an old Votr database, which have no ballot
   (single polls only). `voter_count` is the adopted votes plus the ballots that record
   a choice.
+- `allow_change`, `results`, `secret` and `quorum` are the poll's ballot policies, as
+  `create` set them. Every count is exported, those the policies hide included: an
+  export is an operator's backup.
+- A secret poll has `"voters": [name, …]` and ballots that are choices alone (no voter,
+  no date), each list sorted on its own (`secret_order`), so the document pairs a voter
+  with a ballot no more than the database does (poll_voters and secret_ballots). It has
+  as many voters as ballots, and as voter_count; no adopted votes.
 
 Version 1 (votr before poll kinds) is the same without kind, method, min_choices,
 max_choices, voter_count and the ballots' options and scores: every poll of it is a
-single poll counted by plurality. Import reads both; export writes version 2.
+single poll counted by plurality. Version 2 (before ballot policies) has no policies:
+every poll of it takes the defaults. Import reads all three; export writes version 3.
 
 Import checks the whole document before it writes anything, then writes it in one
 transaction. Polls are matched by public id: a poll that is not in the database is
 added; one that is there and differs is replaced by the document's version (its title,
-status, dates, kind, options, counts and ballots); one that is identical is skipped.
-Options are matched by public id, else by name (an option of that name already there
-is used). Nothing in the database that the document does not mention is touched.
+status, dates, kind, policies, options, counts and ballots); one that is identical is
+skipped. Options are matched by public id, else by name (an option of that name already
+there is used). Nothing in the database that the document does not mention is touched.
+A secret poll's ballots are written under random keys and in a random order, as `vote`
+writes them.
 """
 
 from __future__ import annotations
@@ -46,6 +58,7 @@ import datetime as dt
 import json
 import os
 import re
+import secrets
 import stat
 import sys
 import tempfile
@@ -61,13 +74,14 @@ from votr_cli.core import polls as rules
 from votr_cli.core import text
 from votr_cli.db.database import Database
 from votr_cli.core.errors import DatabaseProblem, InvalidInput, Refused
-from votr_cli.db.tables import SCHEMA_HEAD, VOTER_LENGTH, ballots, options, polls, topics
+from votr_cli.db.tables import (SCHEMA_HEAD, SECRET_ID_LENGTH, VOTER_LENGTH, ballots, options, poll_voters, polls,
+                                secret_ballots, topics)
 from votr_cli.db.chunks import KEYS_PER_QUERY, batched
 from votr_cli.core.when import iso_utc, utcnow
 
 FORMAT = "votr-export"
-VERSION = 2  # what export writes
-READABLE_VERSIONS = (1, 2)  # what import reads
+VERSION = 3  # what export writes
+READABLE_VERSIONS = (1, 2, 3)  # what import reads
 MAX_PROBLEMS_SHOWN = 10
 # The largest count every backend's INTEGER column holds (a signed 32-bit integer); the
 # schema's limit, which tests/unit/test_export_schema.py holds equal to this.
@@ -116,14 +130,22 @@ def _export(conn: Connection, strict: bool = True) -> dict:
     for row in conn.execute(select(ballots).order_by(ballots.c.topic_id, ballots.c.id)):
         topic = by_id[row.topic_id]
         voters[row.topic_id].append(_ballot_document(topic, row, choices[row.topic_id], public_option, strict))
-    poll_documents = [
-        {"id": topic.public_id, "title": topic.title, "status": bool(topic.status),
-         "close_date": iso_utc(topic.close_date), "date_created": iso_utc(topic.date_created),
-         "kind": topic.kind, "method": topic.method, "min_choices": topic.min_choices,
-         "max_choices": topic.max_choices, "voter_count": topic.voter_count,
-         "options": choices[topic.id], "ballots": voters[topic.id]}
-        for topic in topic_rows
-    ]
+    secret_voters, secret_choices = _secret_parts(conn, by_id, choices, public_option, strict)
+    poll_documents = []
+    for topic in topic_rows:
+        document = {
+            "id": topic.public_id, "title": topic.title, "status": bool(topic.status),
+            "close_date": iso_utc(topic.close_date), "date_created": iso_utc(topic.date_created),
+            "kind": topic.kind, "method": topic.method, "min_choices": topic.min_choices,
+            "max_choices": topic.max_choices, "allow_change": bool(topic.allow_change), "results": topic.results,
+            "secret": bool(topic.secret), "quorum": topic.quorum, "voter_count": topic.voter_count,
+            "options": choices[topic.id]}
+        if topic.secret:
+            document["voters"] = secret_voters[topic.id]
+            document["ballots"] = secret_choices[topic.id]
+        else:
+            document["ballots"] = voters[topic.id]
+        poll_documents.append(document)
     return {
         "format": FORMAT, "version": VERSION, "exported_at": iso_utc(utcnow()), "schema": SCHEMA_HEAD,
         "options": [{"id": row.public_id, "name": row.name, "date_created": iso_utc(row.date_created)}
@@ -132,29 +154,82 @@ def _export(conn: Connection, strict: bool = True) -> dict:
     }
 
 
-def _ballot_document(topic, row, poll_options: list[dict], public_option: dict[int, str], strict: bool) -> dict:
-    """A stored ballot as the document shows it: its choice by option id (CHOICE_KEY)."""
-    ballot = {"voter": row.voter}
-    if topic.kind == "single":
-        ballot["option"] = public_option.get(row.option_id)
-    else:
-        ids = [choice["option"] for choice in poll_options]
+def _secret_parts(conn: Connection, by_id: dict, choices: dict[int, list[dict]], public_option: dict[int, str],
+                  strict: bool) -> tuple[dict[int, list[str]], dict[int, list[dict]]]:
+    """The voters and the ballots of each secret poll, by topic id: two lists, each in
+    an order of its own (voters by name, ballots by their choices: `secret_order`), so
+    that the document pairs them no more than the database does."""
+    voters: dict[int, list[str]] = defaultdict(list)
+    for row in conn.execute(select(poll_voters.c.topic_id, poll_voters.c.voter)):
+        voters[row.topic_id].append(row.voter)
+    chosen: dict[int, list[dict]] = defaultdict(list)
+    for row in conn.execute(select(secret_ballots.c.topic_id, secret_ballots.c.option_id,
+                                   secret_ballots.c.choices)):
+        topic = by_id[row.topic_id]
+        poll_options = choices[row.topic_id]
         try:
-            if topic.kind not in CHOICE_KEY:
-                raise ValueError(f"the poll's kind {topic.kind!r} is unknown")
-            decoded = ballot_codec.stored_choices(topic.kind, row.choices, len(ids))
+            chosen[row.topic_id].append(_choice_document(topic, row, poll_options, public_option))
         except ValueError as exc:
             if strict:
                 raise DatabaseProblem(
-                    f"cannot export poll {topic.public_id}: the ballot of {row.voter!r} is not a valid "
-                    f"{topic.kind} ballot of it ({exc}); votr db-check lists such damage") from None
-            return _Damaged(voter=row.voter, choices=row.choices)
-        if topic.kind == "score":
-            ballot["scores"] = dict.fromkeys(ids, 0) | {ids[position]: score for position, score in decoded}
-        else:
-            ballot["options"] = [ids[position] for position in decoded]
-    ballot["date_created"] = iso_utc(row.date_created)
-    return ballot
+                    f"cannot export poll {topic.public_id}: one of its secret ballots is not a valid {topic.kind} "
+                    f"ballot of it ({exc}); votr db-check lists such damage") from None
+            chosen[row.topic_id].append(_Damaged(option=row.option_id, choices=row.choices))
+    for topic_id in voters:
+        voters[topic_id].sort()
+    for topic_id, found in chosen.items():
+        found.sort(key=secret_order([choice["option"] for choice in choices[topic_id]]))
+    return voters, chosen
+
+
+def secret_order(poll_options: list[str | None]):
+    """The sort key of a secret poll's ballots (as the document shows them), from their
+    choices alone and by the options' positions in the poll, so that an export lists
+    them in one order, whatever the order of the votes or the options' ids."""
+    position = {option: index for index, option in enumerate(poll_options) if option is not None}
+
+    def key(ballot: dict) -> tuple:
+        if isinstance(ballot, _Damaged):
+            return (1, str(ballot))
+        if "scores" in ballot:
+            return (0, tuple(-ballot["scores"].get(option, 0) for option in poll_options))
+        given = ballot.get("options")
+        if given is None:
+            given = [] if ballot.get("option") is None else [ballot["option"]]
+        return (0, tuple(position.get(option, -1) for option in given))
+
+    return key
+
+
+def _ballot_document(topic, row, poll_options: list[dict], public_option: dict[int, str], strict: bool) -> dict:
+    """A stored ballot as the document shows it: its choice by option id (CHOICE_KEY)."""
+    try:
+        choice = _choice_document(topic, row, poll_options, public_option)
+    except ValueError as exc:
+        if strict:
+            raise DatabaseProblem(
+                f"cannot export poll {topic.public_id}: the ballot of {row.voter!r} is not a valid "
+                f"{topic.kind} ballot of it ({exc}); votr db-check lists such damage") from None
+        return _Damaged(voter=row.voter, choices=row.choices)
+    return {"voter": row.voter, **choice, "date_created": iso_utc(row.date_created)}
+
+
+def _choice_document(topic, row, poll_options: list[dict], public_option: dict[int, str]) -> dict:
+    """A stored choice (a ballots or a secret_ballots row) by option id, under its kind's
+    key (CHOICE_KEY); ValueError if it is not a valid choice of the poll."""
+    if topic.kind == "single":
+        if row.option_id is None and topic.secret:
+            raise ValueError("it names no option")
+        return {"option": public_option.get(row.option_id)}
+    ids = [choice["option"] for choice in poll_options]
+    if topic.kind not in CHOICE_KEY:
+        raise ValueError(f"the poll's kind {topic.kind!r} is unknown")
+    decoded = ballot_codec.stored_choices(topic.kind, row.choices, len(ids))
+    if topic.kind == "score":
+        return {"scores": dict.fromkeys(ids, 0) | {ids[position]: score for position, score in decoded}}
+    return {"options": [ids[position] for position in decoded]}
+
+
 def write_document(document: dict, path: str, source: Database) -> None:
     """Write the export of `source` to `path` through a temporary file, so it is never
     half-written, and no more readable than `source` (see `_export_mode`)."""
@@ -438,9 +513,12 @@ class _Checker:
 
     def poll(self, item: dict, path: JsonPath) -> dict:
         """A poll, normalised: its ballots in the form export writes them (`_ballot_document`),
-        with `stored`, each ballot's ballots.choices, beside them."""
+        with `stored`, each ballot's ballots.choices, beside them. A secret poll's voters
+        and ballots are two lists, each sorted on its own (`secret_order`)."""
         poll_options = self.poll_options(item, path)
         rules_of_poll = self.kind(item, path, poll_options)
+        policy = self.policy(item, path)
+        secret = self.version >= 3 and self.field(item, path, "secret") is True
         self.uncounted = False  # set when a ballot's choice is refused: then the counters are not checked
         position = None if poll_options is None else {
             option: index for index, option in enumerate(poll_options) if option is not None}
@@ -448,19 +526,95 @@ class _Checker:
         ballots, stored = [], []
         voters: set[str] = set()
         for here, given in self.items(item.get("ballots", []), path + ("ballots",)):
-            ballot, choices = self.ballot(given, here, rules_of_poll, poll_options, position, counted)
-            if ballot["voter"] is not None and ballot["voter"] in voters:
-                self.add(here + ("voter",), f"{ballot['voter']!r} voted twice in this poll")
-            voters.add(ballot["voter"])
+            if secret:
+                ballot, choices = self.secret_ballot(given, here, rules_of_poll, poll_options, position, counted)
+            else:
+                ballot, choices = self.ballot(given, here, rules_of_poll, poll_options, position, counted)
+                if ballot["voter"] is not None and ballot["voter"] in voters:
+                    self.add(here + ("voter",), f"{ballot['voter']!r} voted twice in this poll")
+                voters.add(ballot["voter"])
             ballots.append(ballot)
             stored.append(choices)
         kind = rules_of_poll["kind"] if rules_of_poll and not self.uncounted else None
-        normal_options = self.choices(item, path, kind, poll_options, counted)
+        normal_options = self.choices(item, path, kind, poll_options, counted, secret)
         voter_count = self.voter_count(item, path, kind, normal_options, ballots)
-        return {"id": self.field(item, path, "id"), "title": self.text(item, path, "title", text.MAX_TITLE),
-                "status": self.field(item, path, "status"), "close_date": self.date(item, path, "close_date"),
-                "date_created": self.date(item, path, "date_created"), **(rules_of_poll or {}),
-                "voter_count": voter_count, "options": normal_options, "ballots": ballots, "stored": stored}
+        normal = {"id": self.field(item, path, "id"), "title": self.text(item, path, "title", text.MAX_TITLE),
+                  "status": self.field(item, path, "status"), "close_date": self.date(item, path, "close_date"),
+                  "date_created": self.date(item, path, "date_created"), **(rules_of_poll or {}), **(policy or {}),
+                  "voter_count": voter_count, "options": normal_options}
+        if secret:
+            normal["voters"] = self.secret_voters(item, path, len(ballots))
+            order = secret_order(poll_options or [])
+            pairs = sorted(zip(ballots, stored), key=lambda pair: order(pair[0]))
+            ballots, stored = [ballot for ballot, _ in pairs], [choices for _, choices in pairs]
+        elif self.version >= 3 and "voters" in item:
+            self.add(path + ("voters",), "only a secret poll lists its voters apart from its ballots: this "
+                                         "poll's ballots name their voters")
+        return {**normal, "ballots": ballots, "stored": stored}
+
+    def policy(self, item: dict, path: JsonPath) -> dict | None:
+        """The poll's ballot policies, by the rules `create` applies (core/polls.py,
+        ballot_policy); none before version 3. None if they cannot be known."""
+        if self.version < 3:
+            return rules.DEFAULT_POLICY._asdict()
+        if not all(self.usable(path + (key,)) for key in rules.Policy._fields):
+            return None  # refused by the schema
+        given = {key: item.get(key, default) for key, default in rules.DEFAULT_POLICY._asdict().items()}
+        try:
+            return rules.ballot_policy(**given)._asdict()
+        except InvalidInput as exc:
+            self.add(path, exc.message)
+            return None
+
+    def voter(self, value: Any, path: JsonPath) -> str | None:
+        """A voter's name as stored: by `create`'s rules, then folded. An export holds
+        voters folded, and folding can make a name of MAX_VOTER characters up to three
+        times longer: the column's length is the limit here."""
+        if value is None or not self.usable(path):
+            return None
+        try:
+            voter = text.fold(text.clean(value, "voter", VOTER_LENGTH))
+        except InvalidInput as exc:
+            self.add(path, exc.message)
+            return None
+        if len(voter) > VOTER_LENGTH:
+            self.add(path, f"is longer than {VOTER_LENGTH} characters")
+        return voter
+
+    def secret_voters(self, item: dict, path: JsonPath, ballot_count: int) -> list[str]:
+        """A secret poll's voters, sorted; one for each of its ballots, none twice."""
+        where = path + ("voters",)
+        found: list[str] = []
+        seen: set[str] = set()
+        for here, given in self.items(item.get("voters", []), where):
+            voter = self.voter(given, here)
+            if voter is not None and voter in seen:
+                self.add(here, f"{voter!r} is listed twice in this poll's voters")
+            seen.add(voter)
+            found.append(voter)
+        if self.whole(where) and self.whole(path + ("ballots",)) and len(found) != ballot_count:
+            self.add(where, f"the poll lists {_amount(len(found), 'voter')} and {_amount(ballot_count, 'ballot')}: "
+                            f"a secret poll has one ballot for each voter")
+        return sorted(voter for voter in found if voter is not None)
+
+    def secret_ballot(self, item: dict, path: JsonPath, rules_of_poll: dict | None,
+                      poll_options: list[str | None] | None, position: dict[str, int] | None,
+                      counted: dict[int, int]) -> tuple[dict, str | None]:
+        """A secret poll's ballot: its choice alone, as `ballot` checks it, with no voter
+        and no date (nothing that could pair it with its voter)."""
+        for key, what in (("voter", "voter"), ("date_created", "date")):
+            if key in item:
+                self.add(path + (key,), f"a secret poll's ballot has no {what}: nothing may pair it with its "
+                                        f"voter (a secret poll lists its voters apart, in 'voters')")
+        if rules_of_poll is None or poll_options is None:
+            return {}, None
+        if rules_of_poll["kind"] == "single" and item.get("option") is None:
+            if "option" not in item:
+                self.add(path + ("option",), "is missing")
+            self.uncounted = True  # (a null option is refused by the schema)
+            return {}, None
+        ballot = self.choice(item, path, rules_of_poll, poll_options, position, None, counted)
+        return ballot, ballot.pop("stored", None)
 
     def poll_options(self, item: dict, path: JsonPath) -> list[str | None] | None:
         """The ids of the poll's options by position (None where one is refused), or None
@@ -501,13 +655,7 @@ class _Checker:
         """The ballot in the form export writes it, and its ballots.choices; what it adds
         to each option's vote_count is added to `counted` (by position). `poll_options`:
         the poll's option ids in its order; `position`: the position of each."""
-        # An export holds voters folded, and folding can make a name of MAX_VOTER characters
-        # up to three times longer: the column's length is the limit here.
-        voter = self.text(item, path, "voter", VOTER_LENGTH)
-        if voter is not None:
-            voter = text.fold(voter)
-            if len(voter) > VOTER_LENGTH:
-                self.add(path + ("voter",), f"is longer than {VOTER_LENGTH} characters")
+        voter = self.voter(self.field(item, path, "voter"), path + ("voter",))
         ballot: dict[str, Any] = {"voter": voter}
         stored = None
         if rules_of_poll is not None and poll_options is not None:
@@ -588,7 +736,7 @@ class _Checker:
         return self.option_names.get(option) or option
 
     def choices(self, item: dict, path: JsonPath, kind: str | None, poll_options: list[str | None] | None,
-                counted: dict[int, int]) -> list[dict]:
+                counted: dict[int, int], secret: bool = False) -> list[dict]:
         """The poll's options with their counts, checked against its ballots."""
         normal = []
         listed: set[str] = set()
@@ -601,7 +749,10 @@ class _Checker:
             listed.add(option)
             vote_count = self.field(choice, here, "vote_count")
             adopted_count = self.field(choice, here, "adopted_count", 0)
-            if kind not in (None, "single") and adopted_count:
+            if secret and adopted_count:
+                self.add(here + ("adopted_count",), f"must be 0 in a secret poll: only single polls adopted from "
+                                                    f"an old Votr database have adopted votes, not {adopted_count}")
+            elif kind not in (None, "single") and adopted_count:
                 self.add(here + ("adopted_count",), f"must be 0 in a {kind} poll: only single polls have votes "
                                                     f"adopted from an old Votr database, not {adopted_count}")
             elif kind is not None and None not in (vote_count, adopted_count):
@@ -790,6 +941,8 @@ def _write_polls(conn: Connection, plan: _PollPlan, existing_topics: dict) -> No
         replaced_ids = [existing_topics[poll["id"]].id for poll in plan.replaced]
         for group in batched(replaced_ids, KEYS_PER_QUERY):
             conn.execute(delete(ballots).where(ballots.c.topic_id.in_(group)))
+            conn.execute(delete(secret_ballots).where(secret_ballots.c.topic_id.in_(group)))
+            conn.execute(delete(poll_voters).where(poll_voters.c.topic_id.in_(group)))
             conn.execute(delete(polls).where(polls.c.topic_id.in_(group)))
         conn.execute(update(topics).where(topics.c.id == bindparam("row_id")).values(
             {column: bindparam(column) for column in TOPIC_COLUMNS}),
@@ -815,9 +968,21 @@ def _write_choices_and_ballots(conn: Connection, changed: list[dict]) -> None:
     rows = [{"topic_id": topic_id[poll["id"]], "voter": ballot["voter"],
              "option_id": option_id[ballot["option"]] if ballot.get("option") else None,
              "date_created": _stored(ballot["date_created"]), "choices": choices}
-            for poll in changed for ballot, choices in zip(poll["ballots"], poll["stored"])]
+            for poll in changed if not poll["secret"] for ballot, choices in zip(poll["ballots"], poll["stored"])]
     if rows:
         conn.execute(insert(ballots), rows)
+    secret = [poll for poll in changed if poll["secret"]]
+    rows = [{"topic_id": topic_id[poll["id"]], "voter": voter} for poll in secret for voter in poll["voters"]]
+    if rows:
+        conn.execute(insert(poll_voters), rows)
+    # Under random keys and in a random order, as `vote` writes them: PostgreSQL keeps rows
+    # in the order they were written, and that order must not follow poll_voters'.
+    rows = [{"id": secrets.token_hex(SECRET_ID_LENGTH // 2), "topic_id": topic_id[poll["id"]],
+             "option_id": option_id[ballot["option"]] if ballot.get("option") else None, "choices": choices}
+            for poll in secret for ballot, choices in zip(poll["ballots"], poll["stored"])]
+    secrets.SystemRandom().shuffle(rows)
+    if rows:
+        conn.execute(insert(secret_ballots), rows)
 
 
 def _as_exported(poll: dict, target_option: dict[str, str]) -> dict:
@@ -843,11 +1008,13 @@ def _same(current: dict, wanted: dict) -> bool:
 
 # The columns of topics that an import writes, beside its public id.
 TOPIC_COLUMNS = ("title", "title_key", "status", "close_date", "date_created", "kind", "method", "min_choices",
-                 "max_choices", "voter_count")
+                 "max_choices", "voter_count", "allow_change", "results", "secret", "quorum")
 
 
 def _topic_values(poll: dict) -> dict:
     return {"title": poll["title"], "title_key": text.key(poll["title"]), "status": poll["status"],
             "close_date": _stored(poll["close_date"]), "date_created": _stored(poll["date_created"]),
             "kind": poll["kind"], "method": poll["method"], "min_choices": poll["min_choices"],
-            "max_choices": poll["max_choices"], "voter_count": poll["voter_count"]}
+            "max_choices": poll["max_choices"], "voter_count": poll["voter_count"],
+            "allow_change": poll["allow_change"], "results": poll["results"], "secret": poll["secret"],
+            "quorum": poll["quorum"]}
