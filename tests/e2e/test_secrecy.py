@@ -216,10 +216,6 @@ def test_a_secret_poll_cannot_pair_voters_with_choices(votr, raw):
 # -- below SQL: the bytes of the file ----------------------------------------------------------
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "known limit: SQLite writes a page's cells downwards from its end in the order they are "
-    "inserted, so the byte offsets of secret_ballots' and poll_voters' rows in the file give "
-    "both in voting order (README: Ballot policies, How the tests show it)"))
 def test_the_bytes_of_a_sqlite_file_do_not_pair_voters_with_choices(tmp_path, monkeypatch):
     """Someone with the database file (a backup, a copy) reads it as bytes, not through
     SQL: the offset at which each row's key lies in the file, for both tables. A SQLite

@@ -189,9 +189,3 @@ def prepare_string_aggregation(conn: Connection) -> int:
         conn.info["votr_aggregate_bytes"] = limit
     return limit
 
-
-def stores_rows_in_write_order(conn) -> bool:
-    """PostgreSQL's tables are heaps: new rows go where there is room, which is mostly
-    after the last ones, and a plain SELECT returns them so. SQLite tables WITHOUT ROWID
-    and InnoDB's keep rows in primary-key order."""
-    return is_postgresql(conn)

@@ -144,10 +144,10 @@ ballots = Table(
 
 # A secret poll's ballots: who voted (poll_voters) and what was chosen (secret_ballots),
 # with nothing that pairs them. No voter, no time and no sequence in secret_ballots: its
-# key is random, and both tables are stored in key order (SQLite WITHOUT ROWID, InnoDB's
-# clustered primary key), so neither reveals the order of the votes. PostgreSQL keeps
-# rows in the order they were written: there, each secret vote writes the poll's ballots
-# anew, in a random order (service: _shuffle_secret_ballots).
+# key is random, both tables are read in key order (SQLite WITHOUT ROWID, InnoDB's
+# clustered primary key), and each secret vote writes the poll's ballots anew in a random
+# order (service: _shuffle_secret_ballots), so that where a row lies, in PostgreSQL's
+# heap or in a page's bytes, does not follow the order of the votes either.
 poll_voters = Table(
     "poll_voters",
     metadata,

@@ -32,8 +32,7 @@ from votr_cli.core.when import utcnow
 from votr_cli.db import ballot_reader
 from votr_cli.db.chunks import KEYS_PER_QUERY, batched
 from votr_cli.db.database import Database, WriteConflict
-from votr_cli.db.dialect import (driver_value, insert_ignoring_duplicates, insert_many, needs_row_locks,
-                                 stores_rows_in_write_order)
+from votr_cli.db.dialect import driver_value, insert_ignoring_duplicates, insert_many, needs_row_locks
 from votr_cli.db.tables import SECRET_ID_LENGTH, ballots, options, poll_voters, polls, secret_ballots, topics
 
 STATUSES = ("open", "closed", "all")
@@ -484,11 +483,10 @@ def _counted(conn: Connection, topic, ballot) -> collections.Counter:
 
 
 def _shuffle_secret_ballots(conn: Connection, topic_id: int) -> None:
-    """Where the database keeps rows in the order they were written (PostgreSQL), write
-    the poll's secret ballots anew in a random order, so that their order does not
-    follow poll_voters'. The others store both tables in order of their keys."""
-    if not stores_rows_in_write_order(conn):
-        return
+    """Write the poll's secret ballots anew, in a random order under new random keys, so
+    that where they lie follows neither the order of the votes nor poll_voters': a
+    PostgreSQL table keeps rows in the order they were written, and SQLite and InnoDB
+    pages hold theirs in that order too, whatever their keys."""
     kept = conn.execute(select(secret_ballots.c.option_id, secret_ballots.c.choices)
                         .where(secret_ballots.c.topic_id == topic_id)).all()
     secrets.SystemRandom().shuffle(kept)
