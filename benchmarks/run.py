@@ -534,7 +534,8 @@ LIST_REFERENCE = textwrap.dedent('''
     connection = sqlite3.connect(sys.argv[1])
     rows = connection.execute(
         "SELECT topics.id, topics.public_id, topics.title, topics.status, topics.close_date, topics.kind, "
-        "topics.method, topics.min_choices, topics.max_choices, topics.voter_count, options.name, polls.vote_count "
+        "topics.method, topics.min_choices, topics.max_choices, topics.voter_count, topics.allow_change, "
+        "topics.results, topics.secret, topics.quorum, options.name, polls.vote_count "
         "FROM topics LEFT JOIN polls ON polls.topic_id = topics.id LEFT JOIN options ON options.id = polls.option_id "
         "ORDER BY topics.id, polls.position")
     write = sys.stdout.write
@@ -544,21 +545,27 @@ LIST_REFERENCE = textwrap.dedent('''
         global separator
         top = max(counts.values(), default=0)
         poll["total_vote_count"] = sum(counts.values())
-        poll["winners"] = [name for name, votes in counts.items() if votes == top] if top > 0 else []
+        if poll["quorum_reached"]:
+            poll["winners"] = [name for name, votes in counts.items() if votes == top] if top > 0 else []
         write(separator + json.dumps(poll, ensure_ascii=False))
         separator = ", "
 
     write('{"Polls": [')
     current, counts, topic = None, None, None
-    for (topic_id, public_id, title, status, close_date, kind, method, least, most, voters,
-         name, vote_count) in rows:
+    for (topic_id, public_id, title, status, close_date, kind, method, least, most, voters, allow_change,
+         results, secret, quorum, name, vote_count) in rows:
         if topic_id != topic:
             if current is not None:
                 emit(current, counts)
+            if results != "always":  # the benchmark's polls show their results to everyone
+                sys.exit(f"the reference does not hide results ({results})")
             topic, counts = topic_id, {}
             current = {"id": public_id, "title": title, "status": bool(status), "options": [],
                        "close_date": close_date, "total_vote_count": 0, "kind": kind, "method": method,
-                       "min_choices": least, "max_choices": most, "voter_count": voters, "winners": []}
+                       "min_choices": least, "max_choices": most, "voter_count": voters, "winners": [],
+                       "allow_change": bool(allow_change), "results": results, "secret": bool(secret),
+                       "quorum": quorum, "quorum_reached": quorum is None or voters >= quorum,
+                       "results_hidden": False}
         if name is not None:
             current["options"].append({"name": name, "vote_count": vote_count})
             counts[name] = vote_count

@@ -13,6 +13,7 @@ import pytest
 from tests.e2e.legacy_votr import build, check, legacy  # noqa: F401 - legacy is a fixture
 from tests.sql import run_sql
 from votr_cli.core.counting import METHODS_BY_KIND
+from votr_cli.db.tables import SCHEMA_HEAD
 
 
 @pytest.fixture
@@ -161,7 +162,7 @@ def test_the_document_holds_every_poll_option_ballot_status_and_date(votr):
     fill(votr, None)
     document = export(votr, None)
     assert document["format"] == "votr-export" and document["version"] == 2
-    assert document["schema"] == "0004"
+    assert document["schema"] == SCHEMA_HEAD
     lunch, editor, tabs = document["polls"]
     assert [option["name"] for option in document["options"]] == [
         "pizza", "Sushi", "salad", "vim", "emacs", "tabs", "spaces"]

@@ -114,6 +114,39 @@ def test_many_id_ranges_read_every_ballot_once(db, monkeypatch):
     assert counting.count_stored("irv", names, stored) == counting.count("irv", names, by_name(names, texts))
 
 
+def test_a_big_secret_poll_is_read_in_ranges_of_its_random_keys(db, monkeypatch):
+    rng = random.Random(5)
+    names = ["a", "b", "c", "d", "e"]
+    poll = service.create_poll(db, "secret poll", names, kind="ranked", secret=True)["poll"]
+    texts = random_rankings(rng, 5, 60)
+    for voter, ranking in enumerate(texts):
+        service.vote(db, poll["id"], [names[ord(c) - 0x41] for c in ranking], f"voter {voter}")
+    with db.engine.connect() as conn:
+        topic_id = conn.execute(sa.select(topics.c.id).where(topics.c.public_id == poll["id"])).scalar_one()
+    # 36 bytes a string: 6 ballots; 60 ballots in 20 ranges of keys, about 3 each.
+    monkeypatch.setattr(dialect, "prepare_string_aggregation", lambda conn: 36)
+    with db.reading() as conn:
+        stored = ballot_reader.stored_ballots(conn, topic_id, "ranked", 5, secret=True)
+    assert len(stored.chunks) >= 10
+    assert sorted(PAD.join(text for _, text in stored.chunks).split(PAD)) == sorted(texts)
+    assert counting.count_stored("irv", names, stored) == counting.count("irv", names, by_name(names, texts))
+
+
+def test_key_ranges_cover_every_key_once():
+    keys = ["00000000", "0fffffff", "10000000", "7fffffff", "80000000", "ffffffff" + "f" * 24]
+    for total, per_chunk in ((10, 5), (1000, 7), (3, 1)):
+        ranges = ballot_reader._key_ranges(sa.column("id"), total, per_chunk)
+        assert len(ranges) == 2 * -(-total // per_chunk)
+        for key in keys:
+            matching = [r for r in ranges if all(_holds(bound, key) for bound in r)]
+            assert len(matching) == 1, (key, total, per_chunk)
+
+
+def _holds(bound, key: str) -> bool:
+    value = bound.right.value
+    return key < value if bound.operator.__name__ == "lt" else key >= value
+
+
 def test_a_string_cut_short_is_read_again_row_by_row(db, monkeypatch):
     """MariaDB cuts GROUP_CONCAT at group_concat_max_len with a warning only; any backend
     whose string does not hold the ballots it counted is read row by row."""

@@ -8,7 +8,8 @@ turns into arrays without a Python loop per ballot.
 
 One string holds at most what `dialect.prepare_string_aggregation` allows (64 MiB; on
 MariaDB a little under the server's max_allowed_packet). A poll with more ballots than
-that is read in ranges of ballot ids, each holding at most that many. A string that
+that is read in ranges of ballot ids, each holding at most that many (a secret poll's
+ballots, in ranges of their random keys, each holding about half as many). A string that
 does not hold as many ballots as the database counted (MariaDB cut it short, or a stored
 ballot holds PAD itself, which no well-formed one does) is read again row by row.
 """
@@ -36,8 +37,8 @@ def stored_ballots(conn: Connection, topic_id: int, kind: str, width: int, secre
     """The ballots of poll `topic_id` (of `kind`: multiple, ranked or score), read for
     counting. `width`: the most characters a ballot has (max_choices for multiple and
     ranked polls, the option count for score polls). A ballot whose choices are unknown
-    (NULL) is not read. A secret poll's ballots are in secret_ballots, whose random keys
-    give no ranges: more than one string holds is read row by row."""
+    (NULL) is not read. A secret poll's ballots are in secret_ballots, under random
+    hexadecimal keys: more than one string holds is read in ranges of keys."""
     table = secret_ballots if secret else ballots
     width = max(1, width)
     limit = dialect.prepare_string_aggregation(conn)
@@ -47,8 +48,10 @@ def stored_ballots(conn: Connection, topic_id: int, kind: str, width: int, secre
     of_poll = table.c.topic_id == topic_id
     # Every ballot of the poll, those without choices too: counted from an index alone.
     total = conn.execute(select(func.count()).select_from(table).where(of_poll)).scalar_one()
-    if total <= per_chunk or secret:
+    if total <= per_chunk:
         conditions = [of_poll]
+    elif secret:
+        conditions = [and_(of_poll, *bounds) for bounds in _key_ranges(table.c.id, total, per_chunk)]
     else:
         first, last = conn.execute(select(func.min(ballots.c.id), func.max(ballots.c.id)).where(of_poll)).one()
         conditions = [and_(of_poll, ballots.c.id.between(low, min(low + per_chunk - 1, last)))
@@ -64,6 +67,16 @@ def stored_ballots(conn: Connection, topic_id: int, kind: str, width: int, secre
             count, joined = _row_by_row(conn, table, condition)
         chunks.append((count, joined))
     return StoredBallots(kind, width, tuple(chunks))
+
+
+def _key_ranges(key, total: int, per_chunk: int) -> list[list]:
+    """Conditions splitting random hexadecimal keys into ranges of the first 8 digits,
+    twice as many as `total` keys need: each holds about half of `per_chunk`. One that
+    holds more than a string may is read row by row (see stored_ballots)."""
+    parts = min(2**32, 2 * -(-total // per_chunk))
+    edges = [f"{(2**32 * k) // parts:08x}" for k in range(1, parts)]
+    return ([[key < edges[0]]] + [[key >= low, key < high] for low, high in zip(edges, edges[1:])]
+            + [[key >= edges[-1]]])
 
 
 def _joined(column):

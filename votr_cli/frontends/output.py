@@ -239,6 +239,75 @@ def _names(names: Iterable[str]) -> str:
     return ", ".join(printable(name) for name in names) or "-"
 
 
+# -- ballot policies: hidden results, quorum, and the policies' own words ---------------
+#
+# A poll object carries "allow_change", "results", "secret", "quorum", "quorum_reached"
+# and "results_hidden" (README: Ballot policies); a poll object without them has the
+# default policies. Hidden results come as null counts and winners: nothing that counts,
+# shares, ranks or names a winner is shown, only why and until when.
+
+
+def _hidden(poll: dict) -> bool:
+    return bool(poll.get("results_hidden"))
+
+
+def _hidden_until(poll: dict) -> str:
+    """Why a poll's results are hidden from whoever asked, and until when."""
+    results = poll.get("results")
+    if results == "voted":
+        return "hidden until you vote"
+    if results == "closed":
+        return "hidden until the poll closes"
+    return "hidden"
+
+
+def _voter_word(number: int) -> str:
+    return f"{number} voter{'' if number == 1 else 's'}"
+
+
+def _quorum_missed(poll: dict) -> bool:
+    """The poll has a quorum that too few have voted to reach, so it has no winner."""
+    return poll.get("quorum") is not None and poll.get("quorum_reached") is False
+
+
+def _quorum_state(poll: dict) -> str:
+    """"20 voters, reached" or "20 voters, not reached (3 of 20)"; "" without a quorum."""
+    quorum = poll.get("quorum")
+    if quorum is None:
+        return ""
+    if not _quorum_missed(poll):
+        return f"{_voter_word(quorum)}, reached"
+    return f"{_voter_word(quorum)}, not reached ({_voters(poll)} of {quorum})"
+
+
+def _policies(poll: dict) -> str:
+    """The poll's policies other than the defaults, in a fixed order:
+    "allow-change, secret, results voted, quorum 20"; "" for a poll with none."""
+    words = []
+    if poll.get("allow_change"):
+        words.append("allow-change")
+    if poll.get("secret"):
+        words.append("secret")
+    if poll.get("results", "always") not in ("always", None):
+        words.append(f"results {printable(str(poll['results']))}")
+    if poll.get("quorum") is not None:
+        words.append(f"quorum {poll['quorum']}")
+    return ", ".join(words)
+
+
+def _outcome(poll: dict) -> str:
+    """The winners as list's last field and show's `winners:` line give them: names
+    joined by ", ", "-" for none, or why there are none to show (hidden results, a
+    quorum not reached)."""
+    if _hidden(poll):
+        return _hidden_until(poll)
+    winners = _winners(poll)
+    if not winners and _quorum_missed(poll):
+        short = f"({_voters(poll)} of {poll['quorum']})"
+        return f"no winner until quorum {short}" if poll["status"] else f"no winner, quorum not reached {short}"
+    return _names(winners)
+
+
 def _pairs(counts: dict[str, int]) -> str:
     return ", ".join(f"{printable(name)} {number}" for name, number in counts.items())
 
@@ -281,7 +350,14 @@ def _working_lines(poll: dict) -> Iterator[str]:
 
 def _winners_text(poll: dict):
     """The line under a poll's table that names who wins (open) or won (closed)."""
+    if _hidden(poll):
+        return _text(f"Results {_hidden_until(poll)}", "yellow")
     winners = _winners(poll)
+    if not winners and _quorum_missed(poll):
+        reached = f"{_voters(poll)} of {_voter_word(poll['quorum'])}"
+        said = (f"No winner until quorum: {reached}" if poll["status"]
+                else f"No winner: quorum not reached ({reached})")
+        return _text(said, "yellow")
     if not winners:
         said = ("No winner yet" if poll["status"] else "No winner") + ("" if _voters(poll) else ": no votes")
     elif len(winners) == 1:
@@ -298,16 +374,26 @@ def _poll_table(poll: dict):
     from rich.table import Table
 
     kind, method = _kind(poll), _method(poll)
-    winners = set(_winners(poll))
-    finalists = {name for runoff in _runoffs(_tally(poll)) for name in runoff["finalists"]}
-    base = _share_base(poll)
-    mark = "★ leader" if poll["status"] else "★ winner"
     caption = (f"{kind} poll, {_METHOD_NAME.get(method, method)} · "
                f"{_status_word(poll)}, {_voters(poll)} votes"
                + (f", closes {poll['close_date']}" if poll["status"] and poll["close_date"] else "")
                + (f", closed {poll['close_date']}" if not poll["status"] and poll["close_date"] else ""))
-    table = Table(title=_text(poll["title"], "bold"), caption=_text(f"{poll['id']} · {caption}"))
+    caption = f"{poll['id']} · {caption}"
+    if _hidden(poll):
+        # The options and a count column that says "hidden": no counts, shares or marks;
+        # the line below says until when. As wide as its caption, which then fits a line.
+        table = Table(title=_text(poll["title"], "bold"), caption=_text(caption), min_width=len(caption))
+        table.add_column("Option")
+        table.add_column(_COUNT_HEADER.get(kind, "Votes"), justify="right")
+        for choice in poll["options"]:
+            table.add_row(_text(choice["name"]), _text("hidden", "dim"))
+        return Group(table, _winners_text(poll), *_policy_texts(poll))
+    table = Table(title=_text(poll["title"], "bold"), caption=_text(caption))
     table.add_column("Option")
+    winners = set(_winners(poll))
+    finalists = {name for runoff in _runoffs(_tally(poll)) for name in runoff["finalists"]}
+    base = _share_base(poll)
+    mark = "★ leader" if poll["status"] else "★ winner"
     table.add_column(_COUNT_HEADER.get(kind, "Votes"), justify="right")
     table.add_column("Share", min_width=20)
     table.add_column("%", justify="right")
@@ -320,7 +406,21 @@ def _poll_table(poll: dict):
             _text(choice["name"], "bold" if won else ""), str(choice["vote_count"]),
             ProgressBar(total=100, completed=share, width=20), f"{share:.1f}%", note,
         )
-    return Group(table, _winners_text(poll))
+    return Group(table, _winners_text(poll), *_policy_texts(poll))
+
+
+def _policy_texts(poll: dict) -> list:
+    """The lines under a poll's table that give its policies and its quorum, if any."""
+    texts = []
+    if _policies(poll):
+        texts.append(_text(f"Policies: {_policies(poll)}", "dim"))
+    if poll.get("quorum") is not None:
+        quorum = f"Quorum {_voter_word(poll['quorum'])}"
+        if _quorum_missed(poll):
+            texts.append(_text(f"{quorum}: not reached ({_voters(poll)} of {poll['quorum']})", "yellow"))
+        else:
+            texts.append(_text(f"{quorum}: reached", "green"))
+    return texts
 
 
 def _fits(console, count_columns: int) -> bool:
@@ -445,10 +545,13 @@ class PollListing(Renderer):
 
     def plain(self, data: dict) -> Iterable[str]:
         # Seven fields: id, status, title, counts, kind, method, winners (README: Output).
+        # Hidden results: every count "-", and the winners field says until when.
         for poll in data["Polls"]:
-            counts = ", ".join(f"{printable(c['name'])}: {c['vote_count']}" for c in poll["options"])
+            hidden = _hidden(poll)
+            counts = ", ".join(f"{printable(c['name'])}: {'-' if hidden else c['vote_count']}"
+                               for c in poll["options"])
             yield "\t".join([printable(poll["id"]), _status_word(poll), printable(poll["title"]), counts,
-                             _kind(poll), printable(_method(poll)), _names(_winners(poll))])
+                             _kind(poll), printable(_method(poll)), _outcome(poll)])
 
     def rich(self, data: dict, console) -> None:
         from rich.table import Table
@@ -464,12 +567,21 @@ class PollListing(Renderer):
                 _text(poll["id"]), _text(poll["title"], "bold"),
                 _text(_status_word(poll), "green" if poll["status"] else "red"),
                 _text(f"{kind} ({method})" if len(METHODS_BY_KIND.get(kind, ())) > 1 else kind),
-                str(_voters(poll)), _text(", ".join(_winners(poll)) or "-"), _text(poll["close_date"] or "-"),
+                str(_voters(poll)), _leader_cell(poll), _text(poll["close_date"] or "-"),
             )
         if table.row_count:
             console.print(table)
         else:
             console.print("No polls yet. Create one with: votr create TITLE OPTION OPTION…")
+
+
+def _leader_cell(poll: dict):
+    """list's Leader column: the winners, or why there are none to show."""
+    if _hidden(poll):
+        return _text(_hidden_until(poll), "yellow")
+    if not _winners(poll) and _quorum_missed(poll):
+        return _text(f"no quorum ({_voters(poll)} of {poll['quorum']})", "yellow")
+    return _text(", ".join(_winners(poll)) or "-")
 
 
 class PollDetail(Renderer):
@@ -480,18 +592,29 @@ class PollDetail(Renderer):
     def plain(self, data: dict) -> Iterable[str]:
         poll = data["Polls"][0]
         kind = _kind(poll)
-        winners = _winners(poll)
-        base = _share_base(poll)
+        hidden = _hidden(poll)
         yield f"id: {printable(poll['id'])}"
         yield f"title: {printable(poll['title'])}"
         yield f"status: {_status_word(poll)}"
         yield f"close_date: {printable(poll['close_date'] or '-')}"
-        yield f"total_vote_count: {poll['total_vote_count']}"
+        yield f"total_vote_count: {'-' if hidden else poll['total_vote_count']}"
         yield f"kind: {printable(kind)}"
         yield f"method: {printable(_method(poll))}"
         yield f"voter_count: {_voters(poll)}"
-        yield f"winners: {_names(winners)}"
+        # Only a poll with policies other than the defaults has these two lines.
+        if _policies(poll):
+            yield f"policies: {_policies(poll)}"
+        if _quorum_state(poll):
+            yield f"quorum: {_quorum_state(poll)}"
+        yield f"winners: {_outcome(poll)}"
         yield f"counts: {_COUNT_MEANING.get(kind, 'votes')}"
+        if hidden:
+            # The options in the poll's order, each count and percentage "-"; no working.
+            for choice in poll["options"]:
+                yield f"{printable(choice['name'])}\t-\t-"
+            return
+        winners = _winners(poll)
+        base = _share_base(poll)
         for choice in poll["options"]:
             fields = [printable(choice["name"]), str(choice["vote_count"]),
                       f"{_percent(choice['vote_count'], base):.1f}%"]
@@ -503,11 +626,13 @@ class PollDetail(Renderer):
     def rich(self, data: dict, console) -> None:
         poll = data["Polls"][0]
         console.print(_poll_table(poll))
-        _print_working(poll, console)
+        if not _hidden(poll):
+            _print_working(poll, console)
 
 
 class PollMessage(Renderer):
-    """create, vote, close, reopen: {"message", "poll"}, what was done and the poll now."""
+    """create, vote, unvote, close, reopen: {"message", "poll"}, what was done and the
+    poll now."""
 
     def done(self, data: dict) -> str:
         from votr_cli.core import polls as rules
@@ -515,6 +640,8 @@ class PollMessage(Renderer):
         said = {
             rules.MSG_CREATED: "the poll was created",
             rules.MSG_VOTED: "the vote was recorded",
+            rules.MSG_CHANGED: "the vote was changed",
+            rules.MSG_UNVOTED: "the vote was withdrawn",
             rules.MSG_CLOSED: "the poll was closed",
             rules.MSG_ALREADY_CLOSED: "the poll was already closed",
             rules.MSG_REOPENED: "the poll was reopened",
@@ -526,6 +653,8 @@ class PollMessage(Renderer):
     def plain(self, data: dict) -> Iterable[str]:
         poll = data["poll"]
         yield f"{printable(data['message'])}: {_fields(poll['id'], _status_word(poll), poll['title'])}"
+        if _hidden(poll):
+            yield f"results {_hidden_until(poll)}"
 
     def rich(self, data: dict, console) -> None:
         console.print(_text(data["message"], "green"))
