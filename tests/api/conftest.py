@@ -44,6 +44,9 @@ class Server:
     def patch(self, path: str, **kwargs) -> requests.Response:
         return self.request("PATCH", path, **kwargs)
 
+    def delete(self, path: str, **kwargs) -> requests.Response:
+        return self.request("DELETE", path, **kwargs)
+
     def stop(self, signum: int = signal.SIGTERM, timeout: float = 30) -> int:
         self.session.close()
         if self.process.poll() is None:

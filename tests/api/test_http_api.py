@@ -28,7 +28,9 @@ def test_the_old_tutorial_sequence(server):
     assert poll == {"id": poll["id"], "title": EPL, "status": True,
                     "options": [{"name": "Arsenal", "vote_count": 0}, {"name": "Spurs", "vote_count": 0}],
                     "close_date": None, "total_vote_count": 0, "kind": "single", "method": "plurality",
-                    "min_choices": 1, "max_choices": 1, "voter_count": 0, "winners": []}
+                    "min_choices": 1, "max_choices": 1, "voter_count": 0, "winners": [],
+                    "allow_change": False, "results": "always", "secret": False, "quorum": None,
+                    "quorum_reached": True, "results_hidden": False}
     assert created.headers["Location"] == f"/api/poll/{poll['id']}"
 
     empty_title = server.post("/api/polls", json={"title": "", "options": ["Arsenal", "Spurs"]})

@@ -34,6 +34,8 @@ PLAUSIBLE = {
     "poll_id": st.just("nope"), "poll_title": st.just("Lunch?"), "option": st.sampled_from(["pizza", "sushi"]),
     "scores": st.dictionaries(st.sampled_from(["pizza", "sushi", "PIZZA"]), st.integers(-1, 6), max_size=3),
     "voter": words,
+    "allow_change": st.booleans(), "secret": st.booleans(), "quorum": st.integers(0, 3),
+    "results": st.sampled_from(["always", "voted", "closed"]),
 }
 bodies = st.one_of(
     st.fixed_dictionaries({}, optional={name: plausible | json_values
@@ -47,7 +49,10 @@ bodies = st.one_of(
 @pytest.fixture
 def live(start_server):
     server = start_server(token=TOKEN)
-    poll_id = server.post("/api/polls", json={"title": "Lunch?", "options": ["pizza", "sushi"]}).json()["poll"]["id"]
+    # Changes allowed and results hidden until one has voted, so that changing and
+    # withdrawing a vote, and hidden counts, are reached too.
+    poll_id = server.post("/api/polls", json={"title": "Lunch?", "options": ["pizza", "sushi"],
+                                              "allow_change": True, "results": "voted"}).json()["poll"]["id"]
     return server, poll_id
 
 
@@ -78,15 +83,16 @@ def test_no_body_on_any_endpoint_or_method_is_a_500(live):
 def test_no_path_or_query_is_a_500(live):
     server, _ = live
 
-    @given(method=st.sampled_from(METHODS), segment=any_text, status=any_text,
+    @given(method=st.sampled_from(METHODS), segment=any_text, status=any_text, voter=any_text,
            prefix=st.sampled_from(["/api/poll/", "/api/polls/", "/api/", "/"]),
            suffix=st.sampled_from(["", "/close", "/reopen", "/vote"]))
     @settings(max_examples=EXAMPLES * 4, deadline=None, database=None, derandomize=True,
               suppress_health_check=list(HealthCheck))
-    def run(method, segment, status, prefix, suffix):
+    def run(method, segment, status, voter, prefix, suffix):
         # Percent-encoded UTF-8, with surrogates passed through as their (invalid) bytes.
         raw = segment.encode("utf-8", "surrogatepass")
         path = prefix + quote(raw, safe="") + suffix
-        check(server.request(method, path, params={"status": status.encode("utf-8", "surrogatepass")}, json={}))
+        check(server.request(method, path, params={"status": status.encode("utf-8", "surrogatepass"),
+                                                   "voter": voter.encode("utf-8", "surrogatepass")}, json={}))
 
     run()

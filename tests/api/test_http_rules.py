@@ -79,6 +79,8 @@ def _json_schema(schema):
         return schema
     converted = {key: _json_schema(value) for key, value in schema.items() if key != "nullable"}
     if schema.get("nullable"):
+        if "type" not in schema:  # oneOf or allOf branches: null beside them
+            return {"anyOf": [converted, {"type": "null"}]}
         converted["type"] = [schema["type"], "null"]
     return converted
 
@@ -126,7 +128,8 @@ def test_new_poll_fields_are_strict_json_types():
 
     base = {"title": "t", "options": ["a", "b"]}
     assert http_models.NEW_POLL.read(base) == {**base, "close_date": None, "kind": None, "method": None,
-                                                   "min_choices": None, "max_choices": None}
+                                                   "min_choices": None, "max_choices": None, "allow_change": None,
+                                                   "results": None, "secret": None, "quorum": None}
     read = http_models.NEW_POLL.read({**base, "kind": "ranked", "method": "schulze", "min_choices": 1,
                                       "max_choices": 2})
     assert (read["kind"], read["method"], read["min_choices"], read["max_choices"]) == ("ranked", "schulze", 1, 2)
@@ -138,3 +141,28 @@ def test_new_poll_fields_are_strict_json_types():
                                   ("max_choices", 0, "max_choices must be a whole number of at least 1, not 0")]:
         with pytest.raises(InvalidInput, match=message):
             http_models.NEW_POLL.read({**base, field: value})
+
+
+def test_ballot_policy_fields_are_strict_and_the_schema_agrees():
+    import jsonschema
+
+    from votr_cli.frontends import http_models
+
+    base = {"title": "t", "options": ["a", "b"]}
+    schema = _json_schema(http_models.NEW_POLL.schema())
+    good = [{"allow_change": True}, {"secret": False}, {"results": "voted"}, {"results": "closed"},
+            {"quorum": 1}, {"quorum": 2 ** 31 - 1}, {"allow_change": None, "results": None, "secret": None,
+                                                     "quorum": None}]
+    bad = [{"allow_change": 1}, {"allow_change": "true"}, {"secret": 0}, {"results": "Voted"}, {"results": 3},
+           {"quorum": 0}, {"quorum": 2 ** 31}, {"quorum": True}, {"quorum": 1.0}, {"quorum": "1"}]
+    for extra in good:
+        body = {**base, **extra}
+        read = http_models.NEW_POLL.read(body)
+        assert all(read[name] == value for name, value in extra.items()), extra
+        assert jsonschema.Draft4Validator(schema).is_valid(body), extra
+    for extra in bad:
+        body = {**base, **extra}
+        (name,) = extra
+        with pytest.raises(InvalidInput, match=f"^{name} must be"):
+            http_models.NEW_POLL.read(body)
+        assert not jsonschema.Draft4Validator(schema).is_valid(body), extra

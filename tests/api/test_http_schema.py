@@ -29,17 +29,24 @@ CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
 @pytest.mark.parametrize("mode", [GenerationMode.POSITIVE, GenerationMode.NEGATIVE], ids=str)
 def test_every_endpoint_keeps_to_the_openapi_document(start_server, mode):
     server = start_server(token=TOKEN)
-    # A poll to find, so that generated requests reach more than "not found".
+    # Polls to find, so that generated requests reach more than "not found": one with a
+    # vote, and one (the path's) whose results are hidden, so its counts are null.
     seeded = server.post("/api/polls", json={"title": "Lunch?", "options": ["pizza", "sushi"]})
     assert seeded.status_code == 201
-    poll_id = seeded.json()["poll"]["id"]
+    assert server.patch("/api/poll/vote", json={"poll_title": "Lunch?", "option": "pizza",
+                                                "voter": "ann"}).status_code == 200
+    hidden = server.post("/api/polls", json={"title": "Dinner?", "options": ["soup", "stew"], "allow_change": True,
+                                             "results": "closed", "quorum": 2})
+    assert hidden.status_code == 201 and hidden.json()["poll"]["results_hidden"]
+    poll_id = hidden.json()["poll"]["id"]
 
     schema = schemathesis.openapi.from_url(f"{server.url}/api/openapi.json")
     operations = [result.ok() for result in schema.get_all_operations()]
     # Schemathesis leaves out the document's own URL; test_http_api checks that one.
     assert {operation.label for operation in operations} == {
         "GET /api/polls", "POST /api/polls", "GET /api/polls/options", "GET /api/poll/{poll}",
-        "PATCH /api/poll/vote", "POST /api/poll/{poll}/close", "POST /api/poll/{poll}/reopen",
+        "PATCH /api/poll/vote", "DELETE /api/poll/vote", "POST /api/poll/{poll}/close",
+        "POST /api/poll/{poll}/reopen",
     }
     for operation in operations:
         strategies = [operation.as_strategy(generation_mode=mode)]

@@ -37,7 +37,8 @@ def test_every_poll_has_the_default_policies(db):
     ({"secret": True, "allow_change": True}, "a secret poll cannot allow vote changes: nothing pairs a voter "
                                              "with their ballot, so there is no ballot to change"),
     ({"results": "never"}, "results must be one of always, voted, closed, not 'never'"),
-    ({"quorum": 0}, "quorum must be a whole number of voters, at least 1, not 0"),
+    ({"quorum": 0}, "quorum must be a whole number of voters from 1 to 2147483647, not 0"),
+    ({"quorum": 2 ** 31}, "quorum must be a whole number of voters from 1 to 2147483647, not 2147483648"),
 ])
 def test_a_policy_that_cannot_be_is_refused_and_nothing_is_made(db, policy, message):
     with pytest.raises(InvalidInput) as raised:

@@ -49,6 +49,9 @@ class Shape(NamedTuple):
 SINGLE = Shape()
 
 RESULTS = ("always", "voted", "closed")
+# The largest quorum: the largest INTEGER every backend stores (PostgreSQL's and
+# MariaDB's INT are 32-bit), far past any number of voters.
+MAX_QUORUM = 2**31 - 1
 
 
 class Policy(NamedTuple):
@@ -76,8 +79,10 @@ def ballot_policy(allow_change: bool = False, results: str = "always", secret: b
     which a secret poll makes impossible)."""
     if results not in RESULTS:
         raise InvalidInput(f"results must be one of {', '.join(RESULTS)}, not {results!r}")
-    if quorum is not None and (isinstance(quorum, bool) or not isinstance(quorum, int) or quorum < 1):
-        raise InvalidInput(f"quorum must be a whole number of voters, at least 1, not {quorum!r}")
+    if quorum is not None and (isinstance(quorum, bool) or not isinstance(quorum, int)
+                               or not 1 <= quorum <= MAX_QUORUM):
+        raise InvalidInput(f"quorum must be a whole number of voters from 1 to {MAX_QUORUM}, "
+                           f"not {text.quoted(quorum)}")
     if secret and allow_change:
         raise InvalidInput("a secret poll cannot allow vote changes: nothing pairs a voter with their "
                            "ballot, so there is no ballot to change")

@@ -29,7 +29,7 @@ from werkzeug.exceptions import Forbidden, HTTPException, Unauthorized, Unsuppor
 
 from votr_cli.core.errors import DatabaseBusy, DatabaseProblem, InvalidInput, NotFound, Refused, VotrError
 from votr_cli.db.database import Database
-from votr_cli.frontends.http_models import NEW_POLL, REOPEN, VOTE, openapi_document
+from votr_cli.frontends.http_models import NEW_POLL, REOPEN, UNVOTE, VOTE, openapi_document
 from votr_cli.service import polls as service
 
 # A poll of a thousand long options fits with room to spare; anything bigger is refused
@@ -44,7 +44,7 @@ CONNECTION_LIMIT = 500
 IDLE_TIMEOUT_SECONDS = 30
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 # What a cross-origin page allowed by --cors-origin may send.
-CORS_METHODS = "GET, POST, PATCH, OPTIONS"
+CORS_METHODS = "GET, POST, PATCH, DELETE, OPTIONS"
 CORS_HEADERS = "Authorization, Content-Type"
 CORS_EXPOSED = "Location, Retry-After, WWW-Authenticate"
 CORS_MAX_AGE_SECONDS = 600
@@ -302,6 +302,13 @@ def _handle_errors(app: Flask) -> None:
         return as_json({"error": "internal error"}, 500)
 
 
+def _viewer() -> str | None:
+    """Who is looking (the `voter` query parameter), for the polls that show their results
+    only to those who voted; None, who has voted nowhere, without it. The HTTP API has no
+    login name to fall back on, unlike the command line."""
+    return request.args.get("voter")
+
+
 def _route(app: Flask, database: Database) -> None:
     """The endpoints: each turns its request into one service call."""
 
@@ -312,7 +319,7 @@ def _route(app: Flask, database: Database) -> None:
     @app.get("/api/polls")
     def list_polls():
         status = request.args.get("status", "all")
-        return as_json({"Polls": list(service.list_polls(database, status))})
+        return as_json({"Polls": list(service.list_polls(database, status, viewer=_viewer()))})
 
     @app.post("/api/polls")
     def create_poll():
@@ -321,7 +328,9 @@ def _route(app: Flask, database: Database) -> None:
         # are a method that does not fit the kind and choice bounds that do not fit it.
         result = service.create_poll(database, poll["title"], poll["options"] or [], poll["close_date"],
                                      kind=poll["kind"] or "single", method=poll["method"],
-                                     min_choices=poll["min_choices"], max_choices=poll["max_choices"])
+                                     min_choices=poll["min_choices"], max_choices=poll["max_choices"],
+                                     allow_change=bool(poll["allow_change"]), results=poll["results"] or "always",
+                                     secret=bool(poll["secret"]), quorum=poll["quorum"])
         return as_json(result, 201, {"Location": f"/api/poll/{result['poll']['id']}"})
 
     @app.get("/api/polls/options")
@@ -331,7 +340,7 @@ def _route(app: Flask, database: Database) -> None:
     # `path`: a title may hold a slash; the more specific rules below still win.
     @app.get("/api/poll/<path:poll>")
     def show_poll(poll: str):
-        return as_json({"Polls": [service.show_poll(database, poll)]})
+        return as_json({"Polls": [service.show_poll(database, poll, viewer=_viewer())]})
 
     @app.patch("/api/poll/vote")
     def vote():
@@ -342,6 +351,11 @@ def _route(app: Flask, database: Database) -> None:
         # kind is the service's rule, as on the command line.
         options = [ballot["option"]] if ballot["option"] is not None else ballot["options"] or []
         return as_json(service.vote(database, poll, options, ballot["voter"], scores=ballot["scores"]))
+
+    @app.delete("/api/poll/vote")
+    def unvote():
+        ballot = UNVOTE.read(_json_body(required=True))
+        return as_json(service.unvote(database, ballot["poll_id"] or ballot["poll_title"], ballot["voter"]))
 
     @app.post("/api/poll/<path:poll>/close")
     def close_poll(poll: str):

@@ -15,6 +15,7 @@ from typing import Any
 from votr_cli.core import ballots, text
 from votr_cli.core.counting import DEFAULT_METHOD, KIND_OF_METHOD
 from votr_cli.core.errors import InvalidInput
+from votr_cli.core.polls import MAX_QUORUM, RESULTS
 from votr_cli.core.when import parse_timestamp, parse_when
 
 # A WHEN string longer than this is no date and no duration: refused before it is parsed
@@ -36,7 +37,8 @@ POLL_PARAMETER = {'name': 'poll',
 
 SCHEMAS = {'Poll': {'type': 'object',
           'required': ['id', 'title', 'status', 'options', 'close_date', 'total_vote_count', 'kind', 'method',
-                       'min_choices', 'max_choices', 'voter_count', 'winners'],
+                       'min_choices', 'max_choices', 'voter_count', 'winners', 'allow_change', 'results',
+                       'secret', 'quorum', 'quorum_reached', 'results_hidden'],
           'properties': {'id': {'type': 'string', 'description': "The poll's short, stable public id."},
                          'title': {'type': 'string'},
                          'status': {'type': 'boolean', 'description': 'true while the poll is open.'},
@@ -46,17 +48,19 @@ SCHEMAS = {'Poll': {'type': 'object',
                                                'required': ['name', 'vote_count'],
                                                'properties': {'name': {'type': 'string'},
                                                               'vote_count': {
-                                                                  'type': 'integer', 'minimum': 0,
+                                                                  'type': 'integer', 'minimum': 0, 'nullable': True,
                                                                   'description': 'single: votes; multiple: ballots '
                                                                                  'choosing it; ranked: first '
                                                                                  'preferences; score: the sum of '
-                                                                                 'its scores.'}}}},
+                                                                                 'its scores. null while the '
+                                                                                 'results are hidden.'}}}},
                          'close_date': {'type': 'string',
                                         'format': 'date-time',
                                         'nullable': True,
                                         'description': 'ISO-8601 UTC, or null for no close date.'},
-                         'total_vote_count': {'type': 'integer', 'minimum': 0,
-                                              'description': 'The sum of the options\' vote_count.'},
+                         'total_vote_count': {'type': 'integer', 'minimum': 0, 'nullable': True,
+                                              'description': 'The sum of the options\' vote_count; null while '
+                                                             'the results are hidden.'},
                          'kind': {'type': 'string', 'enum': list(ballots.KINDS),
                                   'description': 'What a ballot is: one option (single), several (multiple), '
                                                  'options in order of preference (ranked), a score 0-5 per '
@@ -68,9 +72,29 @@ SCHEMAS = {'Poll': {'type': 'object',
                          'max_choices': {'type': 'integer', 'minimum': 1,
                                          'description': 'The most options a ballot names.'},
                          'voter_count': {'type': 'integer', 'minimum': 0, 'description': 'Ballots cast.'},
-                         'winners': {'type': 'array', 'items': {'type': 'string'},
+                         'winners': {'type': 'array', 'items': {'type': 'string'}, 'nullable': True,
                                      'description': 'The winning options in the poll\'s order: several on a tie '
-                                                    'the method leaves unbroken, none without ballots.'}}},
+                                                    'the method leaves unbroken, none without ballots or '
+                                                    'below the quorum; null while the results are hidden.'},
+                         'allow_change': {'type': 'boolean',
+                                          'description': 'Voting again replaces the voter\'s ballot, and '
+                                                         'DELETE /api/poll/vote withdraws it.'},
+                         'results': {'type': 'string', 'enum': list(RESULTS),
+                                     'description': 'When the counts are shown while the poll is open: always; '
+                                                    'to a voter who has voted in it (voted); not before it '
+                                                    'closes (closed).'},
+                         'secret': {'type': 'boolean',
+                                    'description': 'Who voted and what was chosen are stored with nothing to '
+                                                   'pair them.'},
+                         'quorum': {'type': 'integer', 'minimum': 1, 'nullable': True,
+                                    'description': 'The fewest voters for the poll to have winners; null for '
+                                                   'none.'},
+                         'quorum_reached': {'type': 'boolean',
+                                            'description': 'false while voter_count is below the quorum (winners '
+                                                           'is then []).'},
+                         'results_hidden': {'type': 'boolean',
+                                            'description': 'true when vote_count, total_vote_count and winners '
+                                                           '(and tally) are null for whoever asked.'}}},
  'PollList': {'type': 'object',
               'required': ['Polls'],
               'properties': {'Polls': {'type': 'array', 'items': {'$ref': '#/components/schemas/Poll'}}}},
@@ -117,7 +141,10 @@ SCHEMAS["Tally"] = {
 }
 SCHEMAS["ShownPoll"] = {"allOf": [{"$ref": "#/components/schemas/Poll"},
                                   {"type": "object", "required": ["tally"],
-                                   "properties": {"tally": {"$ref": "#/components/schemas/Tally"}}}]}
+                                   "properties": {"tally": {"nullable": True,
+                                                            "allOf": [{"$ref": "#/components/schemas/Tally"}],
+                                                            "description": "null while the results are "
+                                                                           "hidden."}}}]}
 
 
 
@@ -203,16 +230,40 @@ class CountField:
 
     name: str
     description: str
+    maximum: int | None = None
 
     def schema(self) -> dict:
-        return {"type": "integer", "minimum": 1, "nullable": True, "description": self.description}
+        most = {} if self.maximum is None else {"maximum": self.maximum}
+        return {"type": "integer", "minimum": 1, **most, "nullable": True, "description": self.description}
 
     def read(self, body: dict) -> int | None:
         value = body.get(self.name)
         if value is None:
             return None
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise InvalidInput(f"{self.name} must be a whole number of at least 1, not {text.quoted(value)}")
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1 \
+                or (self.maximum is not None and value > self.maximum):
+            bounds = "of at least 1" if self.maximum is None else f"from 1 to {self.maximum}"
+            raise InvalidInput(f"{self.name} must be a whole number {bounds}, not {text.quoted(value)}")
+        return value
+
+
+@dataclass(frozen=True)
+class FlagField:
+    """A JSON boolean (a ballot policy); null reads as absent, so the default (false)
+    applies. Not 0, 1 or "true": JSON has booleans for that."""
+
+    name: str
+    description: str
+
+    def schema(self) -> dict:
+        return {"type": "boolean", "nullable": True, "description": self.description}
+
+    def read(self, body: dict) -> bool | None:
+        value = body.get(self.name)
+        if value is None:
+            return None
+        if not isinstance(value, bool):
+            raise InvalidInput(f"{self.name} must be true or false, not {text.quoted(value)}")
         return value
 
 
@@ -333,7 +384,18 @@ NEW_POLL = Body(
             CountField("min_choices", "multiple and ranked only: the fewest options a ballot names "
                                       "(default 1)."),
             CountField("max_choices", "multiple and ranked only: the most options a ballot names (default "
-                                      "all); at least min_choices, at most the number of options.")),
+                                      "all); at least min_choices, at most the number of options."),
+            FlagField("allow_change", "Voting again replaces the voter's ballot, and DELETE /api/poll/vote "
+                                      "withdraws it (default false: a second vote is refused). Not with "
+                                      "secret."),
+            ChoiceField("results", RESULTS, "When the counts are shown while the poll is open (default "
+                                            "always): always; voted: only to a voter who has voted in it "
+                                            "(the `voter` query parameter of the GET endpoints); closed: only "
+                                            "once it is closed."),
+            FlagField("secret", "Who voted and what was chosen are stored with nothing to pair them "
+                                "(default false). Not with allow_change."),
+            CountField("quorum", "The fewest voters for the poll to have winners (default null: none).",
+                       maximum=MAX_QUORUM)),
     required=("title", "options"),
 )
 VOTE = Body(
@@ -353,8 +415,16 @@ VOTE = Body(
     one_of_each=(("poll_id", "poll_title"),),
     exactly_one=("option", "options", "scores"),
 )
+UNVOTE = Body(
+    fields=(TextField("poll_id", "The poll's public id (or its title).", min_length=None),
+            TextField("poll_title", "The poll's exact title.", min_length=None),
+            TextField("voter", "Whose ballot to withdraw; `Ann` and `ann` are one voter.")),
+    required=("voter",),
+    one_of_each=(("poll_id", "poll_title"),),
+)
 REOPEN = Body(fields=(CloseDateField(),))
-SCHEMAS.update({"NewPoll": NEW_POLL.schema(), "Vote": VOTE.schema(), "Reopen": REOPEN.schema()})
+SCHEMAS.update({"NewPoll": NEW_POLL.schema(), "Vote": VOTE.schema(), "Unvote": UNVOTE.schema(),
+                "Reopen": REOPEN.schema()})
 
 
 INFO_DESCRIPTION = 'The original Votr web app\'s REST API, served by `votr serve` on votr\'s service layer. Every response is JSON and every error is `{"error": "..."}`, except a body refused for its size (413, plain text from the HTTP server before the body is read). A request whose Host header or Origin the server does not serve is refused (403); every write needs `Content-Type: application/json` (415 otherwise). Reads are open to any client that can reach the server; when the server was started with a token (always, when it listens beyond loopback), every write needs `Authorization: Bearer TOKEN`.'
@@ -374,8 +444,8 @@ ERROR_RESPONSES: dict[str, dict] = {
     "400": {"description": 'Invalid input or malformed JSON; the message says which.', "content": _json(_ref("Error"))},
     "401": {"description": 'The server has a token and the request did not carry it: send `Authorization: Bearer TOKEN`.', "content": _json(_ref("Error"))},
     "403": {"description": "The Host header names a host the server does not serve (see --allowed-host), or the Origin is another site's (see --cors-origin).", "content": _json(_ref("Error"))},
-    "404": {"description": 'No poll with that id or title, or the poll has no such option.', "content": _json(_ref("Error"))},
-    "409": {"description": "Refused by the poll's state: it is closed, the voter has voted, or the title is taken.", "content": _json(_ref("Error"))},
+    "404": {"description": 'No poll with that id or title, the poll has no such option, or the voter has no ballot to withdraw.', "content": _json(_ref("Error"))},
+    "409": {"description": "Refused by the poll's state: it is closed, the voter has voted (and the poll does not allow changes), the poll does not allow withdrawing a vote, or the title is taken.", "content": _json(_ref("Error"))},
     "413": {"description": 'The request body is over 1 MiB (refused from Content-Length before it is read, or as a chunked body reaches the limit).',
             "content": {"text/plain": {"schema": {"type": "string"}}, **_json(_ref("Error"))}},
     "415": {"description": 'A write without `Content-Type: application/json`.', "content": _json(_ref("Error"))},
@@ -418,13 +488,19 @@ class Endpoint:
         return operation
 
 
+VOTER_PARAMETER = {"name": "voter", "in": "query", "required": False,
+                   "description": "Who is looking, named as a voter is. A poll whose results are shown only to "
+                                  "those who voted (results: voted) shows its counts while open only when this "
+                                  "voter has voted in it; without it, they are hidden.",
+                   "schema": {"type": "string"}}
 STATUS_PARAMETER = {"name": "status", "in": "query", "required": False,
                     "description": "Which polls: open, closed or all (the default).",
                     "schema": {"type": "string", "enum": ["open", "closed", "all"], "default": "all"}}
 
 ENDPOINTS = (
     Endpoint("/api/polls", "get", "listPolls", "Every poll with its counts, oldest first",
-             ("200", "The polls.", _ref("PollList")), ("400", *READ_ERRORS), parameters=(STATUS_PARAMETER,)),
+             ("200", "The polls.", _ref("PollList")), ("400", *READ_ERRORS),
+             parameters=(STATUS_PARAMETER, VOTER_PARAMETER)),
     Endpoint("/api/polls", "post", "createPoll", "Create an open poll",
              ("201", "The poll was created.", _ref("PollMessage")), ("409", *WRITE_ERRORS), write=True,
              request_body={"required": True, "content": _json(_ref("NewPoll"))},
@@ -433,10 +509,15 @@ ENDPOINTS = (
              ("200", "The options, oldest first.", {"type": "array", "items": _ref("Option")}), READ_ERRORS),
     Endpoint("/api/poll/{poll}", "get", "showPoll", "One poll",
              ("200", "The poll, as the only item of Polls.", _ref("OnePoll")), ("400", "404", *READ_ERRORS),
-             parameters=(POLL_PARAMETER,)),
-    Endpoint("/api/poll/vote", "patch", "vote", "Cast one vote",
-             ("200", "The vote was counted.", _ref("PollMessage")), ("404", "409", *WRITE_ERRORS), write=True,
+             parameters=(POLL_PARAMETER, VOTER_PARAMETER)),
+    Endpoint("/api/poll/vote", "patch", "vote", "Cast one vote (or change it, where the poll allows changes)",
+             ("200", "The vote was counted, or replaced the voter's ballot (message \"Your vote was changed\").",
+              _ref("PollMessage")), ("404", "409", *WRITE_ERRORS), write=True,
              request_body={"required": True, "content": _json(_ref("Vote"))}),
+    Endpoint("/api/poll/vote", "delete", "unvote", "Withdraw a voter's ballot from a poll that allows changes",
+             ("200", "The ballot was withdrawn (message \"Your vote was withdrawn\").", _ref("PollMessage")),
+             ("404", "409", *WRITE_ERRORS), write=True,
+             request_body={"required": True, "content": _json(_ref("Unvote"))}),
     Endpoint("/api/poll/{poll}/close", "post", "closePoll", "Close a poll now (closing a closed poll changes nothing)",
              ("200", "The poll is closed.", _ref("PollMessage")), ("404", *WRITE_ERRORS), write=True,
              parameters=(POLL_PARAMETER,),
