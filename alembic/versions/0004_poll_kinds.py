@@ -44,6 +44,20 @@ def upgrade() -> None:
     )
 
 
+def downgrade_refusal(bind) -> str | None:
+    """Why this downgrade would be refused now, or None. votr asks it before running a
+    downgrade across several revisions (db/migrations.downgrade_refusal), so that none
+    of them runs when this one would refuse."""
+    others = bind.execute(
+        sa.text("SELECT kind, COUNT(*) FROM topics WHERE kind <> 'single' GROUP BY kind ORDER BY kind")
+    ).all()
+    if not others:
+        return None
+    found = ", ".join(f"{count} {kind}" for kind, count in others)
+    return (f"cannot downgrade below revision 0004 while polls of kinds other than single exist "
+            f"({found}): earlier revisions can only store single-choice ballots, so theirs would be lost")
+
+
 def downgrade() -> None:
     if context.is_offline_mode():
         raise Refused("revision 0004's downgrade first looks for polls of kinds other than single: "
@@ -54,15 +68,9 @@ def downgrade() -> None:
         # (SQLite's migration transaction holds the write lock from its BEGIN; MariaDB
         # commits DDL at once and has no such lock: stop writers while you downgrade).
         bind.exec_driver_sql("LOCK TABLE topics IN SHARE ROW EXCLUSIVE MODE")
-    others = bind.execute(
-        sa.text("SELECT kind, COUNT(*) FROM topics WHERE kind <> 'single' GROUP BY kind ORDER BY kind")
-    ).all()
-    if others:
-        found = ", ".join(f"{count} {kind}" for kind, count in others)
-        raise Refused(
-            f"cannot downgrade below revision 0004 while polls of kinds other than single exist "
-            f"({found}): earlier revisions can only store single-choice ballots, so theirs would be lost"
-        )
+    refusal = downgrade_refusal(bind)
+    if refusal:
+        raise Refused(refusal)
     with op.batch_alter_table('ballots', schema=None) as batch_op:
         batch_op.drop_column('choices')
     with op.batch_alter_table('topics', schema=None) as batch_op:

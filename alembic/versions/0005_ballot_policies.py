@@ -14,7 +14,7 @@ Downgrading is refused while a secret poll exists (revision 0004 cannot hold its
 ballots apart) or while a poll has another policy than the defaults (it would silently
 change how the poll behaves).
 """
-from alembic import op
+from alembic import context, op
 import sqlalchemy as sa
 
 from votr_cli.core.errors import Refused
@@ -38,9 +38,9 @@ def _table_options() -> dict:
 
 def upgrade() -> None:
     with op.batch_alter_table('topics', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('allow_change', sa.Boolean(), nullable=False, server_default=sa.false()))
+        batch_op.add_column(sa.Column('allow_change', sa.Boolean(), nullable=False, server_default='0'))
         batch_op.add_column(sa.Column('results', sa.String(8), nullable=False, server_default='always'))
-        batch_op.add_column(sa.Column('secret', sa.Boolean(), nullable=False, server_default=sa.false()))
+        batch_op.add_column(sa.Column('secret', sa.Boolean(), nullable=False, server_default='0'))
         batch_op.add_column(sa.Column('quorum', sa.Integer(), nullable=True))
     op.create_table(
         'poll_voters',
@@ -67,18 +67,36 @@ def upgrade() -> None:
     op.create_index(op.f('ix_secret_ballots_topic_id_option_id'), 'secret_ballots', ['topic_id', 'option_id'])
 
 
-def downgrade() -> None:
-    found = op.get_bind().execute(sa.text(
+def downgrade_refusal(bind) -> str | None:
+    """Why this downgrade would be refused now, or None. votr asks it before running a
+    downgrade across several revisions (db/migrations.downgrade_refusal), so that none
+    of them runs when this one would refuse."""
+    found = bind.execute(sa.text(
         "SELECT COUNT(*) FROM topics WHERE secret = :yes OR allow_change = :yes "
         "OR results <> 'always' OR quorum IS NOT NULL"
     ), {"yes": True}).scalar_one()
-    if found:
-        raise Refused(
-            f"cannot downgrade below revision 0005 while {found} poll{'' if found == 1 else 's'} "
+    if not found:
+        return None
+    return (f"cannot downgrade below revision 0005 while {found} poll{'' if found == 1 else 's'} "
             f"{'has' if found == 1 else 'have'} a ballot policy (secret ballots, vote changes, hidden "
-            f"results or a quorum): earlier revisions cannot hold them"
-        )
-    op.drop_index(op.f('ix_secret_ballots_topic_id_option_id'), table_name='secret_ballots')
+            f"results or a quorum): earlier revisions cannot hold them")
+
+
+def downgrade() -> None:
+    if context.is_offline_mode():
+        raise Refused("revision 0005's downgrade first looks for polls with a ballot policy: "
+                      "it cannot be written out as SQL")
+    bind = op.get_bind()
+    if bind.dialect.name == "postgresql":
+        # No poll with a policy may be created between the check and the DDL below (as in
+        # revision 0004: SQLite's migration transaction holds the write lock from its
+        # BEGIN; MariaDB commits DDL at once: stop writers while you downgrade).
+        bind.exec_driver_sql("LOCK TABLE topics IN SHARE ROW EXCLUSIVE MODE")
+    refusal = downgrade_refusal(bind)
+    if refusal:
+        raise Refused(refusal)
+    # Dropping a table drops its indexes. (MariaDB refuses to drop
+    # ix_secret_ballots_topic_id_option_id on its own: its foreign key needs it.)
     op.drop_table('secret_ballots')
     op.drop_table('poll_voters')
     with op.batch_alter_table('topics', schema=None) as batch_op:

@@ -289,3 +289,189 @@ def test_damage_to_a_poll_of_any_kind_is_one_problem_and_exit_5(votr, kinds, vot
     plain = votr("db-check")
     assert plain.exit_code == 5
     assert plain.stdout.splitlines()[-1] == "result: 1 problem found"
+
+
+# -- ballot policies and secret polls ---------------------------------------------------------
+
+@pytest.fixture
+def policies(votr) -> dict:
+    """Polls of each policy, secret ones of every kind, with ballots cast, changed and
+    withdrawn by votr itself."""
+    made = {}
+    for title, kind, extra in (
+            ("Secret lunch", "single", ("--secret",)),
+            ("Secret picks", "multiple", ("--secret", "--max", "2", "--quorum", "3")),
+            ("Secret race", "ranked", ("--secret", "--results", "voted")),
+            ("Secret talks", "score", ("--secret", "--results", "closed")),
+            ("Changeable", "single", ("--allow-change", "--results", "voted")),
+            ("Changeable race", "ranked", ("--allow-change", "--quorum", "1")),
+            ("Plain", "single", ())):
+        made[title] = created(votr("create", title, "a", "b", "c", "--kind", kind, *extra, "--json"))
+    for title, voter, choice in (
+            ("Secret lunch", "ann", ["a"]), ("Secret lunch", "bob", ["c"]),
+            ("Secret picks", "ann", ["a", "c"]), ("Secret picks", "bob", ["b"]),
+            ("Secret race", "ann", ["c", "a"]), ("Secret race", "bob", ["b", "a", "c"]),
+            ("Secret talks", "ann", ["a=5", "c=2"]), ("Secret talks", "bob", ["b=3"]),
+            ("Changeable", "ann", ["a"]), ("Changeable", "ann", ["b"]), ("Changeable", "bob", ["c"]),
+            ("Changeable", "cy", ["a"]),
+            ("Changeable race", "ann", ["a", "b"]), ("Changeable race", "ann", ["c"]),
+            ("Plain", "ann", ["a"])):
+        outcome = votr("vote", title, *choice, "--voter", voter)
+        assert outcome.exit_code == 0, outcome.stderr
+    assert votr("unvote", "Changeable", "--voter", "cy").exit_code == 0
+    return made
+
+
+def test_polls_of_every_policy_pass_with_secret_ballots_counted(votr, policies, votr_env):
+    report = votr("db-check", "--json")
+    assert report.exit_code == 0, report.stdout
+    # 8 secret ballots and 4 others (ann's changed ballots replaced, cy's withdrawn).
+    assert report.json()["checked"] == {"polls": 7, "options": 3, "counters": 21, "ballots": 12}
+    url = votr_env["VOTR_DATABASE_URL"]
+    assert query(url, "SELECT COUNT(*) FROM ballots b JOIN topics t ON t.id = b.topic_id WHERE t.secret = (1 = 1)") == [(0,)]
+    assert query(url, "SELECT COUNT(*) FROM poll_voters") == [(8,)]
+
+
+def test_secret_and_changed_votes_from_a_batch_pass(votr, policies):
+    lines = [{"poll": "Secret lunch", "option": "b"}, {"poll": "Secret race", "options": ["a"]},
+             {"poll": "Secret talks", "scores": {"c": 5}}, {"poll": "Secret picks", "options": ["b", "c"]},
+             {"poll": "Changeable", "option": "c"}, {"poll": "Changeable race", "options": ["b"]}]
+    batch = "".join(json.dumps({**line, "voter": voter}) + "\n" for voter in ("ann", "cy", "dee") for line in lines)
+    outcome = votr("vote", "--batch", "-", "--json", input=batch)
+    assert outcome.exit_code in (0, 4), outcome.stdout + outcome.stderr  # ann's secret lines are refused
+    report = votr("db-check", "--json")
+    assert report.exit_code == 0, report.stdout
+
+
+def poll_of(title: str) -> str:
+    return f"(SELECT id FROM topics WHERE title = '{title}')"
+
+
+def option_at(title: str, position: int) -> str:
+    return f"(SELECT option_id FROM polls WHERE topic_id = {poll_of(title)} AND position = {position})"
+
+
+YES, NO = "(1 = 1)", "(1 = 0)"  # TRUE and FALSE, written so that every backend takes them
+
+POLICY_DAMAGE = {
+    "unknown results": (
+        "UPDATE topics SET results = 'later' WHERE title = 'Changeable'",
+        "poll", "results 'later' is none of always, voted, closed"),
+    "results with a trailing space": (
+        "UPDATE topics SET results = 'voted ' WHERE title = 'Secret race'",
+        "poll", "results 'voted ' is none of always, voted, closed"),
+    "quorum of 0": (
+        "UPDATE topics SET quorum = 0 WHERE title = 'Secret picks'",
+        "poll", "quorum 0 is less than 1 voter"),
+    "secret and allowing changes": (
+        f"UPDATE topics SET allow_change = {YES} WHERE title = 'Secret lunch'",
+        "poll", "it is secret and allows vote changes"),
+    "secret voter_count": (
+        "UPDATE topics SET voter_count = 3 WHERE title = 'Secret talks'",
+        "voters", "voter_count is 3, poll_voters holds 2 voters of it and secret_ballots 2 ballots"),
+    "a voter too many": (
+        f"INSERT INTO poll_voters (topic_id, voter) SELECT id, 'ghost' FROM topics WHERE title = 'Secret race'",
+        "voters", "voter_count is 2, poll_voters holds 3 voters of it and secret_ballots 2 ballots"),
+    "a secret ballot too many": (
+        f"INSERT INTO secret_ballots (id, topic_id, option_id, choices) "
+        f"SELECT '{'0' * 32}', id, NULL, '000' FROM topics WHERE title = 'Secret talks'",
+        "voters", "voter_count is 2, poll_voters holds 2 voters of it and secret_ballots 3 ballots"),
+    "secret single counter": (
+        f"UPDATE polls SET vote_count = vote_count + 1 WHERE topic_id = {poll_of('Secret lunch')} AND position = 0",
+        "counter", "option 'a': counter is 2, but 1 secret ballots + 0 adopted = 1"),
+    "secret ranked counter": (
+        f"UPDATE polls SET vote_count = vote_count + 1 WHERE topic_id = {poll_of('Secret race')} AND position = 2",
+        "counter", "option 'c': counter is 2, but 1 ballots rank it first"),
+    "secret score counter": (
+        f"UPDATE polls SET vote_count = 1 WHERE topic_id = {poll_of('Secret talks')} AND position = 0",
+        "counter", "option 'a': counter is 1, but its scores on the ballots add up to 5"),
+    "adopted votes in a secret poll": (
+        f"UPDATE polls SET adopted_count = 1, vote_count = vote_count + 1 "
+        f"WHERE topic_id = {poll_of('Secret lunch')} AND position = 1",
+        "counter", "option 'b': it has 1 adopted votes, but a secret poll holds none"),
+    "bad secret code": (
+        f"UPDATE secret_ballots SET choices = 'CC' WHERE choices = 'CA' AND topic_id = {poll_of('Secret race')}",
+        "ballot", "1 secret ballots with choices 'CC' are not a valid ranked ballot of it: it names option 'C' twice"),
+    "secret score of the wrong length": (
+        f"UPDATE secret_ballots SET choices = '50' WHERE choices = '502' AND topic_id = {poll_of('Secret talks')}",
+        "ballot", "not 3 scores from 0 to 5"),
+    "too many secret choices": (
+        f"UPDATE secret_ballots SET choices = 'ABC' WHERE choices = 'AC' AND topic_id = {poll_of('Secret picks')}",
+        "ballot", "3 options, but the poll takes 1 to 2"),
+    "choices in a secret single ballot": (
+        f"UPDATE secret_ballots SET choices = 'A' WHERE topic_id = {poll_of('Secret lunch')}",
+        "ballot", "2 secret ballots of a single poll have choices"),
+    "a secret single ballot without an option": (
+        f"UPDATE secret_ballots SET option_id = NULL WHERE topic_id = {poll_of('Secret lunch')} "
+        f"AND option_id = {option_at('Secret lunch', 0)}",
+        "ballot", "1 secret ballots of a single poll name no option"),
+    "an option in a secret ranked ballot": (
+        f"UPDATE secret_ballots SET option_id = {option_at('Secret race', 0)} "
+        f"WHERE topic_id = {poll_of('Secret race')}",
+        "ballot", "2 secret ballots name an option (option_id), but a ranked poll's ballots keep their choices"),
+    "a secret poll's ballot in ballots": (
+        f"INSERT INTO ballots (topic_id, voter, option_id, date_created) SELECT id, 'spy', "
+        f"{option_at('Secret lunch', 0)}, date_created FROM topics WHERE title = 'Secret lunch'",
+        "ballot", "a secret poll, but 1 ballot of it is in ballots, which pairs each with its voter"),
+    "a poll made secret": (
+        f"UPDATE topics SET secret = {YES} WHERE title = 'Plain'",
+        "ballot", "a secret poll, but 1 ballot of it is in ballots"),
+    "a secret poll made plain": (
+        f"UPDATE topics SET secret = {NO} WHERE title = 'Secret race'",
+        "ballot", "not a secret poll, but poll_voters holds 2 voters of it and secret_ballots 2 ballots"),
+    "a voter of a poll that is not secret": (
+        "INSERT INTO poll_voters (topic_id, voter) SELECT id, 'ghost' FROM topics WHERE title = 'Plain'",
+        "ballot", "not a secret poll, but poll_voters holds 1 voter of it and secret_ballots 0 ballots"),
+}
+
+
+@pytest.mark.parametrize("damage", POLICY_DAMAGE)
+def test_damage_to_a_policy_or_a_secret_poll_is_one_problem_and_exit_5(votr, policies, votr_env, damage):
+    statement, kind, words = POLICY_DAMAGE[damage]
+    run_sql(votr_env["VOTR_DATABASE_URL"], statement)
+
+    outcome = votr("db-check", "--json")
+
+    assert outcome.exit_code == 5, outcome.stdout
+    [problem] = outcome.json()["problems"]
+    assert problem["kind"] == kind
+    assert words in problem["message"], problem["message"]
+    plain = votr("db-check")
+    assert plain.exit_code == 5
+    assert plain.stdout.splitlines()[-1] == "result: 1 problem found"
+
+
+def test_a_lost_secret_ballot_shows_in_the_voter_count_and_the_counters(votr, policies, votr_env):
+    run_sql(votr_env["VOTR_DATABASE_URL"],
+            f"DELETE FROM secret_ballots WHERE topic_id = {poll_of('Secret lunch')} "
+            f"AND option_id = {option_at('Secret lunch', 2)}")
+    problems = votr("db-check", "--json").json()["problems"]
+    assert [(problem["kind"], problem.get("option")) for problem in problems] == [("counter", "c"), ("voters", None)]
+    assert "poll_voters holds 2 voters of it and secret_ballots 1 ballot," in problems[1]["message"]
+
+
+def test_orphans_of_the_secret_tables_are_listed(votr, policies, votr_env, backend):
+    engine = sa.create_engine(votr_env["VOTR_DATABASE_URL"])
+    try:
+        with engine.begin() as conn:
+            if backend == "postgresql":
+                conn.exec_driver_sql("SET LOCAL session_replication_role = replica")
+            elif backend == "mysql":
+                conn.exec_driver_sql("SET foreign_key_checks = 0")
+            else:
+                conn.exec_driver_sql("PRAGMA foreign_keys = OFF")
+            conn.execute(sa.text("INSERT INTO poll_voters (topic_id, voter) VALUES (9999, 'ghost')"))
+            conn.execute(sa.text(f"INSERT INTO secret_ballots (id, topic_id, option_id, choices) "
+                                 f"VALUES ('{'f' * 32}', 9999, NULL, 'A')"))
+            conn.execute(sa.text(f"INSERT INTO secret_ballots (id, topic_id, option_id, choices) "
+                                 f"SELECT '{'e' * 32}', id, 9999, NULL FROM topics WHERE title = 'Plain'"))
+    finally:
+        engine.dispose()
+    problems = votr("db-check", "--json").json()["problems"]
+    orphans = [problem for problem in problems if problem["kind"] == "orphan"]
+    assert [(orphan["table"], orphan["count"], orphan["rows"]) for orphan in orphans] == [
+        ("secret_ballots", 1, ["f" * 32]), ("secret_ballots", 1, ["e" * 32]), ("poll_voters", 1, [9999])]
+    assert [orphan["message"] for orphan in orphans] == [
+        f"1 secret ballots whose poll is gone (keys {'f' * 32})",
+        f"1 secret ballots naming an option their poll does not have (keys {'e' * 32})",
+        "1 voters in poll_voters whose poll is gone (poll ids 9999)"]

@@ -29,6 +29,9 @@ POLLS_AT_0003 = [
 # no option, already counted in the adopted votes.
 ADOPTED_VOTERS = {"k3v9x2ab": ["old-1", "old-2"]}
 NEW_KEYS = ("kind", "method", "min_choices", "max_choices", "voter_count", "winners")
+# Revision 0005's keys, after them: every poll upgraded from 0003 has the default policies.
+POLICY_DEFAULTS = {"allow_change": False, "results": "always", "secret": False, "quorum": None,
+                   "quorum_reached": True, "results_hidden": False}
 
 
 def fill_at_0003(url: str) -> None:
@@ -60,7 +63,7 @@ def fill_at_0003(url: str) -> None:
 
 
 def expected_listing() -> list[dict]:
-    """`list --json` of those polls at 0004: the keys 0003 had, then the new ones."""
+    """`list --json` of those polls at head: the keys 0003 had, then 0004's, then 0005's."""
     polls = []
     for public_id, title, status, close_date, choices in POLLS_AT_0003:
         counts = [{"name": name, "vote_count": len(voters) + adopted} for name, voters, adopted in choices]
@@ -72,6 +75,7 @@ def expected_listing() -> list[dict]:
             "kind": "single", "method": "plurality", "min_choices": 1, "max_choices": 1,
             "voter_count": total,
             "winners": [count["name"] for count in counts if count["vote_count"] == top] if top else [],
+            **POLICY_DEFAULTS,
         })
     return polls
 
@@ -115,7 +119,8 @@ def test_a_0003_database_with_votes_and_adopted_counts_upgrades_with_every_vote_
     assert (outcome.json()["from"], outcome.json()["to"]) == (["0003"], [SCHEMA_HEAD])
     listing = votr("list", "--json").json()["Polls"]
     assert listing == expected_listing()
-    assert [list(poll)[-len(NEW_KEYS):] for poll in listing] == [list(NEW_KEYS)] * len(listing)
+    keys = list(NEW_KEYS) + list(POLICY_DEFAULTS)
+    assert [list(poll)[-len(keys):] for poll in listing] == [keys] * len(listing)
     assert stored_votes(database_url) == before
     assert query(database_url, "SELECT COUNT(*) FROM ballots WHERE choices IS NOT NULL") == [(0,)]
     # voter_count: the adopted votes + the ballots with an option; the adopted voters'
@@ -171,7 +176,7 @@ def test_downgrade_to_0003_keeps_every_ballot_and_counter_while_only_single_poll
 
 
 @pytest.mark.parametrize(("kind", "ballot", "target"), [
-    ("multiple", ["a", "b"], "-1"),
+    ("multiple", ["a", "b"], "-2"),
     ("ranked", ["b", "a"], "0003"),
     ("score", ["a=4"], "base"),
 ])

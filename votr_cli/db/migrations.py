@@ -119,6 +119,45 @@ def downgrade(connection: Connection, revision: str) -> None:
         command.downgrade(alembic_config(connection), revision)
 
 
+def downgrade_refusal(connection: Connection, revision: str) -> str | None:
+    """Why a downgrade to `revision` would be refused, asked of every revision it would
+    undo, newest first, before any of them runs; None when none refuses.
+
+    A revision that can refuse its downgrade (0004 while polls of other kinds exist,
+    0005 while polls have ballot policies) has a `downgrade_refusal(connection)` that
+    says why, and its downgrade() asks it again. Asked only there, a downgrade across
+    several revisions would undo the newer ones (for good, on MariaDB, whose DDL commits
+    at once) before the older one refused. A target this cannot follow is left to the
+    revisions' own checks."""
+    try:
+        current = current_revisions(connection)
+        if len(current) != 1:
+            return None
+        if _RELATIVE.fullmatch(revision):
+            steps = -int(revision)
+            if steps <= 0:
+                return None
+            lower: str | None = current[0]
+            for _ in range(steps):
+                lower = scripts().get_revision(lower).down_revision if lower else None
+            lower = lower or "base"
+        else:
+            target = resolve(revision)
+            if target is None or len(target) > 1:
+                return None
+            lower = target[0] if target else "base"
+        undone = [rev for rev in scripts().iterate_revisions(current[0], lower, inclusive=False)
+                  if rev.revision != lower]
+    except (CommandError, RevisionError, TypeError):
+        return None
+    for rev in undone:
+        asked = getattr(rev.module, "downgrade_refusal", None)
+        refusal = asked(connection) if asked is not None else None
+        if refusal:
+            return refusal
+    return None
+
+
 def upgrade_sql(url: str, revision: str) -> str:
     """The SQL an upgrade would run, in Alembic's offline mode: no connection is made."""
     output = io.StringIO()

@@ -61,6 +61,7 @@ def downgrade(db: Database, revision: str) -> dict:
     with db.translated_errors():
         before = current(db)["current"]
         schema.refuse_unknown_revisions(db, before)
+        _refuse_before_any_revision_runs(db, revision, before)
         backup, notes = _backup(db)
         try:
             _run(db, migrations.downgrade, revision, backup)
@@ -71,10 +72,23 @@ def downgrade(db: Database, revision: str) -> dict:
             "from": before, "to": after, "backup": backup, "notes": notes}
 
 
+def _refuse_before_any_revision_runs(db: Database, revision: str, before: list[str]) -> None:
+    """A downgrade that a revision it would undo refuses (0004's while polls of other kinds
+    exist, 0005's while polls have ballot policies) is refused before anything runs or
+    is backed up: otherwise the newer revisions would be undone before the older one
+    refused, for good on MariaDB."""
+    with db.engine.connect() as conn:
+        refusal = migrations.downgrade_refusal(conn, revision)
+    if refusal:
+        raise Refused(f"{refusal}; nothing was changed: the database is still at {_names(before)}")
+
+
 def _refused_revision(db: Database, refusal: Refused, before: list[str], backup: str | None) -> Refused:
     """A revision refused to run (0004's downgrade, while polls of kinds other than single
-    exist): the same refusal, saying where the database stands. When it stands where it
-    was, nothing ran, and the backup, a copy of the unchanged database, is removed."""
+    exist; 0005's, while polls have ballot policies) though the check before any ran
+    passed (such a poll was made in between): the same refusal, saying where the
+    database stands. When it stands where it was, nothing ran, and the backup, a copy
+    of the unchanged database, is removed."""
     now = current(db)["current"]
     if now == before:
         if backup is not None:
@@ -159,7 +173,7 @@ def _after_a_failed_migration(db: Database, backup: str | None) -> str:
 
 # -- db-check ------------------------------------------------------------------------
 
-VOTR_TABLES = ("topics", "options", "polls", "ballots")
+VOTR_TABLES = ("topics", "options", "polls", "ballots", "poll_voters", "secret_ballots")
 ORPHAN_IDS_SHOWN = 100
 CHOICES_SHOWN = 64  # a stored ballot quoted in a problem: at most this many characters
 
@@ -183,7 +197,16 @@ def check(db: Database) -> dict:
     - Each poll's voter_count. Single polls: its adopted votes + its ballots that name
       an option (an old Votr database's voters are among its adopted votes). Others:
       its ballots.
-    - Orphan rows: ballots or poll options whose poll or option is gone.
+    - Each poll's ballot policies, by the rules `create` applies: a known results setting,
+      a quorum of at least 1 or none, not secret and allowing changes at once.
+    - Secret polls: their ballots are in secret_ballots and their voters in poll_voters,
+      never in ballots; other polls have no rows in those two tables (a poll whose rows
+      are in the wrong place has counters that cannot be checked). A secret poll's
+      voter_count = its voters = its secret ballots; each secret ballot fits its poll as
+      a ballot does, and its counters are what the secret ballots give; it holds no
+      adopted votes.
+    - Orphan rows: ballots, secret ballots, voters or poll options whose poll or option
+      is gone.
 
     Never creates a database: a missing one, or one without tables, is an error.
     """
@@ -292,28 +315,49 @@ def _consistency(db: Database, problems: list[dict]) -> dict:
 
     from votr_cli.db.tables import ballots, options, polls, topics
 
+    from votr_cli.db.tables import secret_ballots
+
     engine = db.engine if db.is_sqlite else db.engine.execution_options(isolation_level="REPEATABLE READ")
     with engine.connect() as conn, conn.begin():
         shapes = _poll_settings(conn)
         problems += shapes.problems
-        problems += _single_counters(conn)
-        problems += _misplaced_choices(conn)
-        problems += _other_kinds(conn, shapes)
-        problems += _voter_counts(conn)
+        problems += _policies(conn)
+        places = _ballot_places(conn)
+        problems += places.problems
+        choices = _misplaced_choices(conn)
+        problems += _single_counters(conn, places.unchecked | choices.unchecked)
+        problems += choices.problems
+        problems += _other_kinds(conn, shapes, places.unchecked)
+        problems += _voter_counts(conn, places.unchecked)
+        problems += _secret_voter_counts(conn, places.unchecked)
         problems += _orphans(conn)
-        counts = {name: conn.execute(select(func.count()).select_from(table)).scalar_one()
-                  for name, table in (("polls", topics), ("options", options), ("counters", polls),
-                                      ("ballots", ballots))}
-        return counts
+        def rows(table) -> int:
+            return conn.execute(select(func.count()).select_from(table)).scalar_one()
+
+        # A secret poll's ballots are ballots too: `ballots` counts both tables' rows.
+        return {"polls": rows(topics), "options": rows(options), "counters": rows(polls),
+                "ballots": rows(ballots) + rows(secret_ballots)}
 
 
 def _poll_name(public_id: str, title: str) -> str:
     return f"poll {public_id} {title!r}"
 
 
-def _row_ids(ids: list[int], total: int) -> str:
+def _row_ids(ids: list, total: int, label: str = "row ids") -> str:
     shown = ", ".join(map(str, ids[:10]))
-    return f"row ids {shown}{', …' if total > 10 else ''}"
+    return f"{label} {shown}{', …' if total > 10 else ''}"
+
+
+def _plural(count: int, one: str, many: str | None = None) -> str:
+    return f"{count} {one if count == 1 else many or one + 's'}"
+
+
+class _Found:
+    """A check's problems, and the polls whose counters it found cannot be checked."""
+
+    def __init__(self) -> None:
+        self.problems: list[dict] = []
+        self.unchecked: set[int] = set()
 
 
 class _Shapes:
@@ -356,6 +400,76 @@ def _poll_settings(conn) -> _Shapes:
     return found
 
 
+def _policies(conn) -> list[dict]:
+    """Each poll's ballot policies, by core/polls.ballot_policy's rules: a known results
+    setting, a quorum of at least one voter or none, no vote changes in a secret poll.
+    Compared in Python, not SQL: MariaDB's collations ignore trailing spaces, and votr
+    would not ("always " is no setting it knows)."""
+    from sqlalchemy import select
+
+    from votr_cli.core import polls as poll_rules
+    from votr_cli.db.tables import topics
+
+    found = []
+    rows = conn.execution_options(yield_per=2000).execute(
+        select(topics.c.public_id, topics.c.title, topics.c.allow_change, topics.c.results, topics.c.secret,
+               topics.c.quorum).order_by(topics.c.id))
+    for row in rows:
+        faults = []
+        if row.results not in poll_rules.RESULTS:
+            faults.append(f"results {text.quoted(row.results)} is none of {', '.join(poll_rules.RESULTS)}")
+        if row.quorum is not None and row.quorum < 1:
+            faults.append(f"quorum {row.quorum} is less than 1 voter (no quorum is NULL)")
+        if row.secret and row.allow_change:
+            faults.append("it is secret and allows vote changes, but nothing pairs a secret poll's voters "
+                          "with their ballots, so there is no ballot to change")
+        if faults:
+            found.append({"kind": "poll", "poll": row.public_id, "title": row.title,
+                          "allow_change": bool(row.allow_change), "results": row.results,
+                          "secret": bool(row.secret), "quorum": row.quorum,
+                          "message": f"{_poll_name(row.public_id, row.title)}: {'; '.join(faults)}"})
+    return found
+
+
+def _ballot_places(conn) -> _Found:
+    """A secret poll's ballots are in secret_ballots and its voters in poll_voters, never in
+    ballots (which pairs a voter with a choice); any other poll's are in ballots only. A
+    poll with rows in the wrong place has counters that cannot be checked."""
+    from sqlalchemy import false, func, select, true
+
+    from votr_cli.db.tables import ballots, poll_voters, secret_ballots, topics
+
+    def rows_of(table, secret) -> dict[int, tuple]:
+        return {row.id: row for row in conn.execute(
+            select(topics.c.id, topics.c.public_id, topics.c.title, func.count().label("rows"))
+            .join_from(table, topics, topics.c.id == table.c.topic_id)
+            .where(topics.c.secret == secret)
+            .group_by(topics.c.id, topics.c.public_id, topics.c.title))}
+
+    found = _Found()
+    in_ballots = rows_of(ballots, true())
+    voters, kept = rows_of(poll_voters, false()), rows_of(secret_ballots, false())
+    for topic_id, row in in_ballots.items():
+        found.problems.append({
+            "kind": "ballot", "poll": row.public_id, "title": row.title, "secret": True, "ballots": row.rows,
+            "message": f"{_poll_name(row.public_id, row.title)}: a secret poll, but {_plural(row.rows, 'ballot')} "
+                       f"of it {'is' if row.rows == 1 else 'are'} in ballots, which pairs each with its voter "
+                       f"(a secret poll keeps them in secret_ballots, its voters in poll_voters); its counters "
+                       f"cannot be checked"})
+    for topic_id in sorted(set(voters) | set(kept)):
+        row = voters.get(topic_id) or kept[topic_id]
+        voter_rows, ballot_rows = getattr(voters.get(topic_id), "rows", 0), getattr(kept.get(topic_id), "rows", 0)
+        found.problems.append({
+            "kind": "ballot", "poll": row.public_id, "title": row.title, "secret": False,
+            "poll_voters": voter_rows, "secret_ballots": ballot_rows,
+            "message": f"{_poll_name(row.public_id, row.title)}: not a secret poll, but poll_voters holds "
+                       f"{_plural(voter_rows, 'voter')} of it and secret_ballots {_plural(ballot_rows, 'ballot')} "
+                       f"(its ballots belong in ballots); its counters cannot be checked"})
+    found.unchecked = set(in_ballots) | set(voters) | set(kept)
+    found.problems.sort(key=lambda problem: problem["poll"])
+    return found
+
+
 def _shape_problem(kind: str, method: str, least: int, most: int, option_count: int) -> str | None:
     """What is wrong with a stored poll's settings, or None: the rules `create` applies."""
     from votr_cli.core import ballots as ballot_rules
@@ -375,58 +489,80 @@ def _shape_problem(kind: str, method: str, least: int, most: int, option_count: 
     return None
 
 
-def _single_counters(conn) -> list[dict]:
-    """Each option of a single poll: vote_count = adopted_count + the ballots naming it."""
-    from sqlalchemy import func, select
+def _single_counters(conn, unchecked: set[int]) -> list[dict]:
+    """Each option of a single poll: vote_count = adopted_count + the ballots naming it (a
+    secret poll's: its secret ballots naming it; it holds no adopted votes)."""
+    from sqlalchemy import case, func, select, true
 
-    from votr_cli.db.tables import ballots, options, polls, topics
+    from votr_cli.db.tables import ballots, options, polls, secret_ballots, topics
 
-    named_ballots = (
-        select(func.count()).select_from(ballots)
-        .where(ballots.c.topic_id == polls.c.topic_id, ballots.c.option_id == polls.c.option_id)
-        .scalar_subquery()
-    )
+    def naming(table):
+        return (select(func.count()).select_from(table)
+                .where(table.c.topic_id == polls.c.topic_id, table.c.option_id == polls.c.option_id)
+                .scalar_subquery())
+
+    secret = topics.c.secret == true()
+    named_ballots = case((secret, naming(secret_ballots)), else_=naming(ballots))
     expected = polls.c.adopted_count + named_ballots
     wrong = conn.execute(
-        select(topics.c.public_id, topics.c.title, options.c.name, polls.c.vote_count,
+        select(topics.c.public_id, topics.c.title, topics.c.secret, options.c.name, polls.c.vote_count,
                polls.c.adopted_count, named_ballots.label("ballots"))
         .select_from(polls)
         .join(topics, topics.c.id == polls.c.topic_id)
         .join(options, options.c.id == polls.c.option_id)
-        .where(topics.c.kind == "single", (polls.c.vote_count != expected) | (polls.c.adopted_count < 0))
+        .where(topics.c.kind == "single", topics.c.id.not_in(sorted(unchecked)),
+               (polls.c.vote_count != expected) | (polls.c.adopted_count < 0)
+               | (secret & (polls.c.adopted_count != 0)))
         .order_by(polls.c.topic_id, polls.c.position)
     )
-    return [{
-        "kind": "counter", "poll": row.public_id, "title": row.title, "option": row.name,
-        "vote_count": row.vote_count, "adopted_count": row.adopted_count, "ballots": row.ballots,
-        "message": f"{_poll_name(row.public_id, row.title)}, option {row.name!r}: counter is "
-                   f"{row.vote_count}, but {row.ballots} ballots + {row.adopted_count} adopted "
-                   f"= {row.ballots + row.adopted_count}",
-    } for row in wrong]
+    found = []
+    for row in wrong:
+        if row.secret and row.adopted_count:
+            why = (f"it has {row.adopted_count} adopted votes, but a secret poll holds none (only polls "
+                   f"carried over from an old Votr database do, and none of them is secret)")
+        else:
+            which = "secret ballots" if row.secret else "ballots"
+            why = (f"counter is {row.vote_count}, but {row.ballots} {which} + {row.adopted_count} adopted "
+                   f"= {row.ballots + row.adopted_count}")
+        found.append({
+            "kind": "counter", "poll": row.public_id, "title": row.title, "option": row.name,
+            "vote_count": row.vote_count, "adopted_count": row.adopted_count, "ballots": row.ballots,
+            "message": f"{_poll_name(row.public_id, row.title)}, option {row.name!r}: {why}"})
+    return found
 
 
-def _misplaced_choices(conn) -> list[dict]:
+def _misplaced_choices(conn) -> _Found:
     """A single poll's ballot names its option and has no choices; any other ballot keeps
-    its choices and names no option."""
-    from sqlalchemy import select
+    its choices and names no option. The same for a secret poll's secret ballots, and a
+    secret ballot of a single poll must name an option (only a voter carried over from
+    an old Votr database has a ballot without one, and no such poll is secret): without
+    one, the poll's counters cannot be checked. Only the table the poll's ballots belong
+    in is read (_ballot_places reports the others)."""
+    from sqlalchemy import false, select, true
 
     from votr_cli.core import ballots as ballot_rules
-    from votr_cli.db.tables import ballots, topics
+    from votr_cli.db.tables import ballots, secret_ballots, topics
 
     others = [kind for kind in ballot_rules.KINDS if kind != "single"]
-    checks = (
-        (topics.c.kind == "single", ballots.c.choices.is_not(None),
-         "ballots of a single poll have choices (a single poll's ballot names its option)"),
-        (topics.c.kind.in_(others), ballots.c.option_id.is_not(None),
-         "ballots name an option (option_id), but a {kind} poll's ballots keep their choices"),
-    )
-    found: list[dict] = []
-    for of_kind, misplaced, what in checks:
+    single = topics.c.kind == "single"
+    checks = []
+    for table, secret, prefix in ((ballots, false(), ""), (secret_ballots, true(), "secret ")):
+        checks += [
+            (table, secret, single, table.c.choices.is_not(None), False,
+             prefix + "ballots of a single poll have choices (a single poll's ballot names its option)"),
+            (table, secret, topics.c.kind.in_(others), table.c.option_id.is_not(None), False,
+             prefix + "ballots name an option (option_id), but a {kind} poll's ballots keep their choices"),
+        ]
+    checks.append((secret_ballots, true(), single, secret_ballots.c.option_id.is_(None), True,
+                   "secret ballots of a single poll name no option (a secret poll holds no voters "
+                   "carried over from an old Votr database); its counters cannot be checked"))
+    found = _Found()
+    for table, secret, of_kind, misplaced, unreadable, what in checks:
         rows = conn.execution_options(yield_per=2000).execute(
-            select(topics.c.id, topics.c.public_id, topics.c.title, topics.c.kind, ballots.c.id.label("ballot"))
-            .join_from(ballots, topics, topics.c.id == ballots.c.topic_id)
-            .where(of_kind, misplaced)
-            .order_by(topics.c.id, ballots.c.id)
+            select(topics.c.id, topics.c.public_id, topics.c.title, topics.c.kind, table.c.id.label("ballot"))
+            .join_from(table, topics, topics.c.id == table.c.topic_id)
+            .where(topics.c.secret == secret, of_kind, misplaced)
+            .order_by(topics.c.id, table.c.id)
         )
         by_poll: dict[int, tuple[object, list[int], list[int]]] = {}  # topic: row, ids shown, count
         for row in rows:
@@ -434,22 +570,26 @@ def _misplaced_choices(conn) -> list[dict]:
             count[0] += 1
             if len(ids) < ORPHAN_IDS_SHOWN:
                 ids.append(row.ballot)
+        label = "keys" if table is secret_ballots else "row ids"
         for first, ids, (count,) in by_poll.values():
-            found.append({"kind": "ballot", "poll": first.public_id, "title": first.title, "count": count,
-                          "rows": ids,
-                          "message": f"{_poll_name(first.public_id, first.title)}: {count} "
-                                     f"{what.format(kind=first.kind)} ({_row_ids(ids, count)})"})
+            found.problems.append({
+                "kind": "ballot", "poll": first.public_id, "title": first.title, "count": count, "rows": ids,
+                "message": f"{_poll_name(first.public_id, first.title)}: {count} "
+                           f"{what.format(kind=first.kind)} ({_row_ids(ids, count, label)})"})
+            if unreadable:
+                found.unchecked.add(first.id)
     return found
 
 
-def _other_kinds(conn, shapes: _Shapes) -> list[dict]:
+def _other_kinds(conn, shapes: _Shapes, unchecked: set[int]) -> list[dict]:
     """The ballots of multiple, ranked and score polls, read in Python: each distinct
     choices string of a poll once, with its number of ballots, decoded by core/ballots;
-    then each option's counter against what the valid ballots give it."""
-    from sqlalchemy import func, select
+    then each option's counter against what the valid ballots give it. A secret poll's
+    ballots are its secret_ballots; `unchecked` polls' counters are not checked."""
+    from sqlalchemy import false, func, select, true
 
     from votr_cli.core import ballots as ballot_rules
-    from votr_cli.db.tables import ballots, options, polls, topics
+    from votr_cli.db.tables import ballots, options, polls, secret_ballots, topics
 
     if not shapes.others:
         return []
@@ -472,16 +612,20 @@ def _other_kinds(conn, shapes: _Shapes) -> list[dict]:
             found.append({"kind": "poll", "poll": topic.public_id, "title": topic.title,
                           "message": f"{_poll_name(topic.public_id, topic.title)}: its options' positions "
                                      f"are not 0 to {len(rows) - 1}, so its ballots cannot be read"})
-    invalid: list[tuple[int, str | None, int, str]] = []  # topic id, choices, ballots, why
-    # Streamed and grouped by the database: the work is the distinct ballots', not the voters'.
-    stream = conn.execution_options(yield_per=2000).execute(
-        select(ballots.c.topic_id, ballots.c.choices, func.count())
-        .join_from(ballots, topics, topics.c.id == ballots.c.topic_id)
-        .where(of_other_kinds)
-        .group_by(ballots.c.topic_id, ballots.c.choices)
-        .order_by(ballots.c.topic_id)
-    )
-    for topic_id, choices, weight in stream:
+    invalid: list[tuple[int, str | None, int, str, object]] = []  # topic id, choices, ballots, why, table
+    def streamed():
+        """Grouped by the database, the work is the distinct ballots', not the voters'; one
+        table after the other (MariaDB's driver streams one result at a time)."""
+        for table, secret in ((ballots, false()), (secret_ballots, true())):
+            for row in conn.execution_options(yield_per=2000).execute(
+                    select(table.c.topic_id, table.c.choices, func.count())
+                    .join_from(table, topics, topics.c.id == table.c.topic_id)
+                    .where(of_other_kinds, topics.c.secret == secret)
+                    .group_by(table.c.topic_id, table.c.choices)
+                    .order_by(table.c.topic_id)):
+                yield table, *row
+
+    for table, topic_id, choices, weight in streamed():
         if topic_id not in counted:
             continue  # its kind or its options' positions are reported already
         topic, bounds_known = shapes.others[topic_id]
@@ -489,43 +633,45 @@ def _other_kinds(conn, shapes: _Shapes) -> list[dict]:
         try:
             decoded = ballot_rules.stored_choices(topic.kind, choices, option_count)
         except ValueError as why:
-            invalid.append((topic_id, choices, weight, str(why)))
+            invalid.append((topic_id, choices, weight, str(why), table))
             continue
         if bounds_known and topic.kind != "score" and not topic.min_choices <= len(decoded) <= topic.max_choices:
             invalid.append((topic_id, choices, weight, f"{len(decoded)} options, but the poll takes "
-                                                       f"{topic.min_choices} to {topic.max_choices}"))
+                                                       f"{topic.min_choices} to {topic.max_choices}", table))
             continue
         totals = counted[topic_id]
         for position, amount in ballot_rules.counted_from(topic.kind, decoded).items():
             totals[position] = totals.get(position, 0) + amount * weight
     found += _invalid_ballots(conn, shapes, invalid)
     # A poll with a ballot that cannot be read has counters that cannot be checked.
-    unreadable = {topic_id for topic_id, *_ in invalid}
+    unreadable = {topic_id for topic_id, *_ in invalid} | unchecked
     for topic_id, totals in counted.items():
         if topic_id not in unreadable:
             found += _other_counters(shapes.others[topic_id][0], options_of.get(topic_id, []), totals)
     return found
 
 
-def _invalid_ballots(conn, shapes: _Shapes, invalid: list[tuple[int, str | None, int, str]]) -> list[dict]:
+def _invalid_ballots(conn, shapes: _Shapes, invalid: list[tuple[int, str | None, int, str, object]]) -> list[dict]:
     """One problem per poll and distinct stored ballot that is not a valid ballot of it,
-    with the rows that hold it."""
+    with the rows that hold it (a secret ballot's: its random keys)."""
     from sqlalchemy import select
 
-    from votr_cli.db.tables import ballots
+    from votr_cli.db.tables import secret_ballots
 
     found = []
-    for topic_id, choices, weight, why in sorted(invalid, key=lambda item: (item[0], item[1] or "")):
+    for topic_id, choices, weight, why, table in sorted(invalid, key=lambda item: (item[0], item[1] or "")):
         topic, _ = shapes.others[topic_id]
-        same = ballots.c.choices.is_(None) if choices is None else ballots.c.choices == choices
-        ids = list(conn.execute(select(ballots.c.id).where(ballots.c.topic_id == topic_id, same)
-                                .order_by(ballots.c.id).limit(ORPHAN_IDS_SHOWN)).scalars())
+        same = table.c.choices.is_(None) if choices is None else table.c.choices == choices
+        ids = list(conn.execute(select(table.c.id).where(table.c.topic_id == topic_id, same)
+                                .order_by(table.c.id).limit(ORPHAN_IDS_SHOWN)).scalars())
         shown = "no choices" if choices is None else f"choices {text.quoted(choices)}"
+        secret = table is secret_ballots
         found.append({"kind": "ballot", "poll": topic.public_id, "title": topic.title,
                       "choices": None if choices is None else text.shortened(choices, CHOICES_SHOWN),
                       "count": weight, "rows": ids,
-                      "message": f"{_poll_name(topic.public_id, topic.title)}: {weight} ballots with {shown} "
-                                 f"are not a valid {topic.kind} ballot of it: {why} ({_row_ids(ids, weight)}); "
+                      "message": f"{_poll_name(topic.public_id, topic.title)}: {weight} {'secret ' if secret else ''}"
+                                 f"ballots with {shown} are not a valid {topic.kind} ballot of it: {why} "
+                                 f"({_row_ids(ids, weight, 'keys' if secret else 'row ids')}); "
                                  f"its counters cannot be checked"})
     return found
 
@@ -554,12 +700,13 @@ def _other_counters(topic, option_rows: list, counted: dict[int, int]) -> list[d
     return found
 
 
-def _voter_counts(conn) -> list[dict]:
+def _voter_counts(conn, unchecked: set[int]) -> list[dict]:
     """Each poll's voter_count: a single poll's is its adopted votes + its ballots that name
     an option; the voters carried over from an old Votr database (ballots without an
     option) are among its adopted votes, so they are not counted again. Any other poll
-    holds no adopted votes: its voter_count is its ballots."""
-    from sqlalchemy import case, func, or_, select
+    holds no adopted votes: its voter_count is its ballots. Secret polls: see
+    _secret_voter_counts."""
+    from sqlalchemy import case, false, func, or_, select
 
     from votr_cli.db.tables import ballots, polls, topics
 
@@ -572,7 +719,8 @@ def _voter_counts(conn) -> list[dict]:
     wrong = conn.execute(
         select(topics.c.public_id, topics.c.title, topics.c.voter_count, adopted.label("adopted"),
                cast.label("ballots"))
-        .where(topics.c.voter_count != adopted + cast)
+        .where(topics.c.secret == false(), topics.c.id.not_in(sorted(unchecked)),
+               topics.c.voter_count != adopted + cast)
         .order_by(topics.c.id)
     )
     found = []
@@ -586,31 +734,66 @@ def _voter_counts(conn) -> list[dict]:
     return found
 
 
+def _secret_voter_counts(conn, unchecked: set[int]) -> list[dict]:
+    """A secret poll has one voter in poll_voters and one ballot in secret_ballots per
+    vote: its voter_count, its voters and its secret ballots are the same number."""
+    from sqlalchemy import func, or_, select, true
+
+    from votr_cli.db.tables import poll_voters, secret_ballots, topics
+
+    def rows_of(table):
+        return select(func.count()).select_from(table).where(table.c.topic_id == topics.c.id).scalar_subquery()
+
+    voters, kept = rows_of(poll_voters), rows_of(secret_ballots)
+    wrong = conn.execute(
+        select(topics.c.public_id, topics.c.title, topics.c.voter_count, voters.label("voters"),
+               kept.label("ballots"))
+        .where(topics.c.secret == true(), topics.c.id.not_in(sorted(unchecked)),
+               or_(topics.c.voter_count != voters, topics.c.voter_count != kept))
+        .order_by(topics.c.id))
+    return [{
+        "kind": "voters", "poll": row.public_id, "title": row.title, "voter_count": row.voter_count,
+        "voters": row.voters, "ballots": row.ballots,
+        "message": f"{_poll_name(row.public_id, row.title)}: voter_count is {row.voter_count}, poll_voters "
+                   f"holds {_plural(row.voters, 'voter')} of it and secret_ballots {_plural(row.ballots, 'ballot')}, "
+                   f"but a secret poll has one of each per vote",
+    } for row in wrong]
+
+
 def _orphans(conn) -> list[dict]:
-    """Rows whose poll or option is gone, one problem per kind, with their row ids."""
+    """Rows whose poll or option is gone, one problem per kind, with their row ids (a
+    secret ballot's: its key; a voter of poll_voters, who has none: the poll id)."""
     from sqlalchemy import select
 
-    from votr_cli.db.tables import ballots, options, polls, topics
+    from votr_cli.db.tables import ballots, options, poll_voters, polls, secret_ballots, topics
+
+    def poll_gone(table):
+        return ~select(topics.c.id).where(topics.c.id == table.c.topic_id).exists()
+
+    def option_not_in_poll(table):
+        return (table.c.option_id.is_not(None), ~poll_gone(table),
+                ~select(polls.c.id).where(polls.c.topic_id == table.c.topic_id,
+                                          polls.c.option_id == table.c.option_id).exists())
 
     found: list[dict] = []
-    orphans = {
-        "ballots whose poll is gone": select(ballots.c.id).where(
-            ~select(topics.c.id).where(topics.c.id == ballots.c.topic_id).exists()),
-        "ballots naming an option their poll does not have": select(ballots.c.id).where(
-            ballots.c.option_id.is_not(None),
-            select(topics.c.id).where(topics.c.id == ballots.c.topic_id).exists(),
-            ~select(polls.c.id).where(polls.c.topic_id == ballots.c.topic_id,
-                                      polls.c.option_id == ballots.c.option_id).exists()),
-        "poll options whose poll is gone": select(polls.c.id).where(
-            ~select(topics.c.id).where(topics.c.id == polls.c.topic_id).exists()),
-        "poll options whose option is gone": select(polls.c.id).where(
-            ~select(options.c.id).where(options.c.id == polls.c.option_id).exists()),
+    orphans = {  # what: (the query of the rows' ids, what their ids are)
+        "ballots whose poll is gone": (select(ballots.c.id).where(poll_gone(ballots)), "row ids"),
+        "ballots naming an option their poll does not have": (
+            select(ballots.c.id).where(*option_not_in_poll(ballots)), "row ids"),
+        "secret ballots whose poll is gone": (select(secret_ballots.c.id).where(poll_gone(secret_ballots)), "keys"),
+        "secret ballots naming an option their poll does not have": (
+            select(secret_ballots.c.id).where(*option_not_in_poll(secret_ballots)), "keys"),
+        "voters in poll_voters whose poll is gone": (
+            select(poll_voters.c.topic_id).where(poll_gone(poll_voters)), "poll ids"),
+        "poll options whose poll is gone": (select(polls.c.id).where(poll_gone(polls)), "row ids"),
+        "poll options whose option is gone": (select(polls.c.id).where(
+            ~select(options.c.id).where(options.c.id == polls.c.option_id).exists()), "row ids"),
     }
-    for what, query in orphans.items():
+    for what, (query, label) in orphans.items():
         ids = conn.execute(query.order_by(query.selected_columns[0])).scalars().all()
         if ids:
-            shown = ", ".join(map(str, ids[:10])) + (", …" if len(ids) > 10 else "")
+            shown = list(dict.fromkeys(ids))  # poll_voters: each poll once
             found.append({"kind": "orphan", "table": query.selected_columns[0].table.name,
-                          "count": len(ids), "rows": ids[:ORPHAN_IDS_SHOWN],
-                          "message": f"{len(ids)} {what} (row ids {shown})"})
+                          "count": len(ids), "rows": shown[:ORPHAN_IDS_SHOWN],
+                          "message": f"{len(ids)} {what} ({_row_ids(shown, len(shown), label)})"})
     return found
