@@ -108,7 +108,7 @@ def _record(number: int, values, from_csv: bool = False) -> BatchLine:
             return BatchLine(number, poll, option, voter or None)
         if (option is None and scores is None and type(chosen) is list and chosen and not from_csv
                 and set(map(type, chosen)) == {str}):
-            return BatchLine(number, poll, None, voter or None, options=tuple(chosen))
+            return BatchLine(number, poll, None, voter or None, None, tuple(chosen))  # positional: faster
     if values.get("poll") in (None, ""):
         return _field_error(number, "poll is missing")
     given = [field for field in CHOICE_FIELDS if values.get(field) not in (None, "")]
