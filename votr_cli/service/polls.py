@@ -166,7 +166,9 @@ def _find_topic(conn: Connection, ref: str, *, lock: bool = False):
 
 
 def list_polls(db: Database, status: str = "all", viewer: str | None = None) -> Iterator[dict]:
-    """Every poll in creation order, streamed: one SQL statement, whatever the count.
+    """Every poll in creation order, streamed: the same few SQL statements whatever the
+    count (the viewer's polls, the polls counted from their ballots, then one listing
+    query), plus a count for each poll whose method needs its ballots.
     `viewer`: who asks, for the polls that show results only to those who voted."""
     if status not in STATUSES:
         raise InvalidInput(f"status must be one of {', '.join(STATUSES)}, not {status!r}")
