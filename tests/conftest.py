@@ -42,16 +42,21 @@ def pytest_configure(config):
     config.votr_backend = backend
 
 
+# Tests that behave the same on every backend: tests/unit touch no database, and
+# tests/terminal test what votr shows a terminal (formats, prompts, completion scripts).
+SQLITE_PASS_ONLY = ("tests/unit/", "tests/terminal/")
+
+
 def pytest_collection_modifyitems(config, items):
-    """tests/unit touch no database: a run of the whole suite on a server backend leaves
-    them to the SQLite pass (the README's test command runs that first) rather than
-    running them once per backend. Asked for alone, they run on any backend."""
+    """A run of the whole suite on a server backend leaves SQLITE_PASS_ONLY to the
+    SQLite pass (the README's test command runs that first) rather than running them
+    once per backend. Asked for alone, they run on any backend."""
     if config.votr_backend == "sqlite":
         return
-    unit = [item for item in items if item.nodeid.startswith("tests/unit/")]
-    if unit and len(unit) < len(items):
-        config.hook.pytest_deselected(items=unit)
-        items[:] = [item for item in items if not item.nodeid.startswith("tests/unit/")]
+    left = [item for item in items if item.nodeid.startswith(SQLITE_PASS_ONLY)]
+    if left and len(left) < len(items):
+        config.hook.pytest_deselected(items=left)
+        items[:] = [item for item in items if not item.nodeid.startswith(SQLITE_PASS_ONLY)]
 
 
 def pytest_report_header(config):

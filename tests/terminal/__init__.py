@@ -1,0 +1,1 @@
+"""What votr shows a terminal: formats, prompts, completion, live output."""
