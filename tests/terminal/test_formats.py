@@ -261,6 +261,7 @@ def test_an_unknown_format_is_a_usage_error(votr):
 
 def test_format_names_are_case_insensitive(votr, polls):
     assert run(votr, "options", "--format", "CSV") == run(votr, "options", "--format", "csv")
+    assert run(votr, "options", "--json", "--format", "JSON") == run(votr, "options", "--json")
 
 
 def test_only_list_show_and_options_have_format(votr):
@@ -416,3 +417,21 @@ def test_plain_on_a_terminal_and_a_table_by_default(votr_env, votr_proc):
     assert on_a_terminal("options", "--format", "csv").startswith("id,name\r")  # csv's CRLF, then the terminal's
     table = on_a_terminal("list")
     assert "┏" in table and "Lunch" in table
+
+
+def test_a_poll_without_options_still_has_its_row(monkeypatch):
+    """Only a poll adopted from an old Votr database can have no options."""
+    out = io.StringIO()
+    monkeypatch.setattr("sys.stdout", out)
+    poll = {"id": "k3v9x2ab", "title": "Empty", "status": False, "close_date": "2020-01-01T00:00:00Z",
+            "total_vote_count": 0, "options": []}
+    output.render(output.Result(output.POLL_LISTING, {"Polls": iter([poll])}), output_format="csv")
+    assert out.getvalue() == ("id,title,status,close_date,option,vote_count\r\n"
+                              "k3v9x2ab,Empty,closed,2020-01-01T00:00:00Z,,\r\n")
+
+
+def test_a_control_character_another_tool_wrote_is_escaped_in_csv(monkeypatch):
+    out = io.StringIO()
+    monkeypatch.setattr("sys.stdout", out)
+    output.render(output.Result(output.OPTION_LIST, [{"id": "x", "name": "a\x1b[31mb"}]), output_format="tsv")
+    assert out.getvalue() == "id\tname\nx\ta\\x1b[31mb\n"
