@@ -53,7 +53,8 @@ class Renderer:
 
     The defaults suit most results: the data is its own JSON document, and the rich form
     is the plain lines, each printed as escaped Text. A subclass gives `plain` and
-    overrides the rest only where its kind differs.
+    overrides the rest only where its kind differs; a result offered as csv, tsv and
+    ndjson (`votr_command(formats=True)`) also gives `rows` and `records`.
     """
 
     # True when the data holds an iterator of rows that is written as it is read, so a
