@@ -24,6 +24,10 @@ would lose ballots), 5 database problem, 74 the work was done but its output
 could not be written."""
 
 
+# The output formats of `votr list`, `show` and `options`: output.FORMATS, written out
+# here so that `votr --help` need not import the output module.
+FORMATS = ("table", "plain", "json", "ndjson", "csv", "tsv")
+
 VIEWER_HELP = ("Whose view [env: VOTR_VOTER; default: your login name]: a poll created with "
                "--results voted shows its counts before close only to those who voted.")
 
@@ -69,19 +73,34 @@ class Context:
         return self._database
 
 
-def votr_command(fn):
-    """Give a command `--json`, and turn its Result or its VotrError into output and an exit code."""
+FORMAT_HELP = ("table: rich tables (the default on a terminal); plain: tab-separated lines (the "
+               "default when piped); json: one document, as --json; ndjson: one JSON object per "
+               "line; csv, tsv: a header and one row per record (README: Output formats).")
 
-    @click.option("--json", "as_json", is_flag=True, help="Print one JSON document on stdout.")
+
+def votr_command(fn=None, *, formats: bool = False):
+    """Give a command `--json` (and with formats=True `--format`, of which --json is the
+    json choice), and turn its Result or its VotrError into output and an exit code."""
+    if fn is None:
+        return functools.partial(votr_command, formats=formats)
+
+    @click.option("--json", "as_json", is_flag=True,
+                  help="Same as --format json." if formats else "Print one JSON document on stdout.")
     @click.pass_obj
     @functools.wraps(fn)
-    def wrapper(obj: Context, as_json: bool, **kwargs):
+    def wrapper(obj: Context, as_json: bool, output_format: str | None = None, **kwargs):
         from votr_cli.frontends import output
 
+        if as_json and output_format not in (None, "json"):
+            raise click.UsageError(f"--json is --format json: give --json or --format {output_format}, "
+                                   f"not both", click.get_current_context())
+        # None: stdout decides (a table on a terminal, plain lines otherwise).
+        output_format = "json" if as_json else output_format
+        as_json = output_format in output.JSON_FORMATS  # how errors are written
         try:
             result = fn(obj, **kwargs)
             try:
-                output.render(result, as_json)
+                output.render(result, output_format=output_format)
             except BrokenPipeError:
                 raise
             except OSError as exc:  # a full disk, a closed stdout: the work itself is done
@@ -109,6 +128,9 @@ def votr_command(fn):
             if obj._database is not None:
                 obj._database.dispose()
 
+    if formats:
+        wrapper = click.option("--format", "output_format", metavar="FORMAT", default=None,
+                               type=click.Choice(FORMATS, case_sensitive=False), help=FORMAT_HELP)(wrapper)
     return wrapper
 
 
@@ -287,7 +309,7 @@ def create(obj: Context, title: str, options: tuple[str, ...], closes_at: str | 
 @click.option("--status", type=click.Choice(["open", "closed", "all"]), default="all", show_default=True,
               help="Which polls to list.")
 @click.option("--voter", metavar="NAME", help=VIEWER_HELP)
-@votr_command
+@votr_command(formats=True)
 def list_(obj: Context, status: str, voter: str | None):
     """List every poll with its counts, oldest first.
 
@@ -295,6 +317,7 @@ def list_(obj: Context, status: str, voter: str | None):
     Examples:
       votr list --status open
       votr list --json | jq -r '.Polls[] | "\\(.title): \\(.total_vote_count)"'
+      votr list --format csv > polls.csv
     """
     from votr_cli.service import polls as service
     from votr_cli.frontends import output
@@ -308,15 +331,16 @@ def list_(obj: Context, status: str, voter: str | None):
 @main.command()
 @click.argument("poll")
 @click.option("--voter", metavar="NAME", help=VIEWER_HELP)
-@votr_command
+@votr_command(formats=True)
 def show(obj: Context, poll: str, voter: str | None):
     """Show one poll: counts, percentages, leader and close date.
 
     POLL is the poll's id or its exact title.
 
     \b
-    Example:
+    Examples:
       votr show "who's the fastest footballer"
+      votr show "who's the fastest footballer" --format csv
     """
     from votr_cli.service import polls as service
     from votr_cli.frontends import output
@@ -328,13 +352,14 @@ def show(obj: Context, poll: str, voter: str | None):
 
 
 @main.command()
-@votr_command
+@votr_command(formats=True)
 def options(obj: Context):
     """List every option name known to the database, with its id.
 
     \b
-    Example:
+    Examples:
       votr options --json | jq -r '.[].name'
+      votr options --format tsv | cut -f2
     """
     from votr_cli.service import polls as service
     from votr_cli.frontends import output

@@ -1,12 +1,16 @@
 """Everything votr writes: JSON, rich tables on a terminal, plain lines when piped.
 
 Commands return a Result: their data and the renderer that shows that kind of data.
-Each kind of result has one renderer, which holds all three of its forms; `render` picks
-the form, so every command behaves alike:
+Each kind of result has one renderer, which holds all of its forms; `render` picks the
+form (the format, FORMATS), so every command behaves alike:
 
-- `--json`: exactly one JSON document on stdout; errors as {"error": …} on stderr.
-- a terminal (and no NO_COLOR, no TERM=dumb): rich tables, bars and colour.
-- anything else: plain text, one record per line, tab-separated, no escape sequences.
+- `json` (`--json`): exactly one JSON document on stdout; errors as {"error": …} on stderr.
+- `table`, the default on a terminal (and no NO_COLOR, no TERM=dumb): rich tables, bars
+  and colour; asked for when piped, the same tables without escape sequences.
+- `plain`, the default otherwise: one record per line, tab-separated, no escape sequences.
+- `ndjson`, `csv`, `tsv` (`votr list`, `show`, `options`): the renderer's `records` (one
+  JSON object per line) and `rows` (a header, then one row per record); a renderer
+  without them refuses the format before writing anything.
 
 Adding a command that shows a new kind of result means adding one Renderer subclass and
 its instance below; nothing else here changes.
@@ -21,6 +25,7 @@ plain strings, and every plain line is escaped once more as it is written.
 from __future__ import annotations
 
 import contextlib
+import csv
 import errno
 import itertools
 import json
@@ -30,7 +35,17 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from votr_cli.core.errors import InvalidInput
 from votr_cli.core.text import escape_for_json, printable
+
+# Every format `render` knows; `votr list`, `show` and `options` offer all of them.
+FORMATS = ("table", "plain", "json", "ndjson", "csv", "tsv")
+# The formats whose errors are {"error": …} on stderr: a reader of JSON gets JSON.
+JSON_FORMATS = ("json", "ndjson")
+
+
+class FormatRefused(InvalidInput):
+    """A format this kind of result has no form for (its renderer lacks rows or records)."""
 
 
 class Renderer:
@@ -38,7 +53,8 @@ class Renderer:
 
     The defaults suit most results: the data is its own JSON document, and the rich form
     is the plain lines, each printed as escaped Text. A subclass gives `plain` and
-    overrides the rest only where its kind differs.
+    overrides the rest only where its kind differs; a result offered as csv, tsv and
+    ndjson (`votr_command(formats=True)`) also gives `rows` and `records`.
     """
 
     # True when the data holds an iterator of rows that is written as it is read, so a
@@ -65,6 +81,14 @@ class Renderer:
     def rich(self, data: Any, console) -> None:
         for line in self.plain(data):
             console.print(_text(line))
+
+    def rows(self, data: Any) -> Iterable[list]:
+        """csv and tsv: the header, then one row of values per record."""
+        raise FormatRefused("this command's output has no csv or tsv form")
+
+    def records(self, data: Any) -> Iterable[dict]:
+        """ndjson: one JSON object per record, each written on a line of its own."""
+        raise FormatRefused("this command's output has no ndjson form")
 
 
 @dataclass
@@ -109,17 +133,56 @@ def _stdout():
     return sys.stdout
 
 
-def render(result: Result, as_json: bool) -> None:
+def render(result: Result, as_json: bool = False, output_format: str | None = None) -> None:
+    """Write the result in `output_format`, one of FORMATS, or "json" when `as_json`;
+    with neither, stdout chooses: "table" on a terminal, "plain" otherwise."""
     out = _stdout()
     renderer = result.renderer
     if as_json:
+        output_format = "json"
+    elif output_format is None:
+        output_format = "table" if wants_rich(out) else "plain"
+    if output_format == "json":
         renderer.json(result.data, out)
-    elif wants_rich(out):
+    elif output_format == "ndjson":
+        for record in renderer.records(result.data):
+            out.write(dumps(record) + "\n")
+    elif output_format in ("csv", "tsv"):
+        writer = csv.writer(out, dialect=CSV_DIALECTS[output_format])
+        for row in renderer.rows(result.data):
+            writer.writerow(_cells(row))
+    elif output_format == "table":
         renderer.rich(result.data, _console())
-    else:
+    elif output_format == "plain":
         for line in renderer.plain(result.data):
             out.write(_safe_line(line) + "\n")
+    else:
+        raise FormatRefused(f"no such format: {output_format}")
     out.flush()
+
+
+class _Csv(csv.excel):
+    """csv: RFC 4180, as spreadsheets write and read it: commas, fields holding a comma,
+    a quote or a line break in double quotes (a quote doubled), lines ended by CRLF."""
+
+    lineterminator = "\r\n"
+
+
+class _Tsv(csv.excel_tab):
+    """tsv: tab-separated, quoted as csv.excel_tab quotes (a field holding a tab, a quote
+    or a line break), lines ended by LF, as cut, awk and sort expect."""
+
+    lineterminator = "\n"
+
+
+CSV_DIALECTS = {"csv": _Csv, "tsv": _Tsv}
+
+
+def _cells(row: Iterable[Any]) -> list[str]:
+    """A row's values as text: None is an empty cell, and a control character (only a row
+    another tool wrote can hold one) is escaped, as in plain output. Nothing else changes:
+    a value starting with =, +, - or @ is written as it is (README: Output formats)."""
+    return ["" if value is None else printable(str(value)) for value in row]
 
 
 @contextlib.contextmanager
@@ -574,6 +637,19 @@ class PollListing(Renderer):
         else:
             console.print("No polls yet. Create one with: votr create TITLE OPTION OPTION…")
 
+    def records(self, data: dict) -> Iterable[dict]:
+        return data["Polls"]  # the stream itself: one poll object per line, as it is read
+
+    def rows(self, data: dict) -> Iterable[list]:
+        # One row per option of each poll; a poll without options (only an adopted one can
+        # be) still has its row, with option and vote_count empty.
+        yield ["id", "title", "status", "close_date", "option", "vote_count"]
+        for poll in data["Polls"]:
+            hidden = _hidden(poll)
+            head = [poll["id"], poll["title"], _status_word(poll), poll["close_date"]]
+            for choice in poll["options"] or [{"name": None, "vote_count": None}]:
+                yield [*head, choice["name"], None if hidden else choice["vote_count"]]
+
 
 def _leader_cell(poll: dict):
     """list's Leader column: the winners, or why there are none to show."""
@@ -629,6 +705,22 @@ class PollDetail(Renderer):
         if not _hidden(poll):
             _print_working(poll, console)
 
+    def records(self, data: dict) -> Iterable[dict]:
+        return data["Polls"]
+
+    def rows(self, data: dict) -> Iterable[list]:
+        # The share as the plain and rich forms compute it, without its "%"; hidden
+        # results leave count and share empty.
+        poll = data["Polls"][0]
+        yield ["option", "vote_count", "percent"]
+        if _hidden(poll):
+            yield from ([choice["name"], None, None] for choice in poll["options"])
+            return
+        base = _share_base(poll)
+        for choice in poll["options"]:
+            count = choice["vote_count"]
+            yield [choice["name"], count, f"{_percent(count, base):.1f}"]
+
 
 class PollMessage(Renderer):
     """create, vote, unvote, close, reopen: {"message", "poll"}, what was done and the
@@ -677,6 +769,14 @@ class OptionList(Renderer):
         for option in data:
             table.add_row(_text(option["id"]), _text(option["name"]))
         console.print(table)
+
+    def records(self, data: list) -> Iterable[dict]:
+        return ({"id": option["id"], "name": option["name"]} for option in data)
+
+    def rows(self, data: list) -> Iterable[list]:
+        yield ["id", "name"]
+        for option in data:
+            yield [option["id"], option["name"]]
 
 
 class Report(Renderer):
