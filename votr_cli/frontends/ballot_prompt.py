@@ -25,10 +25,9 @@ from votr_cli.core.text import printable
 MIN_SCORE, MAX_SCORE = 0, 5
 
 HELP = {
-    "single": "↑/↓ move, 1-9 pick by number, Enter vote, Esc/Ctrl-C cancel",
-    "multiple": "↑/↓ move, space select, Enter vote, Esc/Ctrl-C cancel",
-    "ranked": "↑/↓ move, space rank/unrank, k/j or Alt+↑/↓ move up/down the ranking, "
-              "Enter vote, Esc/Ctrl-C cancel",
+    "single": "↑/↓ or a number move, Enter vote, Esc/Ctrl-C cancel",
+    "multiple": "↑/↓ or a number move, space select, Enter vote, Esc/Ctrl-C cancel",
+    "ranked": "↑/↓ move, space rank, k/j or Alt+↑/↓ reorder, Enter vote, Esc/Ctrl-C cancel",
     "score": "↑/↓ move, ←/→ or 0-5 score, Enter vote, Esc/Ctrl-C cancel",
 }
 
@@ -73,8 +72,12 @@ class BallotState:
     def rows(self) -> list[tuple[bool, str, str]]:
         """(highlighted, mark, option name) per row, the name as it is to be shown."""
         rows = []
+        width = len(str(len(self.options)))
         for row, position in enumerate(self.order()):
-            rows.append((row == self.cursor, self._mark(row, position), printable(self.options[position])))
+            mark = self._mark(row, position)
+            if self.kind in ("single", "multiple"):  # the number that a digit key jumps to
+                mark += f" {row + 1:>{width}}."
+            rows.append((row == self.cursor, mark, printable(self.options[position])))
         return rows
 
     def _mark(self, row: int, position: int) -> str:
@@ -136,9 +139,12 @@ class BallotState:
         self.cursor = len(self.options) - 1
 
     def digit(self, char: str) -> None:
-        """A digit key: a score in a score poll, else part of a row number to jump to
-        (1-based; "1" then "2" is row 12 when there is one, else row 2)."""
+        """A digit key: a score in a score poll; in single and multiple polls part of
+        a row number to jump to (1-based, as shown; "1" then "2" is row 12 when there
+        is one, else row 2). A ranked poll shows ranks, not row numbers: nothing."""
         self._moved()
+        if self.kind == "ranked":
+            return
         if self.kind == "score":
             if int(char) <= MAX_SCORE:
                 self.scores[self.highlighted()] = int(char)
