@@ -253,6 +253,30 @@ def test_piped_stdout_is_a_usage_error(votr, terminal):
     assert "Enter vote" not in rest
 
 
+def test_a_dumb_terminal_is_a_usage_error(votr, terminal):
+    votr("create", "Lunch", "pizza", "sushi")
+    command = f"TERM=dumb {shlex.quote(votr_executable())} vote Lunch"
+    child = terminal(command=command)
+    code, rest = finish(child)
+    assert code == 2
+    assert "TERM=dumb" in rest
+    assert "\x1b" not in rest
+    assert counts(votr, "Lunch")["voters"] == 0
+
+
+def test_more_options_than_rows_scroll(votr, terminal):
+    names = [f"option {number}" for number in range(1, 41)]
+    votr("create", "Many", *names)
+    child = terminal("vote", "Many")
+    child.expect("Enter vote")
+    child.send("3" + "5")  # row 35, below the 24 rows of the terminal
+    child.expect_exact("option 35")
+    child.send(DOWN + ENTER)
+    code, _ = finish(child)
+    assert code == 0
+    assert counts(votr, "Many")["option 36"] == 1
+
+
 def test_vote_help_does_not_import_prompt_toolkit(votr_env):
     code = ("import sys\n"
             "from votr_cli.frontends.cli import main\n"

@@ -407,12 +407,18 @@ def _vote_interactively(obj: Context, poll: str, voter: str | None):
     if not (_is_terminal(sys.stdin) and _is_terminal(sys.stdout)):
         raise click.UsageError("Missing argument 'OPTION...': name the options, "
                                "or run votr vote POLL in a terminal to choose them on a ballot.")
+    if os.environ.get("TERM") == "dumb":  # it could not draw the ballot, only escape sequences
+        raise click.UsageError("Missing argument 'OPTION...': name the options "
+                               "(a terminal with TERM=dumb cannot show the ballot).")
     database = obj.database()
     name = settings.voter(voter)
     paper = service.ballot_paper(database, poll, name)
     from votr_cli.frontends import ballot_prompt
 
-    choices = ballot_prompt.ask(paper)  # Esc, Ctrl-C, Ctrl-D: KeyboardInterrupt, nothing recorded
+    try:
+        choices = ballot_prompt.ask(paper)  # Esc, Ctrl-C, Ctrl-D: KeyboardInterrupt, nothing recorded
+    except OSError as exc:  # the terminal went away or cannot be driven: nothing was recorded
+        raise VotrError(f"the ballot could not be shown, nothing was recorded: {exc}") from None
     return output.Result(output.POLL_MESSAGE, service.vote(database, paper["id"], choices, name))
 
 
