@@ -91,6 +91,17 @@ def test_single_arrows_and_enter(votr, terminal):
     assert ballots(votr, "Lunch") == [{"voter": "ann", "option": "sushi"}]
 
 
+def test_alt_arrows_move_and_do_not_cancel(votr, terminal):
+    # Alt+↓ is Esc then ↓: unbound, its Esc would cancel the ballot.
+    votr("create", "Lunch", "pizza", "sushi", "tacos")
+    child = terminal("vote", "Lunch")
+    child.expect("Enter vote")
+    child.send("\x1b" + DOWN + "\x1b" + DOWN + ALT_UP + ENTER)
+    code, _ = finish(child)
+    assert code == 0
+    assert counts(votr, "Lunch") == {"pizza": 0, "sushi": 1, "tacos": 0, "voters": 1}
+
+
 def test_single_typing_a_number(votr, terminal):
     votr("create", "Lunch", "pizza", "sushi", "tacos")
     child = terminal("vote", "Lunch")

@@ -285,9 +285,11 @@ def ask(poll: dict) -> list[str]:
     if state.kind == "ranked":
         on("k", "escape up", "c-up", action=state.raise_rank)
         on("j", "escape down", "c-down", action=state.lower_rank)
-    else:
-        on("k", action=state.up)
-        on("j", action=state.down)
+    else:  # Alt+arrows too: unbound, their Esc would cancel the ballot
+        on("k", "escape up", "c-up", action=state.up)
+        on("j", "escape down", "c-down", action=state.down)
+    on("escape left", action=state.score_down)
+    on("escape right", action=state.score_up)
     for char in "0123456789":
         on(char, action=lambda char=char: state.digit(char))
 
