@@ -132,10 +132,12 @@ class BallotState:
 
     def first(self) -> None:
         self._moved()
+        self._number = ""
         self.cursor = 0
 
     def last(self) -> None:
         self._moved()
+        self._number = ""
         self.cursor = len(self.options) - 1
 
     def digit(self, char: str) -> None:
