@@ -384,6 +384,10 @@ def vote(obj: Context, poll: str | None, options: tuple[str, ...], voter: str | 
     options in order of preference, most preferred first, in a ranked poll; and
     OPTION=SCORE pairs (SCORE from 0 to 5; options left out score 0) in a score poll.
 
+    With POLL alone, on a terminal, votr opens a ballot to fill in with the keys (arrows,
+    space, Enter; Esc or Ctrl-C cancels, exit 130, nothing recorded); piped, name the
+    options.
+
     With --batch FILE, POLL and OPTION are left out and each line of FILE is one vote:
     JSON Lines ({"poll": …, "option": …, "voter": …}; "options": [...] for multiple and
     ranked polls, "scores": {"name": n} for score polls) or CSV with a header row naming
@@ -398,6 +402,7 @@ def vote(obj: Context, poll: str | None, options: tuple[str, ...], voter: str | 
       votr vote "Which side is going to win the EPL this season" arsenal --voter ann
       votr vote "State capital" Nashville Knoxville Memphis
       votr vote Logo red=5 blue=2
+      votr vote "Team lunch"          # on a terminal: choose on a ballot
       votr vote --batch votes.csv
       printf '{"poll": "Lunch?", "option": "pizza", "voter": "bo"}\\n' | votr vote --batch - --json
     """
@@ -409,10 +414,44 @@ def vote(obj: Context, poll: str | None, options: tuple[str, ...], voter: str | 
         if poll is not None or options:
             raise click.UsageError("give either POLL and OPTION or --batch FILE, not both")
         return _vote_batch(obj, batch_file, voter)
-    if poll is None or not options:
-        raise click.UsageError(f"Missing argument '{'POLL' if poll is None else 'OPTION...'}'.")
+    if poll is None:
+        raise click.UsageError("Missing argument 'POLL'.")
+    if not options:
+        return _vote_interactively(obj, poll, voter)
     voted = service.vote(obj.database(), poll, list(options), settings.voter(voter))
     return output.Result(output.POLL_MESSAGE, voted)
+
+
+def _vote_interactively(obj: Context, poll: str, voter: str | None):
+    """`votr vote POLL` on a terminal: the ballot prompt, then the same vote as with OPTIONs.
+    The poll is checked first, so that nobody fills a ballot that would be refused."""
+    from votr_cli.service import polls as service
+    from votr_cli.frontends import settings
+    from votr_cli.frontends import output
+
+    if not (_is_terminal(sys.stdin) and _is_terminal(sys.stdout)):
+        raise click.UsageError("Missing argument 'OPTION...': name the options, "
+                               "or run votr vote POLL in a terminal to choose them on a ballot.")
+    if os.environ.get("TERM") == "dumb":  # it could not draw the ballot, only escape sequences
+        raise click.UsageError("Missing argument 'OPTION...': name the options "
+                               "(a terminal with TERM=dumb cannot show the ballot).")
+    database = obj.database()
+    name = settings.voter(voter)
+    paper = service.ballot_paper(database, poll, name)
+    from votr_cli.frontends import ballot_prompt
+
+    try:
+        choices = ballot_prompt.ask(paper)  # Esc, Ctrl-C, Ctrl-D: KeyboardInterrupt, nothing recorded
+    except OSError as exc:  # the terminal went away or cannot be driven: nothing was recorded
+        raise VotrError(f"the ballot could not be shown, nothing was recorded: {exc}") from None
+    return output.Result(output.POLL_MESSAGE, service.vote(database, paper["id"], choices, name))
+
+
+def _is_terminal(stream) -> bool:
+    try:
+        return stream is not None and stream.isatty()
+    except (OSError, ValueError):  # closed
+        return False
 
 
 def _vote_batch(obj: Context, batch_file, voter: str | None):

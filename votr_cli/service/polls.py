@@ -242,6 +242,25 @@ def show_poll(db: Database, ref: str, viewer: str | None = None) -> dict:
         return _shown(conn, topic, utcnow(), _has_voted(conn, topic, viewer_key), with_tally=True)
 
 
+def ballot_paper(db: Database, ref: str, voter: str) -> dict:
+    """What a voter needs to fill a ballot of the poll before casting it with `vote`: its
+    id, title, kind, choice bounds and option names in order, and whether the voter has
+    voted (`voted`: a poll that allows changes takes a second ballot). Refused as `vote`
+    would refuse any ballot from this voter: the poll closed, or already voted in a poll
+    that allows no changes. Reads only; `vote` judges the ballot again when it is cast."""
+    voter_key = text.voter_name(voter)
+    with db.reading() as conn:
+        topic = _find_topic(conn, ref)
+        if not rules.is_open(topic.status, topic.close_date, utcnow()):
+            raise rules.closed(topic.title)
+        voted = _has_voted(conn, topic, voter_key)
+        if voted and not topic.allow_change:
+            raise rules.already_voted(voter_key)
+        return {"id": topic.public_id, "title": topic.title, "kind": topic.kind,
+                "min_choices": topic.min_choices, "max_choices": topic.max_choices,
+                "options": _option_names(conn, topic.id), "voted": voted}
+
+
 def list_options(db: Database) -> list[dict]:
     with db.reading() as conn:
         rows = conn.execute(select(options.c.public_id, options.c.name).order_by(options.c.id))
