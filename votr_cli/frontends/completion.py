@@ -45,7 +45,12 @@ _SOURCE_BASH = """\
             COMPREPLY=()
             compopt -o default
         elif [[ $type == 'plain' ]]; then
-            if [[ $word != [\\"\\']* ]]; then
+            if [[ $word == \\"* ]]; then
+                value=${value//\\\\/\\\\\\\\}; value=${value//\\"/\\\\\\"}
+                value=${value//\\$/\\\\\\$}; value=${value//\\`/\\\\\\`}
+            elif [[ $word == \\'* ]]; then
+                value=${value//\\'/\\'\\\\\\'\\'}
+            else
                 printf -v value '%%q' "$value"
             fi
             COMPREPLY+=("$value")
@@ -91,7 +96,7 @@ class _Quiet:
     def complete(self) -> str:
         try:
             return super().complete()
-        except Exception:  # noqa: BLE001 - a Tab must never print an error
+        except (Exception, KeyboardInterrupt):  # noqa: BLE001 - a Tab must never print an error
             return ""
 
     def source(self) -> str:
