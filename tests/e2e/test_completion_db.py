@@ -142,3 +142,19 @@ def test_a_database_that_is_not_votrs_offers_nothing(votr_proc, second_database,
     assert complete(votr_proc, f"votr --db {garbage} show ") == []
     assert complete(votr_proc, f"votr --db {tmp_path} show ") == []
     assert garbage.read_bytes() == b"not a database\n" * 100
+
+
+def test_a_title_with_a_control_character_is_not_offered(votr, votr_proc, database_url):
+    # Written by another tool with SQL: votr itself refuses control characters.
+    poll = create(votr, "Plain", "a", "b")
+    engine = sa.create_engine(database_url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(sa.text("UPDATE topics SET title = :title"), {"title": "Evil\x1b[31m red"})
+    finally:
+        engine.dispose()
+    assert complete(votr_proc, "votr show ") == []
+    assert complete(votr_proc, "votr show E") == []
+    outcome = votr_proc(env={"_VOTR_COMPLETE": "fish_complete", "COMP_WORDS": f"votr show {poll}",
+                             "COMP_CWORD": poll})
+    assert outcome.stdout == f"plain,{poll}\tEvil\\x1b[31m red\n"

@@ -17,10 +17,9 @@ by the callbacks, which run only while completing.
 
 from __future__ import annotations
 
+import click
 from click.shell_completion import (BashComplete, CompletionItem, FishComplete, ZshComplete,
                                     add_completion_class)
-
-import click
 
 SHELLS = ("bash", "zsh", "fish")
 COMPLETE_VAR = "_VOTR_COMPLETE"
@@ -152,15 +151,14 @@ def poll_completer(status: str = "all"):
 
     def complete(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[CompletionItem]:
         def read(database):
+            from votr_cli.core.text import printable
             from votr_cli.service import polls as service
 
             items = []
             for poll in service.completion_polls(database, incomplete, status):
                 state = "open" if poll["open"] else "closed"
-                if poll["by_id"] and _offered(poll["title"]):
-                    items.append(CompletionItem(poll["id"], help=poll["title"]))
-                elif poll["by_id"]:
-                    items.append(CompletionItem(poll["id"], help=state))
+                if poll["by_id"]:  # described by its title, made safe for the terminal
+                    items.append(CompletionItem(poll["id"], help=printable(poll["title"])))
                 if poll["by_title"] and _offered(poll["title"]):
                     items.append(CompletionItem(poll["title"], help=f"{poll['id']}, {state}"))
             return items
