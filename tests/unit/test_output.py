@@ -90,7 +90,7 @@ def test_only_the_upgrade_report_lists_adoption_repairs(monkeypatch):
 
 def test_every_renderer_has_a_plain_form_of_its_own():
     renderers = [value for value in vars(output).values() if isinstance(value, output.Renderer)]
-    assert len(renderers) == len({type(renderer) for renderer in renderers}) == 12
+    assert len(renderers) == len({type(renderer) for renderer in renderers}) == 13
     for renderer in renderers:
         assert type(renderer).plain is not output.Renderer.plain
 
@@ -102,3 +102,16 @@ def test_what_a_command_did_is_said_by_its_renderer():
         "the vote was recorded (poll k3v9x2ab)"
     assert output.REPORT.done({"message": "Imported 2 polls."}) == "Imported 2 polls"
     assert output.POLL_LISTING.done({"Polls": []}) is None
+
+
+def test_a_completion_script_is_written_as_it_is_on_a_terminal_too(monkeypatch):
+    # Long lines and shell syntax such as [[ $word == \"* ]] reach the terminal unwrapped
+    # and unstyled, so that what is copied from it can be sourced.
+    script = "f() {\n    [[ $word == \\\"* ]] && printf -v value '%q' \"$value\"" + " x" * 80 + "\n}\n"
+    data = {"shell": "bash", "script": script}
+    assert _rich(output.SCRIPT, data) == ""
+    out = io.StringIO()
+    monkeypatch.setattr("sys.stdout", out)
+    output.SCRIPT.rich(data, Console(file=io.StringIO(), force_terminal=True, width=40))
+    assert out.getvalue() == script
+    assert _rendered(output.Result(output.SCRIPT, data), False, monkeypatch) == script

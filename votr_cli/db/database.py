@@ -118,6 +118,22 @@ class Database:
             with self.engine.connect() as conn, conn.begin():
                 yield conn
 
+    @contextlib.contextmanager
+    def reading_existing(self) -> Iterator[Connection | None]:
+        """A read transaction that creates nothing: no file, folder, table or backup.
+
+        Yields None when there is no database yet (a missing SQLite file, a database
+        with no tables); raises SchemaMismatch for a schema other than the current one,
+        as `reading` does.
+        """
+        with self.translated_errors():
+            if not self._schema_checked and schema.state(self, create_missing=False) == "missing":
+                yield None
+                return
+            self._schema_checked = True
+            with self.engine.connect() as conn, conn.begin():
+                yield conn
+
     def write(self, work: Callable[[Connection], T]) -> T:
         """Run `work` in one write transaction; run it again, in a new transaction, when
         the server aborted it for a deadlock or `work` raised WriteConflict."""

@@ -16,6 +16,7 @@ import click
 
 from votr_cli import __version__
 from votr_cli.core.errors import DatabaseProblem, InvalidInput, NotFound, Refused, VotrError
+from votr_cli.frontends import completion
 
 EXIT_CODES_HELP = """\b
 Exit codes: 0 done, 1 invalid input, 2 usage error, 3 poll or option not
@@ -149,6 +150,7 @@ class VotrGroup(click.Group):
         # Only the console script and `python -m votr_cli` call the group; CliRunner and
         # other in-process callers use .main(), which returns or raises as click's does.
         _guard_standard_streams()
+        kwargs.setdefault("complete_var", completion.COMPLETE_VAR)
         try:
             self.main(*args, **kwargs)
             code = 0
@@ -329,7 +331,7 @@ def list_(obj: Context, status: str, voter: str | None):
 
 
 @main.command()
-@click.argument("poll")
+@click.argument("poll", shell_complete=completion.poll_completer("all"))
 @click.option("--voter", metavar="NAME", help=VIEWER_HELP)
 @votr_command(formats=True)
 def show(obj: Context, poll: str, voter: str | None):
@@ -368,8 +370,8 @@ def options(obj: Context):
 
 
 @main.command()
-@click.argument("poll", required=False)
-@click.argument("options", nargs=-1, metavar="[OPTION]...")
+@click.argument("poll", required=False, shell_complete=completion.poll_completer("open"))
+@click.argument("options", nargs=-1, metavar="[OPTION]...", shell_complete=completion.complete_ballot_option)
 @click.option("--voter", metavar="NAME",
               help="Who is voting [env: VOTR_VOTER; default: your login name]. Case does not matter. "
                    "With --batch: the voter of lines that name none.")
@@ -495,7 +497,7 @@ def _closes_at(value: str | None):
 
 
 @main.command()
-@click.argument("poll")
+@click.argument("poll", shell_complete=completion.poll_completer("open"))
 @click.option("--voter", metavar="NAME",
               help="Whose vote to withdraw [env: VOTR_VOTER; default: your login name].")
 @votr_command
@@ -517,7 +519,7 @@ def unvote(obj: Context, poll: str, voter: str | None):
 
 
 @main.command()
-@click.argument("poll")
+@click.argument("poll", shell_complete=completion.poll_completer("open"))
 @votr_command
 def close(obj: Context, poll: str):
     """Close a poll now. Closing a closed poll changes nothing.
@@ -533,7 +535,7 @@ def close(obj: Context, poll: str):
 
 
 @main.command()
-@click.argument("poll")
+@click.argument("poll", shell_complete=completion.poll_completer("closed"))
 @click.option("--closes-at", metavar="WHEN", help="Close again at WHEN (ISO-8601 or 90s, 30m, 3d, 2w).")
 @votr_command
 def reopen(obj: Context, poll: str, closes_at: str | None):
@@ -652,6 +654,29 @@ def import_(obj: Context, file: str):
 
     return output.Result(output.REPORT, transfer.import_document(obj.database(), transfer.read_document(file),
                                                                  "stdin" if file == "-" else file))
+
+
+@main.command("completion")
+@click.argument("shell", type=click.Choice(completion.SHELLS))
+@votr_command
+def completion_(obj: Context, shell: str):
+    """Print the script that makes SHELL (bash, zsh or fish) complete votr's commands,
+    options, poll titles and ids, and in `vote` the named poll's options.
+
+    Tab reads the database --db or VOTR_DATABASE_URL names, and never creates or
+    changes one. Install the script once, then start a new shell:
+
+    \b
+    Examples:
+      votr completion bash > ~/.local/share/bash-completion/completions/votr
+      echo 'eval "$(votr completion bash)"' >> ~/.bashrc
+      votr completion zsh > ~/.zfunc/_votr     # with fpath+=(~/.zfunc) before compinit in ~/.zshrc
+      echo 'eval "$(votr completion zsh)"' >> ~/.zshrc    # after compinit
+      votr completion fish > ~/.config/fish/completions/votr.fish
+    """
+    from votr_cli.frontends import output
+
+    return output.Result(output.SCRIPT, {"shell": shell, "script": completion.script(shell, main)})
 
 
 @main.command("db-upgrade")

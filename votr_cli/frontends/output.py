@@ -836,6 +836,17 @@ class Document(Renderer):
         _stdout().write(dumps(data) + "\n")
 
 
+class Script(Renderer):
+    """`votr completion SHELL`: {"shell", "script"}; the script as it is, in every form
+    but JSON, so that it can be sourced or saved."""
+
+    def plain(self, data: dict) -> Iterable[str]:
+        yield from data["script"].rstrip("\n").split("\n")
+
+    def rich(self, data: dict, console) -> None:
+        _stdout().write(data["script"])
+
+
 class Revision(Renderer):
     """`votr db-current`: the database's revisions and whether they are the head."""
 
@@ -922,6 +933,7 @@ REPORT = Report()
 UPGRADE_REPORT = UpgradeReport()
 SQL = Sql()
 DOCUMENT = Document()
+SCRIPT = Script()
 REVISION = Revision()
 HISTORY = History()
 BATCH_SUMMARY = BatchSummary()

@@ -267,6 +267,64 @@ def list_options(db: Database) -> list[dict]:
         return [{"id": row.public_id, "name": row.name} for row in rows]
 
 
+# -- completion ----------------------------------------------------------------------
+# What a shell's Tab offers. These read without creating anything (no file, table or
+# backup): no database yet offers nothing.
+
+
+def completion_polls(db: Database, prefix: str, status: str = "all") -> list[dict]:
+    """The polls a POLL argument that starts with `prefix` can name: those whose id
+    starts with it (a typed character at least) or whose title does, compared as votr
+    compares titles (case-folded). Open polls first, then closed ones, newest first in
+    each. Each is {"id", "title", "open", "by_id", "by_title"}: how it matched.
+    `status`: "open", "closed" or "all"."""
+    if status not in STATUSES:
+        raise InvalidInput(f"status must be one of {', '.join(STATUSES)}, not {status!r}")
+    wanted = text.fold(prefix.lstrip())
+    now = utcnow()
+    with db.reading_existing() as conn:
+        if conn is None:
+            return []
+        is_open = is_open_clause(now)
+        query = select(topics.c.public_id, topics.c.title, is_open.label("open")).order_by(
+            is_open.desc(), topics.c.id.desc())
+        found = []
+        for row in conn.execute(query):
+            is_now_open = bool(row.open)
+            if status != "all" and is_now_open != (status == "open"):
+                continue
+            by_id = bool(prefix) and row.public_id.startswith(prefix)
+            by_title = text.fold(row.title).startswith(wanted)
+            if by_id or by_title:
+                found.append({"id": row.public_id, "title": row.title, "open": is_now_open,
+                              "by_id": by_id, "by_title": by_title})
+        return found
+
+
+def completion_options(db: Database, ref: str, typed: Sequence[str], prefix: str) -> list[str]:
+    """The options of poll `ref` (found as every command finds a poll: id, then title)
+    that a ballot could name next: those whose name starts with `prefix` (case-folded),
+    in the poll's order, leaving out those in `typed` (a score poll's `name=score`
+    pairs by their name), and none once the ballot is full (one option in a single
+    poll, --max in multiple and ranked ones). An unknown poll has none."""
+    with db.reading_existing() as conn:
+        if conn is None:
+            return []
+        try:
+            topic = _find_topic(conn, ref)
+        except VotrError:
+            return []
+        if topic.kind == "score":
+            typed = [option.rpartition("=")[0] or option for option in typed]
+        limit = {"single": 1, "score": None}.get(topic.kind, topic.max_choices)
+        if limit is not None and len(typed) >= limit:
+            return []
+        taken = {text.fold(option.strip()) for option in typed}
+        wanted = text.fold(prefix.lstrip())
+        return [name for name in _option_names(conn, topic.id)
+                if text.fold(name) not in taken and text.fold(name).startswith(wanted)]
+
+
 # -- writing -------------------------------------------------------------------------
 
 
