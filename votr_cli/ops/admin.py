@@ -514,11 +514,11 @@ def _single_counters(conn, unchecked: set[int]) -> list[dict]:
     found = []
     for row in wrong:
         if row.secret and row.adopted_count:
-            why = (f"it has {row.adopted_count} adopted votes, but a secret poll holds none (only polls "
+            why = (f"it has {text.counted(row.adopted_count, 'adopted vote')}, but a secret poll holds none (only polls "
                    f"carried over from an old Votr database do, and none of them is secret)")
         else:
-            which = "secret ballots" if row.secret else "ballots"
-            why = (f"counter is {row.vote_count}, but {row.ballots} {which} + {row.adopted_count} adopted "
+            which = "secret ballot" if row.secret else "ballot"
+            why = (f"counter is {row.vote_count}, but {text.counted(row.ballots, which)} + {row.adopted_count} adopted "
                    f"= {row.ballots + row.adopted_count}")
         found.append({
             "kind": "counter", "poll": row.public_id, "title": row.title, "option": row.name,
@@ -668,15 +668,17 @@ def _invalid_ballots(conn, shapes: _Shapes, invalid: list[tuple[int, str | None,
         found.append({"kind": "ballot", "poll": topic.public_id, "title": topic.title,
                       "choices": None if choices is None else text.shortened(choices, CHOICES_SHOWN),
                       "count": weight, "rows": ids,
-                      "message": f"{_poll_name(topic.public_id, topic.title)}: {weight} {'secret ' if secret else ''}"
-                                 f"ballots with {shown} are not a valid {topic.kind} ballot of it: {why} "
+                      "message": f"{_poll_name(topic.public_id, topic.title)}: "
+                                 f"{text.counted(weight, 'secret ballot' if secret else 'ballot')} with {shown} "
+                                 f"{text.noun_for(weight, 'is', 'are')} not a valid {topic.kind} ballot of it: {why} "
                                  f"({_row_ids(ids, weight, 'keys' if secret else 'row ids')}); "
                                  f"its counters cannot be checked"})
     return found
 
 
-_GIVES = {"multiple": "{} ballots choose it", "ranked": "{} ballots rank it first",
-          "score": "its scores on the ballots add up to {}"}
+_GIVES = {"multiple": ("{} ballot chooses it", "{} ballots choose it"),
+          "ranked": ("{} ballot ranks it first", "{} ballots rank it first"),
+          "score": ("its scores on the ballots add up to {}",) * 2}  # (for 1, for any other number)
 
 
 def _other_counters(topic, option_rows: list, counted: dict[int, int]) -> list[dict]:
@@ -689,10 +691,10 @@ def _other_counters(topic, option_rows: list, counted: dict[int, int]) -> list[d
             continue
         name = row.name if row.name is not None else f"#{row.position + 1}"
         if row.adopted_count:
-            why = (f"it has {row.adopted_count} adopted votes, but only single polls hold votes adopted "
+            why = (f"it has {text.counted(row.adopted_count, 'adopted vote')}, but only single polls hold votes adopted "
                    f"from an old Votr database")
         else:
-            why = f"counter is {row.vote_count}, but {_GIVES[topic.kind].format(expected)}"
+            why = f"counter is {row.vote_count}, but {_GIVES[topic.kind][expected != 1].format(expected)}"
         found.append({"kind": "counter", "poll": topic.public_id, "title": topic.title, "option": name,
                       "vote_count": row.vote_count, "adopted_count": row.adopted_count, "ballots": expected,
                       "message": f"{_poll_name(topic.public_id, topic.title)}, option {name!r}: {why}"})
