@@ -630,6 +630,31 @@ class PollDetail(Renderer):
             _print_working(poll, console)
 
 
+def poll_renderables(poll: dict, width: int) -> list:
+    """What `show` prints on a terminal `width` columns wide, as rich renderables, for a
+    live redraw (`show --watch`) or a picture (`show --svg`)."""
+    collected = _Collected(width)
+    POLL_DETAIL.rich({"Polls": [poll]}, collected)
+    return collected.renderables
+
+
+class _Collected:
+    """A stand-in console that keeps what a renderer prints, in order, instead of
+    writing it (so a line of the working wraps in a live redraw rather than overflowing)."""
+
+    def __init__(self, width: int):
+        self.width = width
+        self.renderables: list = []
+
+    def print(self, renderable, **_options) -> None:
+        self.renderables.append(renderable)
+
+
+def plain_text(value: str, style: str = ""):
+    """`value` as a rich Text shown literally: never markup, control characters escaped."""
+    return _text(value, style)
+
+
 class PollMessage(Renderer):
     """create, vote, unvote, close, reopen: {"message", "poll"}, what was done and the
     poll now."""

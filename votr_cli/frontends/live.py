@@ -1,0 +1,117 @@
+"""`votr show POLL --watch`: the poll's results, read again every interval until it closes.
+
+The watch is a Renderer, so `output.render` picks its form as it does every command's:
+
+- a terminal: rich's Live redraws show's table in place, with a line under it saying
+  when it was last read; when the poll closes the final results stay on the screen.
+- piped (or NO_COLOR, TERM=dumb): show's plain lines each time the poll changes, a blank
+  line between two states, flushed at once, so a script reading the pipe sees each state
+  as it comes.
+- `--json`: show's JSON document, `{"Polls": [poll]}`, on one line each time the poll
+  changes (JSON Lines), flushed at once.
+
+Every form ends, exit 0, when the poll is closed (by `votr close` elsewhere or its close
+date passing: show's own read says so) or at Ctrl-C. An error in a later read (the poll
+deleted, the database gone) ends the watch with that error's message and exit code,
+after the last state shown. Each read is show's service call in its own short read
+transaction, so nothing is held open between reads; the engine and its idle pooled
+connection are kept for the next read.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+
+from votr_cli.frontends import output
+
+# --interval's default and bounds, in seconds.
+DEFAULT_INTERVAL = 2.0
+MIN_INTERVAL = 0.1
+MAX_INTERVAL = 3600.0
+
+
+@dataclass
+class Watch:
+    """What a watch needs: `read` gives the poll as `show` does ({"Polls": [poll]})."""
+
+    read: Callable[[], dict]
+    interval: float
+    first: dict | None = None
+
+
+def _open(state: dict) -> bool:
+    return bool(state["Polls"][0]["status"])
+
+
+def _clock() -> str:
+    return time.strftime("%H:%M:%S")
+
+
+def _states(watch: Watch, every_read: bool = False) -> Iterator[tuple[dict, str]]:
+    """The poll's states, each with the time it was read: the first, then each one that
+    differs from the one before (or every read, with `every_read`), the last a closed
+    poll. Ends quietly at Ctrl-C."""
+    current = watch.first
+    yield current, _clock()
+    try:
+        while _open(current):
+            time.sleep(watch.interval)
+            latest = watch.read()
+            if every_read or latest != current:
+                current = latest
+                yield current, _clock()
+    except KeyboardInterrupt:
+        return
+
+
+class PollWatch(output.Renderer):
+    """`votr show --watch`: data is a Watch, whose first read is made in `start`, before
+    anything is written, so a poll that does not exist is an error as `show`'s is."""
+
+    def start(self, data: Watch) -> Watch:
+        data.first = data.read()
+        return data
+
+    def json(self, data: Watch, out) -> None:
+        for state, _ in _states(data):
+            out.write(output.dumps(state) + "\n")
+            out.flush()
+
+    def plain(self, data: Watch) -> Iterable[str]:
+        for number, (state, _) in enumerate(_states(data)):
+            if number:
+                yield ""
+            yield from output.POLL_DETAIL.plain(state)
+            # output.render has written every line yielded so far: flush them before the wait.
+            sys.stdout.flush()
+
+    def rich(self, data: Watch, console) -> None:
+        from rich.console import Group
+        from rich.live import Live
+
+        def frame(state: dict, note: str, style: str) -> Group:
+            return Group(*output.poll_renderables(state, console.width), output.plain_text(note, style))
+
+        state, read_at = data.first, _clock()
+        # auto_refresh off: the screen changes only when a read is drawn, in this thread.
+        live = Live(console=console, auto_refresh=False, redirect_stdout=False, redirect_stderr=False)
+        try:
+            with live:
+                for state, read_at in _states(data, every_read=True):
+                    if _open(state):
+                        live.update(frame(state, f"watching, refreshed {read_at}, Ctrl-C to stop", "dim"),
+                                    refresh=True)
+                    else:
+                        live.update(frame(state, f"The poll is closed: final results, read {read_at}.", "bold"),
+                                    refresh=True)
+                        return
+                # Ctrl-C: the results as last read stay on the screen, and say so.
+                live.update(frame(state, f"Stopped watching: results as read at {read_at}.", "dim"), refresh=True)
+        except KeyboardInterrupt:
+            pass  # Ctrl-C while drawing: Live has stopped and shown the cursor again
+
+
+POLL_WATCH = PollWatch()
