@@ -93,7 +93,7 @@ class PollWatch(output.Renderer):
         from rich.live import Live
 
         def frame(state: dict, note: str, style: str) -> Group:
-            return Group(*output.poll_renderables(state, console.width), output.plain_text(note, style))
+            return Group(*output.poll_renderables(state["Polls"][0], console.width), output.plain_text(note, style))
 
         state, read_at = data.first, _clock()
         # auto_refresh off: the screen changes only when a read is drawn, in this thread.
