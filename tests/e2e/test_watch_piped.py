@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import queue
+import select
 import subprocess
 import threading
 
@@ -177,3 +178,24 @@ def test_json_without_watch_is_still_exactly_one_document(votr_proc):
     assert votr_proc("create", "Once", "a", "b").exit_code == 0
     shown = votr_proc("show", "Once", "--json")
     assert shown.exit_code == 0 and shown.stdout.count("\n") == 1 and list(json.loads(shown.stdout)) == ["Polls"]
+
+
+@pytest.mark.parametrize("as_json", [False, True], ids=["plain", "json"])
+def test_a_reader_that_goes_away_ends_an_unchanging_watch_quietly(votr_proc, votr_env, as_json):
+    """`votr show POLL --watch | head -1`: the poll never changes, so nothing more is
+    written that could fail; the watch still notices the pipe's reader is gone."""
+    assert votr_proc("create", "Nobody votes", "a", "b").exit_code == 0
+    process = subprocess.Popen([votr_executable(), "show", "Nobody votes", "--watch", "--interval", "0.2",
+                                *(["--json"] if as_json else [])], env={**os.environ, **votr_env},
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
+    try:
+        ready, _, _ = select.select([process.stdout], [], [], TIMEOUT)
+        assert ready and process.stdout.readline()
+        process.stdout.close()  # as head does after its line
+        assert process.wait(timeout=TIMEOUT) == 0
+        assert process.stderr.read() == b""
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+        process.stderr.close()

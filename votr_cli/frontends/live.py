@@ -20,6 +20,10 @@ connection are kept for the next read.
 
 from __future__ import annotations
 
+import errno
+import os
+import select
+import stat
 import sys
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -58,13 +62,31 @@ def _states(watch: Watch, every_read: bool = False) -> Iterator[tuple[dict, str]
     yield current, _clock()
     try:
         while _open(current):
-            time.sleep(watch.interval)
+            if _reader_gone(watch.interval):
+                # As when a write meets the closed pipe: the command stops quietly, exit 0.
+                raise BrokenPipeError(errno.EPIPE, "the reader of standard output went away")
             latest = watch.read()
             if every_read or latest != current:
                 current = latest
                 yield current, _clock()
     except KeyboardInterrupt:
         return
+
+
+def _reader_gone(seconds: float) -> bool:
+    """Wait `seconds`; True at once if stdout is a pipe whose reader went away (`votr show
+    POLL --watch | head -1`), which a watch of a poll that does not change would never
+    find out by writing."""
+    try:
+        fd = sys.stdout.fileno()
+        if not stat.S_ISFIFO(os.fstat(fd).st_mode):
+            raise OSError("not a pipe")
+        poller = select.poll()
+        poller.register(fd, 0)  # only POLLERR (the reader closed its end) and POLLHUP come back
+    except (OSError, ValueError, AttributeError):  # a terminal, a file, no fileno, no poll()
+        time.sleep(seconds)
+        return False
+    return bool(poller.poll(seconds * 1000))
 
 
 class PollWatch(output.Renderer):
