@@ -199,3 +199,18 @@ def test_a_reader_that_goes_away_ends_an_unchanging_watch_quietly(votr_proc, vot
             process.kill()
             process.wait()
         process.stderr.close()
+
+
+def test_a_database_that_goes_away_during_the_watch_ends_it_with_exit_5(votr_proc, watcher):
+    """Every table dropped under the watch (`votr db-downgrade base` from another process):
+    the next read fails as a database problem. The downgrade does not wait for the
+    watcher either: between reads it holds no transaction, so no lock the DROP needs."""
+    assert votr_proc("create", "Soon gone", "yes", "no").exit_code == 0
+    watch = watcher("Soon gone", "--json")
+    assert json.loads(watch.line())["Polls"][0]["title"] == "Soon gone"
+    dropped = votr_proc("db-downgrade", "base", timeout=TIMEOUT)
+    assert dropped.exit_code == 0, dropped.stderr
+
+    rest, stderr, code = watch.rest()
+    assert (rest, code) == ([], 5)
+    assert list(json.loads(stderr)) == ["error"] and stderr.count("\n") == 1
