@@ -214,3 +214,15 @@ def test_a_database_that_goes_away_during_the_watch_ends_it_with_exit_5(votr_pro
     rest, stderr, code = watch.rest()
     assert (rest, code) == ([], 5)
     assert list(json.loads(stderr)) == ["error"] and stderr.count("\n") == 1
+
+
+def test_the_watch_ends_when_the_close_date_passes(votr_proc, watcher):
+    """No `votr close`: the poll's own close date, a few seconds ahead, ends the watch."""
+    assert votr_proc("create", "Quick one", "yes", "no", "--closes-at", "3s").exit_code == 0
+    watch = watcher("Quick one", "--json")
+    first = json.loads(watch.line())["Polls"][0]
+    assert first["status"] is True and first["close_date"]
+    rest, stderr, code = watch.rest()
+    assert (code, stderr) == (0, "")
+    final = json.loads(rest[-1])["Polls"][0]
+    assert final["status"] is False and final["close_date"] == first["close_date"]
