@@ -13,6 +13,7 @@ import json
 import os
 import queue
 import select
+import signal
 import subprocess
 import threading
 
@@ -226,3 +227,14 @@ def test_the_watch_ends_when_the_close_date_passes(votr_proc, watcher):
     assert (code, stderr) == (0, "")
     final = json.loads(rest[-1])["Polls"][0]
     assert final["status"] is False and final["close_date"] == first["close_date"]
+
+
+@pytest.mark.parametrize("as_json", [False, True], ids=["plain", "json"])
+def test_ctrl_c_ends_a_piped_watch_with_exit_0(votr_proc, watcher, as_json):
+    assert votr_proc("create", "Interrupted", "a", "b").exit_code == 0
+    watch = watcher("Interrupted", *(["--json"] if as_json else []))
+    assert watch.line()  # the first line is out: the watch has begun
+    watch.process.send_signal(signal.SIGINT)
+    _, stderr, code = watch.rest()
+    assert (code, stderr) == (0, "")
+    assert votr_proc("show", "Interrupted", "--json").json()["Polls"][0]["status"] is True

@@ -20,6 +20,7 @@ connection are kept for the next read.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 import select
@@ -57,20 +58,19 @@ def _clock() -> str:
 def _states(watch: Watch, every_read: bool = False) -> Iterator[tuple[dict, str]]:
     """The poll's states, each with the time it was read: the first, then each one that
     differs from the one before (or every read, with `every_read`), the last a closed
-    poll. Ends quietly at Ctrl-C."""
+    poll. Ctrl-C (KeyboardInterrupt) ends it, here or wherever its caller is."""
     current = watch.first
-    yield current, _clock()
-    try:
-        while _open(current):
-            if _reader_gone(watch.interval):
-                # As when a write meets the closed pipe: the command stops quietly, exit 0.
-                raise BrokenPipeError(errno.EPIPE, "the reader of standard output went away")
-            latest = watch.read()
-            if every_read or latest != current:
-                current = latest
-                yield current, _clock()
-    except KeyboardInterrupt:
+    if current is None:  # Ctrl-C during the first read
         return
+    yield current, _clock()
+    while _open(current):
+        if _reader_gone(watch.interval):
+            # As when a write meets the closed pipe: the command stops quietly, exit 0.
+            raise BrokenPipeError(errno.EPIPE, "the reader of standard output went away")
+        latest = watch.read()
+        if every_read or latest != current:
+            current = latest
+            yield current, _clock()
 
 
 def _reader_gone(seconds: float) -> bool:
@@ -94,21 +94,33 @@ class PollWatch(output.Renderer):
     anything is written, so a poll that does not exist is an error as `show`'s is."""
 
     def start(self, data: Watch) -> Watch:
-        data.first = data.read()
+        try:
+            data.first = data.read()
+        except KeyboardInterrupt:
+            data.first = None  # stopped before it began: nothing to show, exit 0 all the same
         return data
 
+    # Ctrl-C can come at any moment: while waiting, reading or writing. Each form catches
+    # it around its whole loop, so that stopping a watch is exit 0, never 130.
+
     def json(self, data: Watch, out) -> None:
-        for state, _ in _states(data):
-            out.write(output.dumps(state) + "\n")
-            out.flush()
+        with contextlib.suppress(KeyboardInterrupt):
+            for state, _ in _states(data):
+                out.write(output.dumps(state) + "\n")
+                out.flush()
 
     def plain(self, data: Watch) -> Iterable[str]:
-        for number, (state, _) in enumerate(_states(data)):
-            if number:
-                yield ""
-            yield from output.POLL_DETAIL.plain(state)
-            # output.render has written every line yielded so far: flush them before the wait.
-            sys.stdout.flush()
+        """Writes each state itself as it comes, flushed, and leaves output.render no
+        lines to write: a Ctrl-C while writing would otherwise escape from render."""
+        out = sys.stdout
+        with contextlib.suppress(KeyboardInterrupt):
+            for number, (state, _) in enumerate(_states(data)):
+                if number:
+                    out.write("\n")  # a blank line between two states
+                for line in output.POLL_DETAIL.plain(state):
+                    out.write(output.plain_line(line) + "\n")
+                out.flush()
+        return ()
 
     def rich(self, data: Watch, console) -> None:
         from rich.console import Group
@@ -117,23 +129,26 @@ class PollWatch(output.Renderer):
         def frame(state: dict, note: str, style: str) -> Group:
             return Group(*output.poll_renderables(state["Polls"][0], console.width), output.plain_text(note, style))
 
+        if data.first is None:
+            return
         state, read_at = data.first, _clock()
         # auto_refresh off: the screen changes only when a read is drawn, in this thread.
         live = Live(console=console, auto_refresh=False, redirect_stdout=False, redirect_stderr=False)
         try:
             with live:
-                for state, read_at in _states(data, every_read=True):
-                    if _open(state):
-                        live.update(frame(state, f"watching, refreshed {read_at}, Ctrl-C to stop", "dim"),
-                                    refresh=True)
-                    else:
-                        live.update(frame(state, f"The poll is closed: final results, read {read_at}.", "bold"),
-                                    refresh=True)
-                        return
-                # Ctrl-C: the results as last read stay on the screen, and say so.
-                live.update(frame(state, f"Stopped watching: results as read at {read_at}.", "dim"), refresh=True)
+                try:
+                    for state, read_at in _states(data, every_read=True):
+                        if _open(state):
+                            note, style = f"watching, refreshed {read_at}, Ctrl-C to stop", "dim"
+                        else:
+                            note, style = f"The poll is closed: final results, read {read_at}.", "bold"
+                        live.update(frame(state, note, style), refresh=True)
+                except KeyboardInterrupt:
+                    # The results as last read stay on the screen, and say so.
+                    live.update(frame(state, f"Stopped watching: results as read at {read_at}.", "dim"),
+                                refresh=True)
         except KeyboardInterrupt:
-            pass  # Ctrl-C while drawing: Live has stopped and shown the cursor again
+            pass  # a second Ctrl-C while drawing: Live has stopped and shown the cursor again
 
 
 POLL_WATCH = PollWatch()

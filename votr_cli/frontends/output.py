@@ -650,6 +650,12 @@ class _Collected:
         self.renderables.append(renderable)
 
 
+def plain_line(line: str) -> str:
+    """A plain record as `render` writes it: any control character a field let through
+    escaped, the tabs between fields kept."""
+    return _safe_line(line)
+
+
 def plain_text(value: str, style: str = ""):
     """`value` as a rich Text shown literally: never markup, control characters escaped."""
     return _text(value, style)
