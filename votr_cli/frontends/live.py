@@ -11,7 +11,8 @@ The watch is a Renderer, so `output.render` picks its form as it does every comm
   changes (JSON Lines), flushed at once.
 
 Every form ends, exit 0, when the poll is closed (by `votr close` elsewhere or its close
-date passing: show's own read says so) or at Ctrl-C. An error in a later read (the poll
+date passing: show's own read says so), at Ctrl-C, or when the reader of a pipe goes
+away (checked while waiting, so even a poll that never changes notices). An error in a later read (the poll
 deleted, the database gone) ends the watch with that error's message and exit code,
 after the last state shown. Each read is show's service call in its own short read
 transaction, so nothing is held open between reads; the engine and its idle pooled
@@ -31,11 +32,6 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 from votr_cli.frontends import output
-
-# --interval's default and bounds, in seconds.
-DEFAULT_INTERVAL = 2.0
-MIN_INTERVAL = 0.1
-MAX_INTERVAL = 3600.0
 
 
 @dataclass
