@@ -238,3 +238,30 @@ def test_ctrl_c_ends_a_piped_watch_with_exit_0(votr_proc, watcher, as_json):
     _, stderr, code = watch.rest()
     assert (code, stderr) == (0, "")
     assert votr_proc("show", "Interrupted", "--json").json()["Polls"][0]["status"] is True
+
+
+def test_a_sqlite_watch_does_not_pin_the_wal_between_reads(votr_proc, watcher, votr_env, backend):
+    """A reader holding a transaction open would keep a truncating checkpoint from ever
+    completing. The watch reads every 0.2 s, so one attempt may meet a read in progress:
+    the checkpoint is tried until it completes, which it could never do were a
+    transaction held between reads."""
+    if backend != "sqlite":
+        pytest.skip("SQLite's write-ahead log (the servers: the db-downgrade test above)")
+    assert votr_proc("create", "Busy poll", "a", "b").exit_code == 0
+    watch = watcher("Busy poll", "--json")
+    assert watch.line()
+    assert votr_proc("vote", "Busy poll", "a", "--voter", "ann").exit_code == 0
+    assert json.loads(watch.line())["Polls"][0]["total_vote_count"] == 1  # the watch has read again
+
+    engine = sa.create_engine(votr_env["VOTR_DATABASE_URL"])
+    try:
+        with engine.connect() as conn:
+            for _ in range(200):
+                busy, _, _ = conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)").one()
+                if not busy:
+                    break
+                threading.Event().wait(0.05)
+            assert busy == 0
+    finally:
+        engine.dispose()
+    assert watch.process.poll() is None  # still watching
