@@ -632,7 +632,7 @@ class PollDetail(Renderer):
 
 def poll_renderables(poll: dict, width: int) -> list:
     """What `show` prints on a terminal `width` columns wide, as rich renderables, for a
-    live redraw (`show --watch`) or a picture (`show --svg`)."""
+    live redraw (`show --watch`), whose frame also holds a line under them."""
     collected = _Collected(width)
     POLL_DETAIL.rich({"Polls": [poll]}, collected)
     return collected.renderables
