@@ -846,6 +846,37 @@ class PollDetail(Renderer):
             yield [choice["name"], count, f"{_percent(count, base):.1f}"]
 
 
+def poll_renderables(poll: dict, width: int) -> list:
+    """What `show` prints on a terminal `width` columns wide, as rich renderables, for a
+    live redraw (`show --watch`), whose frame also holds a line under them."""
+    collected = _Collected(width)
+    POLL_DETAIL.rich({"Polls": [poll]}, collected)
+    return collected.renderables
+
+
+class _Collected:
+    """A stand-in console that keeps what a renderer prints, in order, instead of
+    writing it (so a line of the working wraps in a live redraw rather than overflowing)."""
+
+    def __init__(self, width: int):
+        self.width = width
+        self.renderables: list = []
+
+    def print(self, renderable, **_options) -> None:
+        self.renderables.append(renderable)
+
+
+def plain_line(line: str) -> str:
+    """A plain record as `render` writes it: any control character a field let through
+    escaped, the tabs between fields kept."""
+    return _safe_line(line)
+
+
+def plain_text(value: str, style: str = ""):
+    """`value` as a rich Text shown literally: never markup, control characters escaped."""
+    return _text(value, style)
+
+
 class PollMessage(Renderer):
     """create, vote, unvote, close, reopen: {"message", "poll"}, what was done and the
     poll now."""
