@@ -20,8 +20,9 @@ from votr_cli.core.errors import DatabaseProblem, InvalidInput, NotFound, Refuse
 EXIT_CODES_HELP = """\b
 Exit codes: 0 done, 1 invalid input, 2 usage error, 3 poll or option not
 found, 4 refused (poll closed, already voted, title taken, a downgrade that
-would lose ballots), 5 database problem, 74 the work was done but its output
-could not be written."""
+would lose ballots), 5 database problem, 70 a bug in votr (VOTR_DEBUG=1 shows
+the traceback), 74 the work was done but its output could not be written,
+130 interrupted (Ctrl-C; the line on stderr says what was recorded)."""
 
 
 VIEWER_HELP = ("Whose view [env: VOTR_VOTER; default: your login name]: a poll created with "
@@ -60,6 +61,9 @@ class Context:
     def __init__(self, db_url: str | None):
         self.db_url = db_url
         self._database = None
+        # What a Ctrl-C before the command has its result says was recorded: each command
+        # commits once, at the end of its work, so nothing yet (a command may say more).
+        self.interrupted = "nothing was recorded"
 
     def database(self):
         if self._database is None:
@@ -78,6 +82,7 @@ def votr_command(fn):
     def wrapper(obj: Context, as_json: bool, **kwargs):
         from votr_cli.frontends import output
 
+        result = None
         try:
             result = fn(obj, **kwargs)
             try:
@@ -98,6 +103,7 @@ def votr_command(fn):
             sys.stderr.close()
             raise SystemExit(0) from None
         except KeyboardInterrupt as exc:
+            _report_interrupt(_interrupted(obj, result), as_json)
             raise SystemExit(exit_code_for(exc)) from None
         except Exception as exc:
             if os.environ.get("VOTR_DEBUG"):
@@ -112,6 +118,25 @@ def votr_command(fn):
     return wrapper
 
 
+def _interrupted(obj: Context, result) -> str:
+    """What a Ctrl-C says: what the command had recorded when it came."""
+    done = None if result is None else result.renderer.done(result.data)
+    if done is None:
+        return f"interrupted: {obj.interrupted}"
+    return f"interrupted: {done}; its output was not shown"
+
+
+def _report_interrupt(message: str, as_json: bool) -> None:
+    from votr_cli.frontends import output
+
+    try:
+        if sys.stderr.isatty():
+            sys.stderr.write("\n")  # after the terminal's ^C
+    except (OSError, ValueError, AttributeError):
+        pass
+    output.error(message, as_json)
+
+
 def _output_failure(result, exc: OSError) -> str:
     """Say what the command did (its change is committed) before saying its output failed."""
     done = result.renderer.done(result.data)
@@ -121,7 +146,74 @@ def _output_failure(result, exc: OSError) -> str:
 
 
 class VotrGroup(click.Group):
-    """votr's command group; as the process's entry point it also ends the process."""
+    """votr's command group; as the process's entry point it also ends the process.
+
+    It also words usage errors (exit 2) for what the user probably meant: a global
+    option given after the command says where it goes, and with --json (or a JSON
+    --format) any usage error is {"error": …} on stderr, in click's own words.
+    """
+
+    def make_context(self, info_name, args, parent=None, **extra):
+        given = list(args)
+        try:
+            ctx = super().make_context(info_name, args, parent, **extra)
+        except click.ClickException as exc:
+            raise self._usage_error(exc, given) from None
+        except KeyboardInterrupt:
+            _report_interrupt("interrupted: nothing was recorded", _wants_json(given))
+            raise SystemExit(EXIT_CODES[KeyboardInterrupt]) from None
+        ctx.meta["votr.args"] = given
+        return ctx
+
+    def invoke(self, ctx: click.Context):
+        given = ctx.meta.get("votr.args", [])
+        try:
+            return super().invoke(ctx)
+        except click.ClickException as exc:
+            raise self._usage_error(exc, given) from None
+        except KeyboardInterrupt:  # before the command started: while its options were read
+            _report_interrupt("interrupted: nothing was recorded", _wants_json(given))
+            raise SystemExit(EXIT_CODES[KeyboardInterrupt]) from None
+
+    def _usage_error(self, exc: click.ClickException, given: list[str]) -> click.ClickException:
+        if isinstance(exc, click.NoSuchOption) and exc.ctx is not None and exc.ctx.parent is not None:
+            moved = self._global_option_hint(exc.option_name, exc.ctx, given)
+            if moved is not None:
+                exc = click.UsageError(moved, ctx=exc.ctx)
+        if _wants_json(given) and not isinstance(exc, JsonUsageError):
+            return JsonUsageError(exc)
+        return exc
+
+    def _global_option_hint(self, name: str, ctx: click.Context, given: list[str]) -> str | None:
+        """"--db is a global option: put it before the command: votr --db x.db list" when
+        `name`, which the command `ctx` does not know, is one of the group's options."""
+        option = next((param for param in self.params if isinstance(param, click.Option)
+                       and name in (*param.opts, *param.secondary_opts)), None)
+        if option is None or ctx.info_name not in given:
+            return None
+        start = given.index(ctx.info_name) + 1
+        before, after = given[:start], given[start:]
+        moved: list[str] = []
+        for index, arg in enumerate(after):
+            if arg == "--":
+                break
+            if arg == name:
+                moved = after[index:index + (1 if option.is_flag else 2)]
+            elif arg.startswith(name + "=") and not option.is_flag:
+                moved = [arg]
+            if moved:
+                del after[index:index + len(moved)]
+                if not option.is_flag and len(moved) == 1 and "=" not in moved[0]:
+                    moved.append(option.metavar or "VALUE")  # its value was missing too
+                break
+        if not moved:
+            return None
+        import shlex
+
+        program = ctx.find_root().info_name or "votr"
+        if option.is_flag and not option.expose_value:  # --version: the command has no part in it
+            return f"{name} is a global option: put it before the command: {program} {name}"
+        return f"{name} is a global option: put it before the command: {shlex.join([program, *moved, *before, *after])}"
 
     def __call__(self, *args, **kwargs):
         # Only the console script and `python -m votr_cli` call the group; CliRunner and
@@ -139,6 +231,37 @@ class VotrGroup(click.Group):
             # (--help, --version) can have been dropped here, silently, by click.echo.
             code = _report_output_failure(OSError(errno.EBADF, "standard output is closed"))
         _end_process(code)
+
+
+class JsonUsageError(click.ClickException):
+    """A usage error (or any of click's errors) under --json: {"error": …} on stderr, in
+    click's own words, with click's exit code (2 for usage errors); nothing on stdout."""
+
+    def __init__(self, error: click.ClickException):
+        super().__init__(error.format_message())
+        self.exit_code = error.exit_code
+
+    def show(self, file=None) -> None:
+        from votr_cli.frontends import output
+
+        output.error(self.format_message(), as_json=True)
+
+
+# The options that ask for JSON output: --json, and --format json/ndjson where a command has it.
+JSON_FORMATS = ("json", "ndjson")
+
+
+def _wants_json(given: list[str]) -> bool:
+    """Whether the command line asks for JSON, read from the arguments as given (a usage
+    error may come before click has read them)."""
+    for index, arg in enumerate(given):
+        if arg == "--":
+            return False
+        if arg == "--json" or (arg.startswith("--format=") and arg.partition("=")[2] in JSON_FORMATS):
+            return True
+        if arg == "--format" and index + 1 < len(given) and given[index + 1] in JSON_FORMATS:
+            return True
+    return False
 
 
 def _report_output_failure(exc: OSError) -> int:
