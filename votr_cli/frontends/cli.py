@@ -9,6 +9,7 @@ from __future__ import annotations
 import errno
 import functools
 import gc
+import itertools
 import os
 import sys
 
@@ -519,18 +520,56 @@ def _vote_batch(obj: Context, batch_file, voter: str | None):
     from votr_cli.service import polls as service
     from votr_cli.frontends import settings
 
+    obj.interrupted = "no vote of the batch was recorded"  # one transaction, committed at the end
     name = getattr(batch_file, "name", "<stdin>")  # a stream that stands in for stdin may have none
+    with output.progress_steps() as step:
+        data = _read_batch(batch_file, name, step)
+        parse = step("Checking lines", data.count(b"\n") + 1, "lines") if step else None
+        lines: list = []
+        parsed = batch.read_lines(name, data)
+        while chunk := list(itertools.islice(parsed, BATCH_CHUNK_LINES)):
+            lines += chunk
+            if parse:
+                parse(len(chunk))
+        del data
+        database = obj.database()
+        summary = service.vote_batch(database, lines, lambda: settings.voter(voter),
+                                     step("Voting", len(lines), "votes") if step else None)
+    return _batch_result(summary)
+
+
+# A batch is read and checked in pieces of these sizes, each one step of its progress bar.
+BATCH_CHUNK_BYTES = 1 << 20
+BATCH_CHUNK_LINES = 20_000
+
+
+def _read_batch(batch_file, name: str, step) -> bytes:
+    """The batch file's bytes, read in pieces so that a progress bar (`step`, when stderr
+    is a terminal) moves from the first byte: in bytes of the file's size when it is
+    known (a regular file), else in lines read so far (a pipe)."""
+    advance = None
+    if step is not None:
+        try:
+            import stat
+
+            status = os.fstat(batch_file.fileno())
+            size = status.st_size if stat.S_ISREG(status.st_mode) else None
+        except (OSError, ValueError, AttributeError):  # a stream without a descriptor
+            size = None
+        shown = "stdin" if name == "<stdin>" else name
+        advance = step(f"Reading {shown}", size or None, "lines")
+    pieces = []
     try:
         # Bytes, for a named file and stdin alike: batch decodes each line by itself, so
         # a line that is not UTF-8 is rejected alone.
-        data = batch_file.read()
+        read = getattr(batch_file, "read1", batch_file.read)
+        while piece := read(BATCH_CHUNK_BYTES):
+            pieces.append(piece)
+            if advance is not None:
+                advance(len(piece) if size else piece.count(b"\n"))
     except OSError as exc:
         raise InvalidInput(f"cannot read {name}: {exc.strerror or exc}") from None
-    lines = list(batch.read_lines(name, data))
-    database = obj.database()
-    with output.progress("Voting", total=len(lines)) as advance:
-        summary = service.vote_batch(database, lines, lambda: settings.voter(voter), advance)
-    return _batch_result(summary)
+    return b"".join(pieces)
 
 
 def _batch_result(summary: dict):
