@@ -179,8 +179,15 @@ def _suggestion_candidates(conn: Connection, display: str) -> list[tuple[str, st
     return [tuple(row) for row in conn.execute(query)]
 
 
-def _closest_polls(conn: Connection, display: str) -> list[str]:
-    return rules.closest_polls(display, _suggestion_candidates(conn, display))
+def _closest_polls(conn: Connection, display: str, candidates: dict | None = None) -> list[str]:
+    """`candidates`: a cache of _suggestion_candidates' answers, for a batch that asks
+    about many references: those that begin alike are compared with the same polls."""
+    if candidates is None:
+        return rules.closest_polls(display, _suggestion_candidates(conn, display))
+    asked = (frozenset(rules.suggestion_prefixes(display)), rules.looks_like_id(display))
+    if asked not in candidates:
+        candidates[asked] = _suggestion_candidates(conn, display)
+    return rules.closest_polls(display, candidates[asked])
 
 
 def list_polls(db: Database, status: str = "all", viewer: str | None = None) -> Iterator[dict]:
@@ -846,6 +853,7 @@ class _BatchRun:
         self.cast_one_by_one = 0
         self.secret_polls: set[int] = set()
         self.missing: dict[str, VotrError] = {}  # the error of each unknown poll reference
+        self.candidates: dict = {}  # the polls that unknown references are compared with
         if progress and rejected:
             progress(len(rejected))
 
@@ -935,7 +943,8 @@ class _BatchRun:
         error = self.missing.get(ref)
         if error is None:
             suggest = len(self.missing) < BATCH_SUGGESTED
-            error = self.missing[ref] = rules.no_poll(ref, _closest_polls(self.conn, ref) if suggest else ())
+            closest = _closest_polls(self.conn, ref, self.candidates) if suggest else ()
+            error = self.missing[ref] = rules.no_poll(ref, closest)
         return error
 
     def count_votes(self) -> None:
