@@ -3,6 +3,7 @@ through checking the lines and voting; with stderr piped there is no bar at all.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -50,7 +51,7 @@ def test_the_bar_moves_while_a_piped_batch_is_still_being_read(terminal_env, vot
     feeder.start()
     try:
         # Half the batch is in and votr waits for the rest: the bar counts the lines read.
-        child.expect(r"Reading \S*votes\.jsonl[^\r\n]*?([\d,]+) lines")
+        child.expect(r"Reading \S*votes\.jsonl[^\r\n]*?\s([1-9][\d,]*) lines")
         assert int(child.match.group(1).replace(b",", b"")) > 0
         proceed.set()
         feeder.join()
@@ -101,3 +102,34 @@ def test_piped_stderr_shows_no_bar(terminal_env, tmp_path):
     said = errors.read_text()
     assert said == ""
     assert ESCAPE not in said and not re.search("Reading|Voting", said)
+
+
+def test_ctrl_c_on_a_terminal_ends_the_bar_with_one_line(terminal_env, votr_proc, tmp_path):
+    fifo = tmp_path / "votes.jsonl"
+    os.mkfifo(fifo)
+    child = spawn(terminal_env, "vote", "--batch", str(fifo))
+    done = threading.Event()
+
+    def feed() -> None:
+        # The rest never comes: votr is interrupted while it waits for it (or, when the
+        # bar shows before this is all written, while this waits for votr to read it).
+        with contextlib.suppress(BrokenPipeError), open(fifo, "wb") as writer:
+            writer.write(batch_lines(0, 20_000))
+            writer.flush()
+            done.wait()
+
+    feeder = threading.Thread(target=feed)
+    feeder.start()
+    try:
+        child.expect(r"Reading \S*votes\.jsonl[^\r\n]*?[\d,]+ lines")
+        child.sendintr()
+        child.expect(r"interrupted: no vote of the batch was recorded")
+        child.expect(pexpect.EOF)
+        said = child.before.decode()
+    finally:
+        done.set()
+        feeder.join()
+        child.close()
+    assert child.exitstatus == 130
+    assert "Traceback" not in said
+    assert votr_proc("show", "Lunch", "--json").json()["Polls"][0]["total_vote_count"] == 0

@@ -524,7 +524,7 @@ def _vote_batch(obj: Context, batch_file, voter: str | None):
     name = getattr(batch_file, "name", "<stdin>")  # a stream that stands in for stdin may have none
     with output.progress_steps() as step:
         data = _read_batch(batch_file, name, step)
-        parse = step("Checking lines", data.count(b"\n") + 1, "lines") if step else None
+        parse = step("Checking lines", data.count(b"\n") + 1, "line") if step else None
         lines: list = []
         parsed = batch.read_lines(name, data)
         while chunk := list(itertools.islice(parsed, BATCH_CHUNK_LINES)):
@@ -534,7 +534,7 @@ def _vote_batch(obj: Context, batch_file, voter: str | None):
         del data
         database = obj.database()
         summary = service.vote_batch(database, lines, lambda: settings.voter(voter),
-                                     step("Voting", len(lines), "votes") if step else None)
+                                     step("Voting", len(lines), "vote") if step else None)
     return _batch_result(summary)
 
 
@@ -557,7 +557,7 @@ def _read_batch(batch_file, name: str, step) -> bytes:
         except (OSError, ValueError, AttributeError):  # a stream without a descriptor
             size = None
         shown = "stdin" if name == "<stdin>" else name
-        advance = step(f"Reading {shown}", size or None, "lines")
+        advance = step(f"Reading {shown}", size or None, "line")
     pieces = []
     try:
         # Bytes, for a named file and stdin alike: batch decodes each line by itself, so
