@@ -725,6 +725,7 @@ def export(obj: Context, file: str):
     document = transfer.export_document(database)
     if file == "-":
         return output.Result(output.DOCUMENT, document)
+    obj.interrupted = f"{file} was not written"
     transfer.write_document(document, file, database)
     return output.Result(output.REPORT, transfer.export_summary(document, file))
 
@@ -773,7 +774,19 @@ def db_upgrade(obj: Context, revision: str, sql: bool):
 
     if sql:
         return output.Result(output.SQL, {"sql": admin.upgrade_sql(obj.database(), revision)})
+    obj.interrupted = _schema_change_interrupted(obj.database())
     return output.Result(output.UPGRADE_REPORT, admin.upgrade(obj.database(), revision))
+
+
+def _schema_change_interrupted(database) -> str:
+    """What a Ctrl-C during db-upgrade or db-downgrade leaves: the revisions run in one
+    transaction, which MariaDB/MySQL cannot roll back table changes of."""
+    from votr_cli.db import dialect
+
+    if database.family == dialect.MYSQL:
+        return ("MariaDB/MySQL commit table changes at once, so the schema change may be half "
+                "applied: see votr db-current, and restore your backup if it is")
+    return "the schema change was rolled back: the database is as it was"
 
 
 # ignore_unknown_options: a relative revision such as -1 is REVISION, as in Alembic.
@@ -794,6 +807,7 @@ def db_downgrade(obj: Context, revision: str):
     from votr_cli.ops import admin
     from votr_cli.frontends import output
 
+    obj.interrupted = _schema_change_interrupted(obj.database())
     return output.Result(output.REPORT, admin.downgrade(obj.database(), revision))
 
 
