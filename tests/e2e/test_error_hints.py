@@ -197,3 +197,16 @@ def test_json_after_a_double_dash_is_an_argument(votr, lunch):
     outcome = votr("vote", "--", "--json")
     assert outcome.exit_code == 2
     assert outcome.stderr.startswith("Usage: ")
+
+
+@pytest.mark.parametrize("args, fix", [
+    (["--voter", "ann", "list"], "--voter is an option of the command: put it after it: votr list --voter ann"),
+    (["--db", "x.db", "--status", "open", "list"],
+     "--status is an option of the command: put it after it: votr --db x.db list --status open"),
+    (["--json", "show", "A b"], "--json is an option of the command: put it after it: votr show 'A b' --json"),
+])
+def test_a_command_option_before_the_command_says_where_it_goes(votr, args, fix):
+    outcome = votr(*args)
+    assert outcome.exit_code == 2 and outcome.stdout == ""
+    said = json.loads(outcome.stderr)["error"] if "--json" in args else outcome.stderr.splitlines()[-1]
+    assert said.removeprefix("Error: ") == fix

@@ -177,13 +177,38 @@ class VotrGroup(click.Group):
             raise SystemExit(EXIT_CODES[KeyboardInterrupt]) from None
 
     def _usage_error(self, exc: click.ClickException, given: list[str]) -> click.ClickException:
-        if isinstance(exc, click.NoSuchOption) and exc.ctx is not None and exc.ctx.parent is not None:
-            moved = self._global_option_hint(exc.option_name, exc.ctx, given)
+        if isinstance(exc, click.NoSuchOption) and exc.ctx is not None:
+            if exc.ctx.parent is not None:
+                moved = self._global_option_hint(exc.option_name, exc.ctx, given)
+            else:
+                moved = self._command_option_hint(exc.option_name, exc.ctx, given)
             if moved is not None:
                 exc = click.UsageError(moved, ctx=exc.ctx)
         if _wants_json(given) and not isinstance(exc, JsonUsageError):
             return JsonUsageError(exc)
         return exc
+
+    def _command_option_hint(self, name: str, ctx: click.Context, given: list[str]) -> str | None:
+        """"--json is an option of the command: put it after it: votr list --json" when
+        `name`, given before the command, is an option of the command that follows."""
+        if name not in given:
+            return None
+        at = given.index(name)
+        command_at = next((index for index, arg in enumerate(given) if index > at and arg in self.commands), None)
+        if command_at is None:
+            return None
+        option = next((param for param in self.commands[given[command_at]].params if isinstance(param, click.Option)
+                       and name in (*param.opts, *param.secondary_opts)), None)
+        if option is None:
+            return None
+        moved = given[at:at + (1 if option.is_flag else 2)]
+        rest = [*given[:at], *given[at + len(moved):]]
+        end = rest.index("--") if "--" in rest else len(rest)
+        import shlex
+
+        program = ctx.info_name or "votr"
+        fixed = [program, *rest[:end], *moved, *rest[end:]]
+        return f"{name} is an option of the command: put it after it: {shlex.join(fixed)}"
 
     def _global_option_hint(self, name: str, ctx: click.Context, given: list[str]) -> str | None:
         """"--db is a global option: put it before the command: votr --db x.db list" when
