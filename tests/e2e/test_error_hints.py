@@ -210,3 +210,13 @@ def test_a_command_option_before_the_command_says_where_it_goes(votr, args, fix)
     assert outcome.exit_code == 2 and outcome.stdout == ""
     said = json.loads(outcome.stderr)["error"] if "--json" in args else outcome.stderr.splitlines()[-1]
     assert said.removeprefix("Error: ") == fix
+
+
+@pytest.mark.parametrize("first", ["%", "\\", "_x", "😀", "'", "ǅ", "ß"])
+def test_suggestions_for_titles_that_begin_with_unusual_characters(votr, first):
+    # LIKE's wildcards and escape, a character outside the BMP, title case, a letter
+    # that folds to two: the candidates' prefix is matched literally on every backend.
+    assert votr("create", "Lunch today?", "pizza", "sushi").exit_code == 0
+    assert votr("create", f"{first} party", "a", "b").exit_code == 0
+    said = one_error_line(votr("show", f"{first} part"), 3)
+    assert said.endswith(f"did you mean {f'{first} party'!r}?")
