@@ -150,8 +150,10 @@ class VotrGroup(click.Group):
     """votr's command group; as the process's entry point it also ends the process.
 
     It also words usage errors (exit 2) for what the user probably meant: a global
-    option given after the command says where it goes, and with --json (or a JSON
-    --format) any usage error is {"error": …} on stderr, in click's own words.
+    option given after the command, or a command's option given before it, says where
+    it goes, and with --json (or a JSON --format) any usage error is {"error": …} on
+    stderr, in click's own words. A Ctrl-C outside a command's own handling (while
+    arguments are read) is exit 130 with its line, as inside it.
     """
 
     def make_context(self, info_name, args, parent=None, **extra):
