@@ -751,7 +751,7 @@ def close(obj: Context, poll: str):
 
     \b
     Example:
-      votr close k3v9x2ab
+      votr close "Team lunch"
     """
     from votr_cli.service import polls as service
     from votr_cli.frontends import output
@@ -768,7 +768,7 @@ def reopen(obj: Context, poll: str, closes_at: str | None):
 
     \b
     Example:
-      votr reopen k3v9x2ab --closes-at 2d
+      votr reopen "Team lunch" --closes-at 2d
     """
     from votr_cli.service import polls as service
     from votr_cli.frontends import output
