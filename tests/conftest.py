@@ -11,6 +11,7 @@ from __future__ import annotations
 import itertools
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -69,7 +70,20 @@ def backend(pytestconfig) -> str:
 
 
 class ServerDatabases:
-    """Creates and drops one database per test on a server backend."""
+    """Hands each test a database of its own on a server backend, and takes it back.
+
+    Making and dropping a database per test was most of a server pass (PostgreSQL's
+    DROP DATABASE waits on a checkpoint), and so was votr creating its tables in each.
+    So a database a test gives back is looked at: if its schema is exactly what votr
+    creates (SCHEMA_HEAD, the same tables, columns, indexes, constraints, and no
+    trigger, function, view or other object) or exactly nothing, its rows are deleted,
+    its id counters reset, its leftover sessions ended, and it goes back to a pool for
+    the next test that wants a database in that state. Anything else (a downgrade, an
+    adoption, a planted trigger) is dropped as before. A database at head that no test
+    has given back is copied from a template votr itself created once per run.
+    """
+
+    POOL_SIZE = 8  # databases kept in each state, beyond which they are dropped
 
     def __init__(self, backend: str):
         from sqlalchemy import create_engine
@@ -78,6 +92,9 @@ class ServerDatabases:
         self.backend = backend
         self.base_url = make_url(SERVER_URLS[backend])
         self.admin = create_engine(self.base_url, isolation_level="AUTOCOMMIT")
+        self.pools: dict[str, list[str]] = {"empty": [], "head": []}
+        self._fingerprints: dict[str, str] = {}
+        self._template: str | None = None
         try:
             with self.admin.connect() as conn:
                 conn.exec_driver_sql("SELECT 1")
@@ -102,26 +119,298 @@ class ServerDatabases:
         for name in names:
             pid = name.split("_")[1][1:]
             if pid.isdigit() and not _process_alive(int(pid)):
-                self.drop(self.base_url.set(database=name).render_as_string(hide_password=False))
+                self._drop_name(name)
 
-    def create(self) -> str:
-        name = f"votr_t{os.getpid()}_{next(_counter)}_{uuid.uuid4().hex[:6]}"
-        with self.admin.connect() as conn:
-            conn.exec_driver_sql(f"CREATE DATABASE {name}")
+    def url(self, name: str) -> str:
         url = self.base_url.set(database=name)
         if self.backend == "mysql":
             url = url.update_query_dict({"charset": "utf8mb4"})
         return url.render_as_string(hide_password=False)
 
-    def drop(self, url: str) -> None:
+    def _new_name(self) -> str:
+        return f"votr_t{os.getpid()}_{next(_counter)}_{uuid.uuid4().hex[:6]}"
+
+    def _create_empty(self) -> str:
+        name = self._new_name()
+        with self.admin.connect() as conn:
+            conn.exec_driver_sql(f"CREATE DATABASE {name}")
+        return name
+
+    def create(self) -> str:
+        """An empty database: no table at all, as a new install finds it."""
+        if self.pools["empty"]:
+            return self.url(self.pools["empty"].pop())
+        if self.backend == "postgresql" and self.pools["head"]:
+            # Dropping a few tables is much cheaper than DROP DATABASE there.
+            name = self.pools["head"].pop()
+            try:
+                self._drop_tables(name)
+                if self._fingerprint(name) == self._fingerprints["empty"]:
+                    return self.url(name)
+            except Exception:  # noqa: BLE001 - then a new one, as below
+                pass
+            self._drop_name(name)
+        return self.url(self._create_empty())
+
+    def _drop_tables(self, name: str) -> None:
+        from sqlalchemy import create_engine
+
+        engine = create_engine(self.url(name), poolclass=_null_pool(), isolation_level="AUTOCOMMIT")
+        try:
+            with engine.connect() as conn:
+                tables = list(conn.exec_driver_sql(
+                    "SELECT quote_ident(relname) FROM pg_class WHERE relkind = 'r' "
+                    "AND relnamespace = 'public'::regnamespace").scalars())
+                conn.exec_driver_sql(f"DROP TABLE {', '.join(tables)} CASCADE")
+        finally:
+            engine.dispose()
+
+    def create_at_head(self) -> str:
+        """A database with votr's tables at SCHEMA_HEAD and no rows, as votr's first
+        command leaves a new database."""
+        if self.pools["head"]:
+            return self.url(self.pools["head"].pop())
+        template = self._head_template()
+        if self.backend == "postgresql":
+            name = self._new_name()
+            with self.admin.connect() as conn:
+                conn.exec_driver_sql(f"CREATE DATABASE {name} TEMPLATE {template}")
+            return self.url(name)
+        # MariaDB has no template databases: run the template's own DDL in a new one.
+        from sqlalchemy import create_engine
+
+        name = self._create_empty()
+        engine = create_engine(self.url(template), poolclass=_null_pool())
+        try:
+            with engine.connect() as conn:
+                tables = list(conn.exec_driver_sql("SHOW TABLES").scalars())
+                ddl = [conn.exec_driver_sql(f"SHOW CREATE TABLE `{table}`").one()[1] for table in tables]
+        finally:
+            engine.dispose()
+        with self.admin.connect() as conn:
+            conn.exec_driver_sql(f"USE {name}")
+            conn.exec_driver_sql("SET foreign_key_checks = 0")
+            for statement in ddl:
+                conn.exec_driver_sql(statement)
+            conn.exec_driver_sql("SET foreign_key_checks = 1")
+            conn.exec_driver_sql(f"INSERT INTO alembic_version SELECT * FROM {template}.alembic_version")
+            conn.exec_driver_sql(f"USE {self.base_url.database}")
+        return self.url(name)
+
+    def _head_template(self) -> str:
+        """The run's template database, its tables created by votr itself, once."""
+        if self._template is None:
+            from votr_cli.frontends import settings
+
+            name = self._create_empty()
+            database = settings.database(self.url(name))
+            try:
+                database._ensure_schema()
+            finally:
+                database.dispose()
+            self._template = name
+            self._fingerprints["head"] = self._fingerprint(name)
+        return self._template
+
+    def release(self, url: str) -> None:
+        """Take back a test's database: to a pool when it is exactly empty or exactly at
+        head once its rows are gone, else dropped."""
         from sqlalchemy.engine import make_url
 
         name = make_url(url).database
+        try:
+            self._end_sessions(name)
+            state = self._state(name)
+        except Exception:  # noqa: BLE001 - a database in a state not understood is dropped
+            state = None
+        if state is not None:
+            try:
+                self._clear(name, state)
+            except Exception:  # noqa: BLE001
+                state = None
+        if state is None or len(self.pools[state]) >= self.POOL_SIZE:
+            self._drop_name(name)
+        else:
+            self.pools[state].append(name)
+
+    def _state(self, name: str) -> str | None:
+        if "empty" not in self._fingerprints:
+            probe = self._create_empty()
+            self._fingerprints["empty"] = self._fingerprint(probe)
+            self._drop_name(probe)
+        self._head_template()
+        found = self._fingerprint(name)
+        for state, fingerprint in self._fingerprints.items():
+            if found == fingerprint:
+                return state
+        return None
+
+    def _fingerprint(self, name: str) -> str:
+        """Everything in a database's schema that a test could have changed, and the
+        Alembic revision it is stamped with; no row counts or id counters."""
+        from sqlalchemy import create_engine
+
+        engine = create_engine(self.url(name), poolclass=_null_pool())
+        try:
+            with engine.connect() as conn:
+                if self.backend == "postgresql":
+                    lines = list(conn.exec_driver_sql(_PG_FINGERPRINT).scalars())
+                    tables = list(conn.exec_driver_sql(
+                        "SELECT relname FROM pg_class WHERE relkind = 'r' AND relnamespace = 'public'::regnamespace"
+                    ).scalars())
+                else:
+                    lines = [f"{row[0]} {row[1]}" for row in conn.exec_driver_sql(_MYSQL_FINGERPRINT)]
+                    tables = list(conn.exec_driver_sql("SHOW TABLES").scalars())
+                    for table in tables:
+                        ddl = conn.exec_driver_sql(f"SHOW CREATE TABLE `{table}`").one()[1]
+                        lines.append(re.sub(r" AUTO_INCREMENT=\d+", "", ddl))
+                if "alembic_version" in tables:
+                    lines += [f"revision {v}" for v in
+                              conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalars()]
+        finally:
+            engine.dispose()
+        return "\n".join(sorted(str(line) for line in lines))
+
+    def _end_sessions(self, name: str) -> None:
+        """End the sessions a test's processes left on its database (DROP DATABASE …
+        WITH (FORCE) did as much)."""
+        with self.admin.connect() as conn:
+            if self.backend == "postgresql":
+                conn.exec_driver_sql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                                     f"WHERE datname = '{name}' AND pid <> pg_backend_pid()")
+            else:
+                ids = conn.exec_driver_sql("SELECT id FROM information_schema.processlist "
+                                           f"WHERE db = '{name}' AND id <> CONNECTION_ID()").scalars()
+                for session in list(ids):
+                    try:
+                        conn.exec_driver_sql(f"KILL {int(session)}")
+                    except Exception:  # noqa: BLE001 - it ended by itself meanwhile
+                        pass
+
+    def _clear(self, name: str, state: str) -> None:
+        """Delete every row but the Alembic revision, and reset the id counters, so the
+        next test's first row gets id 1 as in a new database. Few rows are deleted in one
+        transaction (children first); a big table is truncated."""
+        if state == "empty":
+            return
+        from sqlalchemy import create_engine
+
+        from votr_cli.db.tables import metadata
+
+        children_first = [table.name for table in reversed(metadata.sorted_tables) if table.name != "alembic_version"]
+        engine = create_engine(self.url(name), poolclass=_null_pool())
+        try:
+            with engine.connect() as conn:
+                quote = (lambda table: f'"{table}"') if self.backend == "postgresql" else (lambda table: f"`{table}`")
+                sizes = {table: conn.exec_driver_sql(
+                    f"SELECT count(*) FROM (SELECT 1 FROM {quote(table)} LIMIT 1001) AS t").scalar()
+                    for table in children_first}
+                if self.backend == "postgresql":
+                    conn.exec_driver_sql("SET lock_timeout = '10s'")
+                    big = [quote(table) for table in children_first if sizes[table] > 1000]
+                    if big:
+                        conn.exec_driver_sql(f"TRUNCATE {', '.join(big)} CASCADE")
+                    for table in children_first:
+                        if 0 < sizes[table] <= 1000:
+                            conn.exec_driver_sql(f"DELETE FROM {quote(table)}")
+                    conn.exec_driver_sql("SELECT setval(c.oid, 1, false) FROM pg_class c "
+                                         "WHERE c.relkind = 'S' AND c.relnamespace = 'public'::regnamespace")
+                    conn.commit()
+                else:
+                    conn.exec_driver_sql("SET SESSION lock_wait_timeout = 10")
+                    counters = dict(conn.exec_driver_sql(
+                        "SELECT table_name, auto_increment FROM information_schema.tables "
+                        "WHERE table_schema = DATABASE() AND auto_increment > 1").all())
+                    conn.exec_driver_sql("SET foreign_key_checks = 0")
+                    for table in children_first:
+                        if sizes[table] > 1000:
+                            conn.exec_driver_sql(f"TRUNCATE TABLE {quote(table)}")  # resets its counter
+                            counters.pop(table, None)
+                        elif sizes[table]:
+                            conn.exec_driver_sql(f"DELETE FROM {quote(table)}")
+                    conn.commit()
+                    for table in counters:
+                        conn.exec_driver_sql(f"ALTER TABLE {quote(table)} AUTO_INCREMENT = 1")
+        finally:
+            engine.dispose()
+
+    def drop(self, url: str) -> None:
+        from sqlalchemy.engine import make_url
+
+        self._drop_name(make_url(url).database)
+
+    def _drop_name(self, name: str) -> None:
         with self.admin.connect() as conn:
             if self.backend == "postgresql":
                 conn.exec_driver_sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
             else:
                 conn.exec_driver_sql(f"DROP DATABASE IF EXISTS {name}")
+
+    def close(self) -> None:
+        """Drop the pooled databases and the template at the end of the run."""
+        for name in [*self.pools["empty"], *self.pools["head"], *([self._template] if self._template else [])]:
+            self._drop_name(name)
+        self.admin.dispose()
+
+
+def _null_pool():
+    from sqlalchemy.pool import NullPool
+
+    return NullPool
+
+
+# Every object in the public schema and the database, with its definition.
+_PG_FINGERPRINT = """
+SELECT 'rel ' || c.relname || ' ' || c.relkind::text || ' ' || coalesce(c.relacl::text, '')
+  FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+ WHERE n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast')
+UNION ALL
+SELECT 'col ' || c.relname || '.' || a.attname || ' ' || format_type(a.atttypid, a.atttypmod)
+       || ' ' || a.attnotnull::text || ' ' || coalesce(pg_get_expr(d.adbin, d.adrelid), '')
+       || ' ' || coalesce(a.attcollation::regcollation::text, '')
+  FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid
+  JOIN pg_namespace n ON n.oid = c.relnamespace
+  LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+ WHERE n.nspname = 'public' AND a.attnum > 0 AND NOT a.attisdropped
+UNION ALL
+SELECT 'idx ' || indexdef FROM pg_indexes WHERE schemaname = 'public'
+UNION ALL
+SELECT 'con ' || conrelid::regclass::text || ' ' || conname || ' ' || pg_get_constraintdef(oid)
+  FROM pg_constraint WHERE connamespace = 'public'::regnamespace
+UNION ALL
+SELECT 'ns ' || nspname || ' ' || coalesce(nspacl::text, '') FROM pg_namespace
+ WHERE left(nspname, 3) <> 'pg_' AND nspname <> 'information_schema'
+UNION ALL
+SELECT 'fn ' || n.nspname || '.' || p.proname FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+ WHERE n.nspname NOT IN ('pg_catalog', 'information_schema')
+UNION ALL
+SELECT 'trigger ' || tgname FROM pg_trigger WHERE NOT tgisinternal
+UNION ALL
+SELECT 'type ' || t.typname FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
+ WHERE n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast')
+UNION ALL
+SELECT 'extension ' || extname FROM pg_extension
+UNION ALL
+SELECT 'setting ' || array_to_string(setconfig, ',') FROM pg_db_role_setting
+ WHERE setdatabase = (SELECT oid FROM pg_database WHERE datname = current_database())
+UNION ALL
+SELECT 'database ' || datallowconn::text || ' ' || datconnlimit::text || ' ' || coalesce(datacl::text, '')
+  FROM pg_database WHERE datname = current_database()
+"""
+
+_MYSQL_FINGERPRINT = """
+SELECT 'schema', CONCAT(default_character_set_name, ' ', default_collation_name)
+  FROM information_schema.schemata WHERE schema_name = DATABASE()
+UNION ALL
+SELECT 'table', CONCAT(table_name, ' ', table_type, ' ', coalesce(engine, '')) FROM information_schema.tables
+ WHERE table_schema = DATABASE()
+UNION ALL
+SELECT 'trigger', trigger_name FROM information_schema.triggers WHERE trigger_schema = DATABASE()
+UNION ALL
+SELECT 'routine', routine_name FROM information_schema.routines WHERE routine_schema = DATABASE()
+UNION ALL
+SELECT 'event', event_name FROM information_schema.events WHERE event_schema = DATABASE()
+"""
 
 
 def _process_alive(pid: int) -> bool:
@@ -144,29 +433,60 @@ def server_databases(backend):
     servers = ServerDatabases(backend)
     servers.drop_leftovers()
     yield servers
-    servers.admin.dispose()
+    servers.close()
 
 
-def _empty_database(backend: str, server_databases, sqlite_file: Path):
-    """A URL for an empty database of the backend, dropped when the generator ends."""
+@pytest.fixture(scope="session")
+def sqlite_head_template(tmp_path_factory) -> Path:
+    """A SQLite file whose tables votr itself created, once per run, to copy."""
+    from votr_cli.frontends import settings
+
+    path = tmp_path_factory.mktemp("template") / "votr.db"
+    database = settings.database(f"sqlite:///{path}")
+    try:
+        database._ensure_schema()
+    finally:
+        database.dispose()
+    return path
+
+
+def _database(request, backend: str, server_databases, sqlite_file: Path, *, at_head: bool):
+    """A URL for a database of the backend of the test's own, empty or at head, taken
+    back when the generator ends."""
     if backend == "sqlite":
+        if at_head:
+            shutil.copyfile(request.getfixturevalue("sqlite_head_template"), sqlite_file)
         yield f"sqlite:///{sqlite_file}"
         return
-    url = server_databases.create()
+    url = server_databases.create_at_head() if at_head else server_databases.create()
     yield url
-    server_databases.drop(url)
+    server_databases.release(url)
 
 
 @pytest.fixture
-def database_url(backend, server_databases, tmp_path) -> str:
-    """A URL for an empty database of the selected backend, dropped after the test."""
-    yield from _empty_database(backend, server_databases, tmp_path / "votr.db")
+def database_url(request, backend, server_databases, tmp_path) -> str:
+    """A URL for an empty database of the selected backend, the test's own.
+
+    In a test marked `schema_at_head` (a module can say `pytestmark =
+    pytest.mark.schema_at_head`), the database already has votr's tables at SCHEMA_HEAD
+    and no rows, as votr's first command leaves a new database: the same as far as the
+    test can tell, but it skips creating the tables. Tests of how votr creates,
+    migrates or adopts a database, or of what it does with an empty one, keep the
+    empty database (no mark)."""
+    at_head = request.node.get_closest_marker("schema_at_head") is not None
+    yield from _database(request, backend, server_databases, tmp_path / "votr.db", at_head=at_head)
 
 
 @pytest.fixture
-def second_database(backend, server_databases, tmp_path) -> str:
+def ready_database_url(request, backend, server_databases, tmp_path) -> str:
+    """A database with votr's tables at SCHEMA_HEAD and no rows, whatever the marks."""
+    yield from _database(request, backend, server_databases, tmp_path / "ready.db", at_head=True)
+
+
+@pytest.fixture
+def second_database(request, backend, server_databases, tmp_path) -> str:
     """Another empty database on the selected backend."""
-    yield from _empty_database(backend, server_databases, tmp_path / "second.db")
+    yield from _database(request, backend, server_databases, tmp_path / "second.db", at_head=False)
 
 
 @pytest.fixture
