@@ -12,6 +12,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+# Tests of what votr does with its tables, not of how it creates them (tests/conftest.py).
+pytestmark = pytest.mark.schema_at_head
+
 TOKEN = "fuzz-token"
 EXAMPLES = 60
 METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]

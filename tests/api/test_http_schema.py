@@ -19,6 +19,9 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+# Tests of what votr does with its tables, not of how it creates them (tests/conftest.py).
+pytestmark = pytest.mark.schema_at_head
+
 TOKEN = "schema-test-token"
 # Enough to cover every parameter's shape, few enough to stay at seconds per backend.
 EXAMPLES_PER_OPERATION = 40

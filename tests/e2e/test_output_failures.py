@@ -16,6 +16,9 @@ import pytest
 
 from tests.conftest import votr_executable
 
+# Tests of what votr does with its tables, not of how it creates them (tests/conftest.py).
+pytestmark = pytest.mark.schema_at_head
+
 
 def run(votr_env, *args: str, stdout="closed", stderr=subprocess.PIPE, input: str | None = None):
     """Run votr with stdout (and maybe stderr) closed, or sent where the caller says."""
