@@ -8,6 +8,7 @@ reached fails the run: it is never skipped.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import json
 import os
@@ -91,10 +92,12 @@ class ServerDatabases:
 
         self.backend = backend
         self.base_url = make_url(SERVER_URLS[backend])
-        self.admin = create_engine(self.base_url, isolation_level="AUTOCOMMIT")
+        self.admin = create_engine(self.base_url, isolation_level="AUTOCOMMIT",
+                                   connect_args={"ssl_disabled": True} if backend == "mysql" else {})
         self.pools: dict[str, list[str]] = {"empty": [], "head": []}
         self._fingerprints: dict[str, str] = {}
         self._template: str | None = None
+        self._template_ddl: list[str] = []
         try:
             with self.admin.connect() as conn:
                 conn.exec_driver_sql("SELECT 1")
@@ -124,14 +127,18 @@ class ServerDatabases:
     def url(self, name: str) -> str:
         url = self.base_url.set(database=name)
         if self.backend == "mysql":
-            url = url.update_query_dict({"charset": "utf8mb4"})
+            # The loopback server has TLS off, but PyMySQL would still build an SSL
+            # context (loading the system's CA certificates) for every connection.
+            url = url.update_query_dict({"charset": "utf8mb4", "ssl_disabled": "true"})
         return url.render_as_string(hide_password=False)
 
     def _new_name(self) -> str:
         return f"votr_t{os.getpid()}_{next(_counter)}_{uuid.uuid4().hex[:6]}"
 
     def _create_empty(self) -> str:
-        name = self._new_name()
+        return self._create_empty_named(self._new_name())
+
+    def _create_empty_named(self, name: str) -> str:
         with self.admin.connect() as conn:
             conn.exec_driver_sql(f"CREATE DATABASE {name}")
         return name
@@ -153,17 +160,11 @@ class ServerDatabases:
         return self.url(self._create_empty())
 
     def _drop_tables(self, name: str) -> None:
-        from sqlalchemy import create_engine
-
-        engine = create_engine(self.url(name), poolclass=_null_pool(), isolation_level="AUTOCOMMIT")
-        try:
-            with engine.connect() as conn:
-                tables = list(conn.exec_driver_sql(
-                    "SELECT quote_ident(relname) FROM pg_class WHERE relkind = 'r' "
-                    "AND relnamespace = 'public'::regnamespace").scalars())
-                conn.exec_driver_sql(f"DROP TABLE {', '.join(tables)} CASCADE")
-        finally:
-            engine.dispose()
+        with self._inside(name) as run:
+            tables = [row[0] for row in run("SELECT quote_ident(relname) FROM pg_class WHERE relkind = 'r' "
+                                             "AND relnamespace = 'public'::regnamespace")]
+            if tables:
+                run(f"DROP TABLE {', '.join(tables)} CASCADE")
 
     def create_at_head(self) -> str:
         """A database with votr's tables at SCHEMA_HEAD and no rows, as votr's first
@@ -171,30 +172,19 @@ class ServerDatabases:
         if self.pools["head"]:
             return self.url(self.pools["head"].pop())
         template = self._head_template()
+        name = self._new_name()
         if self.backend == "postgresql":
-            name = self._new_name()
             with self.admin.connect() as conn:
                 conn.exec_driver_sql(f"CREATE DATABASE {name} TEMPLATE {template}")
             return self.url(name)
         # MariaDB has no template databases: run the template's own DDL in a new one.
-        from sqlalchemy import create_engine
-
-        name = self._create_empty()
-        engine = create_engine(self.url(template), poolclass=_null_pool())
-        try:
-            with engine.connect() as conn:
-                tables = list(conn.exec_driver_sql("SHOW TABLES").scalars())
-                ddl = [conn.exec_driver_sql(f"SHOW CREATE TABLE `{table}`").one()[1] for table in tables]
-        finally:
-            engine.dispose()
-        with self.admin.connect() as conn:
-            conn.exec_driver_sql(f"USE {name}")
-            conn.exec_driver_sql("SET foreign_key_checks = 0")
-            for statement in ddl:
-                conn.exec_driver_sql(statement)
-            conn.exec_driver_sql("SET foreign_key_checks = 1")
-            conn.exec_driver_sql(f"INSERT INTO alembic_version SELECT * FROM {template}.alembic_version")
-            conn.exec_driver_sql(f"USE {self.base_url.database}")
+        self._create_empty_named(name)
+        with self._inside(name) as run:
+            run("SET foreign_key_checks = 0")
+            for statement in self._template_ddl:
+                run(statement)
+            run("SET foreign_key_checks = 1")
+            run(f"INSERT INTO alembic_version SELECT * FROM {template}.alembic_version")
         return self.url(name)
 
     def _head_template(self) -> str:
@@ -208,9 +198,45 @@ class ServerDatabases:
                 database._ensure_schema()
             finally:
                 database.dispose()
+            if self.backend == "mysql":
+                with self._inside(name) as run:
+                    self._template_ddl = [run(f"SHOW CREATE TABLE `{table}`")[0][1]
+                                          for (table,) in run("SHOW TABLES")]
             self._template = name
             self._fingerprints["head"] = self._fingerprint(name)
         return self._template
+
+    @contextlib.contextmanager
+    def _inside(self, name: str):
+        """`run(sql)` → rows, on one plain driver connection to database `name` in
+        autocommit mode (a SQLAlchemy engine's first connection asks the server a dozen
+        questions first, which cost more than the work here)."""
+        url = self.base_url
+        if self.backend == "postgresql":
+            import psycopg
+
+            with psycopg.connect(host=url.host, port=url.port or 5432, user=url.username,
+                                 password=url.password or None, dbname=name, autocommit=True) as conn:
+                def run(sql: str) -> list:
+                    cursor = conn.execute(sql)
+                    return cursor.fetchall() if cursor.description else []
+
+                yield run
+        else:
+            import pymysql
+
+            conn = pymysql.connect(host=url.host, port=url.port or 3306, user=url.username,
+                                   password=url.password or "", database=name, autocommit=True, charset="utf8mb4",
+                                   ssl_disabled=True)
+            try:
+                def run(sql: str) -> list:
+                    with conn.cursor() as cursor:
+                        cursor.execute(sql)
+                        return list(cursor.fetchall()) if cursor.description else []
+
+                yield run
+            finally:
+                conn.close()
 
     def release(self, url: str) -> None:
         """Take back a test's database: to a pool when it is exactly empty or exactly at
@@ -218,57 +244,48 @@ class ServerDatabases:
         from sqlalchemy.engine import make_url
 
         name = make_url(url).database
+        state = None
         try:
             self._end_sessions(name)
-            state = self._state(name)
+            self._known_fingerprints()
+            with self._inside(name) as run:
+                found = self._fingerprint_with(run)
+                state = next((state for state, fingerprint in self._fingerprints.items() if found == fingerprint), None)
+                if state == "head":
+                    self._clear(run)
         except Exception:  # noqa: BLE001 - a database in a state not understood is dropped
             state = None
-        if state is not None:
-            try:
-                self._clear(name, state)
-            except Exception:  # noqa: BLE001
-                state = None
         if state is None or len(self.pools[state]) >= self.POOL_SIZE:
             self._drop_name(name)
         else:
             self.pools[state].append(name)
 
-    def _state(self, name: str) -> str | None:
+    def _known_fingerprints(self) -> None:
         if "empty" not in self._fingerprints:
             probe = self._create_empty()
             self._fingerprints["empty"] = self._fingerprint(probe)
             self._drop_name(probe)
         self._head_template()
-        found = self._fingerprint(name)
-        for state, fingerprint in self._fingerprints.items():
-            if found == fingerprint:
-                return state
-        return None
 
     def _fingerprint(self, name: str) -> str:
+        with self._inside(name) as run:
+            return self._fingerprint_with(run)
+
+    def _fingerprint_with(self, run) -> str:
         """Everything in a database's schema that a test could have changed, and the
         Alembic revision it is stamped with; no row counts or id counters."""
-        from sqlalchemy import create_engine
-
-        engine = create_engine(self.url(name), poolclass=_null_pool())
-        try:
-            with engine.connect() as conn:
-                if self.backend == "postgresql":
-                    lines = list(conn.exec_driver_sql(_PG_FINGERPRINT).scalars())
-                    tables = list(conn.exec_driver_sql(
-                        "SELECT relname FROM pg_class WHERE relkind = 'r' AND relnamespace = 'public'::regnamespace"
-                    ).scalars())
-                else:
-                    lines = [f"{row[0]} {row[1]}" for row in conn.exec_driver_sql(_MYSQL_FINGERPRINT)]
-                    tables = list(conn.exec_driver_sql("SHOW TABLES").scalars())
-                    for table in tables:
-                        ddl = conn.exec_driver_sql(f"SHOW CREATE TABLE `{table}`").one()[1]
-                        lines.append(re.sub(r" AUTO_INCREMENT=\d+", "", ddl))
-                if "alembic_version" in tables:
-                    lines += [f"revision {v}" for v in
-                              conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalars()]
-        finally:
-            engine.dispose()
+        if self.backend == "postgresql":
+            lines = [row[0] for row in run(_PG_FINGERPRINT)]
+            tables = [row[0] for row in run(
+                "SELECT relname FROM pg_class WHERE relkind = 'r' AND relnamespace = 'public'::regnamespace")]
+        else:
+            lines = [f"{row[0]} {row[1]}" for row in run(_MYSQL_FINGERPRINT)]
+            tables = [row[0] for row in run("SHOW TABLES")]
+            for table in tables:
+                ddl = run(f"SHOW CREATE TABLE `{table}`")[0][1]
+                lines.append(re.sub(r" AUTO_INCREMENT=\d+", "", ddl))
+        if "alembic_version" in tables:
+            lines += [f"revision {row[0]}" for row in run("SELECT version_num FROM alembic_version")]
         return "\n".join(sorted(str(line) for line in lines))
 
     def _end_sessions(self, name: str) -> None:
@@ -287,52 +304,46 @@ class ServerDatabases:
                     except Exception:  # noqa: BLE001 - it ended by itself meanwhile
                         pass
 
-    def _clear(self, name: str, state: str) -> None:
+    def _clear(self, run) -> None:
         """Delete every row but the Alembic revision, and reset the id counters, so the
         next test's first row gets id 1 as in a new database. Few rows are deleted in one
         transaction (children first); a big table is truncated."""
-        if state == "empty":
-            return
-        from sqlalchemy import create_engine
-
         from votr_cli.db.tables import metadata
 
         children_first = [table.name for table in reversed(metadata.sorted_tables) if table.name != "alembic_version"]
-        engine = create_engine(self.url(name), poolclass=_null_pool())
-        try:
-            with engine.connect() as conn:
-                quote = (lambda table: f'"{table}"') if self.backend == "postgresql" else (lambda table: f"`{table}`")
-                sizes = {table: conn.exec_driver_sql(
-                    f"SELECT count(*) FROM (SELECT 1 FROM {quote(table)} LIMIT 1001) AS t").scalar()
-                    for table in children_first}
-                if self.backend == "postgresql":
-                    conn.exec_driver_sql("SET lock_timeout = '10s'")
-                    big = [quote(table) for table in children_first if sizes[table] > 1000]
-                    if big:
-                        conn.exec_driver_sql(f"TRUNCATE {', '.join(big)} CASCADE")
-                    for table in children_first:
-                        if 0 < sizes[table] <= 1000:
-                            conn.exec_driver_sql(f"DELETE FROM {quote(table)}")
-                    conn.exec_driver_sql("SELECT setval(c.oid, 1, false) FROM pg_class c "
-                                         "WHERE c.relkind = 'S' AND c.relnamespace = 'public'::regnamespace")
-                    conn.commit()
-                else:
-                    conn.exec_driver_sql("SET SESSION lock_wait_timeout = 10")
-                    counters = dict(conn.exec_driver_sql(
-                        "SELECT table_name, auto_increment FROM information_schema.tables "
-                        "WHERE table_schema = DATABASE() AND auto_increment > 1").all())
-                    conn.exec_driver_sql("SET foreign_key_checks = 0")
-                    for table in children_first:
-                        if sizes[table] > 1000:
-                            conn.exec_driver_sql(f"TRUNCATE TABLE {quote(table)}")  # resets its counter
-                            counters.pop(table, None)
-                        elif sizes[table]:
-                            conn.exec_driver_sql(f"DELETE FROM {quote(table)}")
-                    conn.commit()
-                    for table in counters:
-                        conn.exec_driver_sql(f"ALTER TABLE {quote(table)} AUTO_INCREMENT = 1")
-        finally:
-            engine.dispose()
+        quote = (lambda table: f'"{table}"') if self.backend == "postgresql" else (lambda table: f"`{table}`")
+        sizes = {table: run(f"SELECT count(*) FROM (SELECT 1 FROM {quote(table)} LIMIT 1001) AS t")[0][0]
+                 for table in children_first}
+        big = [table for table in children_first if sizes[table] > 1000]
+        small = [table for table in children_first if 0 < sizes[table] <= 1000]
+        if self.backend == "postgresql":
+            run("SET lock_timeout = '10s'")
+            if big:
+                run(f"TRUNCATE {', '.join(quote(table) for table in big)} CASCADE")
+            if small:
+                run("BEGIN")
+                for table in small:
+                    run(f"DELETE FROM {quote(table)}")
+                run("COMMIT")
+            run("SELECT setval(c.oid, 1, false) FROM pg_class c "
+                "WHERE c.relkind = 'S' AND c.relnamespace = 'public'::regnamespace")
+        else:
+            run("SET SESSION lock_wait_timeout = 10")
+            counters = {row[0] for row in run(
+                "SELECT table_name FROM information_schema.tables "
+                "WHERE table_schema = DATABASE() AND auto_increment > 1")}
+            run("SET foreign_key_checks = 0")
+            for table in big:
+                run(f"TRUNCATE TABLE {quote(table)}")  # which resets its counter
+                counters.discard(table)
+            if small:
+                run("START TRANSACTION")
+                for table in small:
+                    run(f"DELETE FROM {quote(table)}")
+                run("COMMIT")
+            run("SET foreign_key_checks = 1")
+            for table in counters:
+                run(f"ALTER TABLE {quote(table)} AUTO_INCREMENT = 1")
 
     def drop(self, url: str) -> None:
         from sqlalchemy.engine import make_url
@@ -351,12 +362,6 @@ class ServerDatabases:
         for name in [*self.pools["empty"], *self.pools["head"], *([self._template] if self._template else [])]:
             self._drop_name(name)
         self.admin.dispose()
-
-
-def _null_pool():
-    from sqlalchemy.pool import NullPool
-
-    return NullPool
 
 
 # Every object in the public schema and the database, with its definition.
