@@ -51,7 +51,7 @@ SQLITE_PASS_ONLY = ("tests/unit/", "tests/terminal/")
 
 def pytest_collection_modifyitems(config, items):
     """A run of the whole suite on a server backend leaves SQLITE_PASS_ONLY to the
-    SQLite pass (the README's test command runs that first) rather than running them
+    SQLite pass (the README's test command runs it too) rather than running them
     once per backend. Asked for alone, they run on any backend."""
     if config.votr_backend == "sqlite":
         return
@@ -73,8 +73,9 @@ def backend(pytestconfig) -> str:
 class ServerDatabases:
     """Hands each test a database of its own on a server backend, and takes it back.
 
-    Making and dropping a database per test was most of a server pass (PostgreSQL's
-    DROP DATABASE waits on a checkpoint), and so was votr creating its tables in each.
+    Making and dropping a database per test was a large share of a server pass
+    (PostgreSQL's DROP DATABASE alone took longer than most tests), and so was votr
+    creating its tables in each.
     So a database a test gives back is looked at: if its schema is exactly what votr
     creates (SCHEMA_HEAD, the same tables, columns, indexes, constraints, and no
     trigger, function, view or other object) or exactly nothing, its rows are deleted,
