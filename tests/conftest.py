@@ -1,9 +1,10 @@
-"""Shared fixtures. Every test gets its own VOTR_HOME and its own empty database.
+"""Shared fixtures. Every test gets its own VOTR_HOME and a database of its own: empty,
+or with votr's tables already made in a test marked `schema_at_head` (see database_url).
 
 The backend comes from `--backend` or VOTR_TEST_BACKEND: sqlite (default), postgresql or
-mysql (MariaDB). Server backends use the real servers on loopback; each test gets a
-database of its own that is dropped afterwards. A requested server that cannot be
-reached fails the run: it is never skipped.
+mysql (MariaDB). Server backends use the real servers on loopback; a test's database is
+emptied and handed to a later test, or dropped (see ServerDatabases). A requested server
+that cannot be reached fails the run: it is never skipped.
 """
 
 from __future__ import annotations
