@@ -31,7 +31,8 @@ ADOPTED_VOTERS = {"k3v9x2ab": ["old-1", "old-2"]}
 NEW_KEYS = ("kind", "method", "min_choices", "max_choices", "voter_count", "winners")
 # Revision 0005's keys, after them: every poll upgraded from 0003 has the default policies.
 POLICY_DEFAULTS = {"allow_change": False, "results": "always", "secret": False, "quorum": None,
-                   "quorum_reached": True, "results_hidden": False}
+                   "quorum_reached": True, "results_hidden": False,
+                   "invite_only": False}  # revision 0006's, last
 
 
 def fill_at_0003(url: str) -> None:
