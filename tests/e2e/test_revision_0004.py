@@ -177,7 +177,7 @@ def test_downgrade_to_0003_keeps_every_ballot_and_counter_while_only_single_poll
 
 
 @pytest.mark.parametrize(("kind", "ballot", "target"), [
-    ("multiple", ["a", "b"], "-2"),
+    ("multiple", ["a", "b"], "-3"),  # past 0006 and 0005, then 0004
     ("ranked", ["b", "a"], "0003"),
     ("score", ["a=4"], "base"),
 ])

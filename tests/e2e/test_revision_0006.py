@@ -25,10 +25,13 @@ def everything(url: str, *extra: str) -> dict:
 
 
 def test_a_0005_database_upgrades_with_every_vote_and_policy_kept(votr, database_url):
-    assert votr("db-upgrade", "0005").exit_code == 0
+    """Polls of every kind, policies and ballots, made at head and taken down to 0005
+    (which nothing refuses: nobody is invited), then upgraded again."""
     polls_of_every_kind(votr, database_url)
     assert votr("create", "Secret", "a", "b", "--secret", "--quorum", "2").exit_code == 0
     assert votr("vote", "Secret", "a", "--voter", "ann").exit_code == 0
+    assert votr("db-downgrade", "0005").exit_code == 0
+    assert "invite_only" not in tables_and_columns(database_url)["topics"]
     before = everything(database_url)
 
     outcome = votr("db-upgrade", "--json")
