@@ -174,3 +174,18 @@ def test_db_check_reports_a_token_stored_in_the_clear(votr, database_url):
 def test_help_says_where_links_point_by_default(votr):
     shown = votr("invite", "--help").stdout
     assert "VOTR_BASE_URL" in shown and "http://127.0.0.1:5000" in shown
+
+
+def test_links_that_cannot_be_written_say_so_and_a_new_invite_replaces_them(votr_env, votr_proc):
+    """The tokens exist only in the output: when it fails (exit 74) the message says the
+    voters were invited and must be invited again; doing so gives links that work."""
+    from tests.e2e.test_output_failures import assert_74, run
+
+    assert votr_proc("create", "Venue", "lake", "city", "--invite-only").exit_code == 0
+    with open("/dev/full", "w") as full:
+        done = run(votr_env, "invite", "Venue", "ann", "bob", stdout=full)
+    assert_74(done, "Error: 2 voters were invited, any earlier links revoked (invite them again for links "
+                    "you can send), but its output could not be written: [Errno 28]")
+    again = votr_proc("invite", "Venue", "ann", "--json")
+    assert again.exit_code == 0
+    assert len(votr_proc("invites", "Venue", "--json").json()["invites"]) == 2

@@ -933,8 +933,9 @@ class InviteLinks(Renderer):
 
     def done(self, data: dict) -> str:
         count = len(data["invites"])
-        return (f"{count} invite{'' if count == 1 else 's'} made (their links were lost: invite "
-                f"{'that voter' if count == 1 else 'those voters'} again for new ones)")
+        who = "1 voter was" if count == 1 else f"{count} voters were"
+        return (f"{who} invited, any earlier links revoked (invite them "
+                f"again for links you can send)")
 
     def plain(self, data: dict) -> Iterable[str]:
         return (_fields(invite["voter"], invite["url"]) for invite in data["invites"])
