@@ -316,6 +316,7 @@ def test_upgrade_sql_renders_revision_0005_for_the_backend(votr, backend, databa
     outcome = votr("--db", target, "db-upgrade", "--sql")
     assert outcome.exit_code == 0, outcome.stderr
     revision = outcome.stdout[outcome.stdout.index("-- Running upgrade 0004 -> 0005"):]
+    revision = revision.split("-- Running upgrade 0005 -> ")[0]  # 0005's alone
     for column in ("allow_change", "results", "secret", "quorum"):
         assert f"ALTER TABLE topics ADD COLUMN {column} " in revision
     assert "CREATE TABLE poll_voters" in revision and "CREATE TABLE secret_ballots" in revision
