@@ -941,14 +941,11 @@ class InviteLinks(Renderer):
         return (_fields(invite["voter"], invite["url"]) for invite in data["invites"])
 
     def rich(self, data: dict, console) -> None:
-        from rich.table import Table
-
-        table = Table(title="Invite links (each voter's own: send it to them alone)", title_justify="left")
-        table.add_column("Voter")
-        table.add_column("Link", overflow="fold")
+        # Not a table: a link must stay whole on its line to be copied, however narrow
+        # the terminal (soft_wrap: the terminal wraps it, rich inserts no line break).
+        console.print(_text("Invite links, each voter's own: send it to them alone", "bold"))
         for invite in data["invites"]:
-            table.add_row(_text(invite["voter"]), _text(invite["url"]))
-        console.print(table)
+            console.print(_text(invite["voter"], "green"), _text(invite["url"]), soft_wrap=True)
 
 
 class InviteList(Renderer):
