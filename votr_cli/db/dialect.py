@@ -9,6 +9,7 @@ hand many rows to the driver's executemany, and make room for long aggregated st
 from __future__ import annotations
 
 import contextlib
+import functools
 from collections.abc import Iterator, Sequence
 
 from sqlalchemy import Column, Connection, Engine, Table, insert, inspect, text
@@ -55,19 +56,28 @@ def insert_ignoring_duplicates(conn: Connection, table: Table, rows: list[dict] 
     Each dialect's own conflict handling does this atomically, so two writers racing for
     the same key cannot both get in, and neither fails.
     """
-    if is_sqlite(conn) or is_postgresql(conn):
-        if is_sqlite(conn):
+    which = family(conn)
+    statement = _ignoring_insert(which, table)
+    if which == MYSQL:
+        # MySQL's affected-rows count leaves out the ignored rows.
+        return conn.execute(statement, rows).rowcount
+    # Count the rows RETURNING gives back: psycopg reports no rowcount (-1) for an INSERT
+    # that returns rows, and -1 would read as "added".
+    return len(conn.execute(statement, rows).all())
+
+
+@functools.lru_cache(maxsize=64)
+def _ignoring_insert(which: str, table: Table):
+    """insert_ignoring_duplicates's statement for a backend family, built once per table."""
+    if which in (SQLITE, POSTGRESQL):
+        if which == SQLITE:
             from sqlalchemy.dialects.sqlite import insert as dialect_insert
         else:
             from sqlalchemy.dialects.postgresql import insert as dialect_insert
-        # Count the rows RETURNING gives back: psycopg reports no rowcount (-1) for
-        # an INSERT that returns rows, and -1 would read as "added".
-        statement = dialect_insert(table).on_conflict_do_nothing().returning(*table.primary_key.columns)
-        return len(conn.execute(statement, rows).all())
-    if is_mysql(conn):
-        # MySQL's affected-rows count leaves out the ignored rows.
-        return conn.execute(insert(table).prefix_with("IGNORE"), rows).rowcount
-    raise DatabaseProblem(f"votr does not support {conn.dialect.name} databases")
+        return dialect_insert(table).on_conflict_do_nothing().returning(*table.primary_key.columns)
+    if which == MYSQL:
+        return insert(table).prefix_with("IGNORE")
+    raise DatabaseProblem(f"votr does not support {which} databases")
 
 
 @contextlib.contextmanager

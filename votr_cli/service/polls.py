@@ -107,13 +107,16 @@ def _viewer_key(viewer: str | None) -> str | None:
         return None
 
 
+# The statements a vote runs, built once: building a statement costs more than running
+# it on SQLite, and votr serve runs them for every vote.
+_OPTION_ROWS = (select(options.c.name, polls.c.vote_count)
+                .join_from(polls, options, polls.c.option_id == options.c.id)
+                .where(polls.c.topic_id == bindparam("topic_id"))
+                .order_by(polls.c.position))
+
+
 def _option_rows(conn: Connection, topic_id: int) -> list:
-    return conn.execute(
-        select(options.c.name, polls.c.vote_count)
-        .join_from(polls, options, polls.c.option_id == options.c.id)
-        .where(polls.c.topic_id == topic_id)
-        .order_by(polls.c.position)
-    ).all()
+    return conn.execute(_OPTION_ROWS, {"topic_id": topic_id}).all()
 
 
 def _count(conn: Connection, topic, option_rows: Sequence) -> counting.Count:
@@ -155,13 +158,22 @@ def _topics_query(condition, lock: bool):
     return query
 
 
+# The poll a reference names: the one with that public id, else the one with that title
+# (titles are unique); both in one statement, and the id wins below.
+_TOPIC_BY_REF = {lock: _topics_query(or_(topics.c.public_id == bindparam("ref_id"),
+                                         topics.c.title_key == bindparam("ref_key")), lock)
+                 for lock in (False, True)}
+
+
 def _find_topic(conn: Connection, ref: str, *, lock: bool = False):
     """A poll by public id, else by exact (normalised) title."""
     display = rules.poll_ref(ref)
-    for condition in (topics.c.public_id == display, topics.c.title_key == text.key(display)):
-        topic = conn.execute(_topics_query(condition, lock)).one_or_none()
-        if topic is not None:
+    found = conn.execute(_TOPIC_BY_REF[lock], {"ref_id": display, "ref_key": text.key(display)}).all()
+    for topic in found:
+        if topic.public_id == display:
             return topic
+    if found:
+        return found[0]
     raise rules.no_poll(display)
 
 
@@ -501,9 +513,20 @@ def vote(db: Database, ref: str, options: Sequence[str] | str, voter: str, score
         message = _cast(conn, topic, verdict, voter_key, now)
         if topic.secret:
             _shuffle_secret_ballots(conn, topic.id)
-        return {"message": message, "poll": _poll_by_topic_id(conn, topic.id, now, voter_key)}
+        # The poll as the voter now sees it: the row is locked (or, on SQLite, the
+        # database), so its voter count is the one read plus this ballot, if it is new.
+        voter_count = topic.voter_count
+        if message == rules.MSG_VOTED and voter_count is not None:
+            voter_count += 1
+        return {"message": message,
+                "poll": _shown(conn, _TopicAfterVote(*topic)._replace(voter_count=voter_count), now,
+                               viewer_voted=True)}
 
     return db.write(work)
+
+
+# A poll row as _TOPIC_COLUMNS reads it, whose values a vote can replace.
+_TopicAfterVote = collections.namedtuple("_TopicAfterVote", [column.name for column in _TOPIC_COLUMNS])
 
 
 def _cast(conn: Connection, topic, verdict: _Verdict, voter_key: str, now: dt.datetime) -> str:
@@ -599,13 +622,14 @@ def unvote(db: Database, ref: str, voter: str) -> dict:
     return db.write(work)
 
 
+_CHOICE_BY_KEY = (select(*_CHOICE_COLUMNS)
+                  .join_from(polls, options, polls.c.option_id == options.c.id)
+                  .where(polls.c.topic_id == bindparam("topic_id"), options.c.name_key == bindparam("option_key")))
+
+
 def _choice_finder(conn: Connection, topic_id: int) -> Callable[[str], Any]:
     def find(option_key: str) -> _Choice | None:
-        row = conn.execute(
-            select(*_CHOICE_COLUMNS)
-            .join_from(polls, options, polls.c.option_id == options.c.id)
-            .where(polls.c.topic_id == topic_id, options.c.name_key == option_key)
-        ).one_or_none()
+        row = conn.execute(_CHOICE_BY_KEY, {"topic_id": topic_id, "option_key": option_key}).one_or_none()
         return None if row is None else _Choice(*row)
 
     return find
@@ -622,17 +646,17 @@ def _add_to_counters(conn: Connection, per_choice: collections.Counter, per_topi
     """Add new ballots to the options' counters (polls row id -> amount) and to their
     polls' voter counts (topic id -> ballots), one statement each."""
     if per_choice:
-        conn.execute(
-            update(polls).where(polls.c.id == bindparam("choice_id"))
-            .values(vote_count=polls.c.vote_count + bindparam("added")),
-            [{"choice_id": choice_id, "added": added} for choice_id, added in per_choice.items()],
-        )
+        conn.execute(_ADD_TO_OPTION,
+                     [{"choice_id": choice_id, "added": added} for choice_id, added in per_choice.items()])
     if per_topic:
-        conn.execute(
-            update(topics).where(topics.c.id == bindparam("topic_row"))
-            .values(voter_count=topics.c.voter_count + bindparam("added")),
-            [{"topic_row": topic_id, "added": added} for topic_id, added in per_topic.items()],
-        )
+        conn.execute(_ADD_TO_VOTERS,
+                     [{"topic_row": topic_id, "added": added} for topic_id, added in per_topic.items()])
+
+
+_ADD_TO_OPTION = (update(polls).where(polls.c.id == bindparam("choice_id"))
+                  .values(vote_count=polls.c.vote_count + bindparam("added")))
+_ADD_TO_VOTERS = (update(topics).where(topics.c.id == bindparam("topic_row"))
+                  .values(voter_count=topics.c.voter_count + bindparam("added")))
 
 
 # -- batch voting ----------------------------------------------------------------------
