@@ -752,8 +752,8 @@ HTTP_CLIENT = textwrap.dedent('''
 
 # The reference server: a WSGI app on waitress with votr serve's threads and settings
 # (given as JSON), doing a vote's work with sqlite3 on the connection settings votr uses
-# (WAL in the file, the busy timeout, foreign keys and secure_delete on, BEGIN IMMEDIATE):
-# one connection per worker thread; the poll and option found by their keys in one query,
+# (WAL in the file, the busy timeout, foreign keys and secure_delete on, BEGIN IMMEDIATE,
+# the process's writers queued on a lock): one connection per worker thread; the poll and option found by their keys in one query,
 # the poll checked open, the ballot inserted (the unique (poll, voter) index refuses a
 # second), the two counters incremented, committed, a small JSON answer. "constant"
 # answers a constant without touching a database, to measure the client alone.
@@ -763,6 +763,7 @@ HTTP_REFERENCE = textwrap.dedent('''
 
     mode, path, busy_timeout, settings = sys.argv[1], sys.argv[2], float(sys.argv[3]), json.loads(sys.argv[4])
     local = threading.local()
+    writer = threading.Lock()
     FIND = ("SELECT topics.id, topics.status, topics.close_date, polls.id, polls.option_id FROM topics "
             "JOIN polls ON polls.topic_id = topics.id JOIN options ON options.id = polls.option_id "
             "WHERE topics.title_key = ? AND options.name_key = ?")
@@ -795,6 +796,10 @@ HTTP_REFERENCE = textwrap.dedent('''
             return answer(start_response, "400 Bad Request", {"error": "poll_title, option and voter are needed"})
         now = datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None).isoformat(" ")
         conn = connection()
+        with writer:  # one writer at a time, queued in the process, as votr does
+            return write(conn, start_response, now, title, option, voter)
+
+    def write(conn, start_response, now, title, option, voter):
         conn.execute("BEGIN IMMEDIATE")
         try:
             found = conn.execute(FIND, (key(title.strip()), key(option.strip()))).fetchone()
