@@ -16,6 +16,7 @@ from sqlalchemy import Column, Connection, Engine, Table, insert, inspect, text
 from sqlalchemy.exc import DBAPIError
 
 from votr_cli.core.errors import DatabaseProblem
+from votr_cli.db.prepared import Prepared
 
 SQLITE = "sqlite"
 POSTGRESQL = "postgresql"
@@ -57,6 +58,11 @@ def insert_ignoring_duplicates(conn: Connection, table: Table, rows: list[dict] 
     the same key cannot both get in, and neither fails.
     """
     which = family(conn)
+    if isinstance(rows, dict):  # one row, as a vote inserts: compiled once (db/prepared.py)
+        prepared = _prepared_ignoring_insert(which, table, tuple(rows))
+        if which == MYSQL:
+            return prepared.run(conn, rows)
+        return len(prepared.rows(conn, rows))
     statement = _ignoring_insert(which, table)
     if which == MYSQL:
         # MySQL's affected-rows count leaves out the ignored rows.
@@ -64,6 +70,11 @@ def insert_ignoring_duplicates(conn: Connection, table: Table, rows: list[dict] 
     # Count the rows RETURNING gives back: psycopg reports no rowcount (-1) for an INSERT
     # that returns rows, and -1 would read as "added".
     return len(conn.execute(statement, rows).all())
+
+
+@functools.lru_cache(maxsize=64)
+def _prepared_ignoring_insert(which: str, table: Table, columns: tuple[str, ...]) -> Prepared:
+    return Prepared(_ignoring_insert(which, table), column_keys=columns)
 
 
 @functools.lru_cache(maxsize=64)

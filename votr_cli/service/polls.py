@@ -33,6 +33,7 @@ from votr_cli.core.when import utcnow
 from votr_cli.db import ballot_reader
 from votr_cli.db.chunks import KEYS_PER_QUERY, batched
 from votr_cli.db.database import Database, WriteConflict
+from votr_cli.db.prepared import Prepared, row_type
 from votr_cli.db.dialect import driver_value, insert_ignoring_duplicates, insert_many, needs_row_locks
 from votr_cli.db.tables import SECRET_ID_LENGTH, ballots, options, poll_voters, polls, secret_ballots, topics
 
@@ -108,15 +109,16 @@ def _viewer_key(viewer: str | None) -> str | None:
 
 
 # The statements a vote runs, built once: building a statement costs more than running
-# it on SQLite, and votr serve runs them for every vote.
-_OPTION_ROWS = (select(options.c.name, polls.c.vote_count)
-                .join_from(polls, options, polls.c.option_id == options.c.id)
-                .where(polls.c.topic_id == bindparam("topic_id"))
-                .order_by(polls.c.position))
+# it on SQLite, and votr serve runs them for every vote (see db/prepared.py).
+_OPTION_ROWS = Prepared(select(options.c.name, polls.c.vote_count)
+                        .join_from(polls, options, polls.c.option_id == options.c.id)
+                        .where(polls.c.topic_id == bindparam("topic_id"))
+                        .order_by(polls.c.position),
+                        row_type=row_type("_OptionRow", (options.c.name, polls.c.vote_count)))
 
 
 def _option_rows(conn: Connection, topic_id: int) -> list:
-    return conn.execute(_OPTION_ROWS, {"topic_id": topic_id}).all()
+    return _OPTION_ROWS.rows(conn, {"topic_id": topic_id})
 
 
 def _count(conn: Connection, topic, option_rows: Sequence) -> counting.Count:
@@ -160,15 +162,17 @@ def _topics_query(condition, lock: bool):
 
 # The poll a reference names: the one with that public id, else the one with that title
 # (titles are unique); both in one statement, and the id wins below.
-_TOPIC_BY_REF = {lock: _topics_query(or_(topics.c.public_id == bindparam("ref_id"),
-                                         topics.c.title_key == bindparam("ref_key")), lock)
+_Topic = row_type("_Topic", _TOPIC_COLUMNS)
+_TOPIC_BY_REF = {lock: Prepared(_topics_query(or_(topics.c.public_id == bindparam("ref_id"),
+                                                  topics.c.title_key == bindparam("ref_key")), lock),
+                                row_type=_Topic)
                  for lock in (False, True)}
 
 
 def _find_topic(conn: Connection, ref: str, *, lock: bool = False):
     """A poll by public id, else by exact (normalised) title."""
     display = rules.poll_ref(ref)
-    found = conn.execute(_TOPIC_BY_REF[lock], {"ref_id": display, "ref_key": text.key(display)}).all()
+    found = _TOPIC_BY_REF[lock].rows(conn, {"ref_id": display, "ref_key": text.key(display)})
     for topic in found:
         if topic.public_id == display:
             return topic
@@ -519,14 +523,10 @@ def vote(db: Database, ref: str, options: Sequence[str] | str, voter: str, score
         if message == rules.MSG_VOTED and voter_count is not None:
             voter_count += 1
         return {"message": message,
-                "poll": _shown(conn, _TopicAfterVote(*topic)._replace(voter_count=voter_count), now,
+                "poll": _shown(conn, _Topic(*topic)._replace(voter_count=voter_count), now,
                                viewer_voted=True)}
 
     return db.write(work)
-
-
-# A poll row as _TOPIC_COLUMNS reads it, whose values a vote can replace.
-_TopicAfterVote = collections.namedtuple("_TopicAfterVote", [column.name for column in _TOPIC_COLUMNS])
 
 
 def _cast(conn: Connection, topic, verdict: _Verdict, voter_key: str, now: dt.datetime) -> str:
@@ -622,15 +622,16 @@ def unvote(db: Database, ref: str, voter: str) -> dict:
     return db.write(work)
 
 
-_CHOICE_BY_KEY = (select(*_CHOICE_COLUMNS)
-                  .join_from(polls, options, polls.c.option_id == options.c.id)
-                  .where(polls.c.topic_id == bindparam("topic_id"), options.c.name_key == bindparam("option_key")))
+_CHOICE_BY_KEY = Prepared(select(*_CHOICE_COLUMNS)
+                          .join_from(polls, options, polls.c.option_id == options.c.id)
+                          .where(polls.c.topic_id == bindparam("topic_id"),
+                                 options.c.name_key == bindparam("option_key")))
 
 
 def _choice_finder(conn: Connection, topic_id: int) -> Callable[[str], Any]:
     def find(option_key: str) -> _Choice | None:
-        row = conn.execute(_CHOICE_BY_KEY, {"topic_id": topic_id, "option_key": option_key}).one_or_none()
-        return None if row is None else _Choice(*row)
+        found = _CHOICE_BY_KEY.rows(conn, {"topic_id": topic_id, "option_key": option_key})
+        return _Choice(*found[0]) if found else None
 
     return find
 
@@ -646,17 +647,15 @@ def _add_to_counters(conn: Connection, per_choice: collections.Counter, per_topi
     """Add new ballots to the options' counters (polls row id -> amount) and to their
     polls' voter counts (topic id -> ballots), one statement each."""
     if per_choice:
-        conn.execute(_ADD_TO_OPTION,
-                     [{"choice_id": choice_id, "added": added} for choice_id, added in per_choice.items()])
+        _ADD_TO_OPTION.run_many(conn, [{"choice_id": choice_id, "added": added} for choice_id, added in per_choice.items()])
     if per_topic:
-        conn.execute(_ADD_TO_VOTERS,
-                     [{"topic_row": topic_id, "added": added} for topic_id, added in per_topic.items()])
+        _ADD_TO_VOTERS.run_many(conn, [{"topic_row": topic_id, "added": added} for topic_id, added in per_topic.items()])
 
 
-_ADD_TO_OPTION = (update(polls).where(polls.c.id == bindparam("choice_id"))
-                  .values(vote_count=polls.c.vote_count + bindparam("added")))
-_ADD_TO_VOTERS = (update(topics).where(topics.c.id == bindparam("topic_row"))
-                  .values(voter_count=topics.c.voter_count + bindparam("added")))
+_ADD_TO_OPTION = Prepared(update(polls).where(polls.c.id == bindparam("choice_id"))
+                          .values(vote_count=polls.c.vote_count + bindparam("added")))
+_ADD_TO_VOTERS = Prepared(update(topics).where(topics.c.id == bindparam("topic_row"))
+                          .values(voter_count=topics.c.voter_count + bindparam("added")))
 
 
 # -- batch voting ----------------------------------------------------------------------
