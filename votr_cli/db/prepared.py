@@ -115,3 +115,16 @@ class Prepared:
 def row_type(name: str, columns: Sequence) -> type:
     """A namedtuple class whose fields are the columns' names, for Prepared's rows."""
     return collections.namedtuple(name, [column.name for column in columns])
+
+
+def run_driver_sql(conn: Connection, sql: str) -> None:
+    """Run a statement of no parameters and no rows (BEGIN IMMEDIATE, say) on the driver's
+    cursor, its error raised as DBAPIError as Connection.exec_driver_sql would raise it."""
+    error = conn.dialect.loaded_dbapi.Error
+    cursor = conn.connection.dbapi_connection.cursor()
+    try:
+        cursor.execute(sql)
+    except error as exc:
+        raise DBAPIError.instance(sql, None, exc, error) from exc
+    finally:
+        cursor.close()
