@@ -147,7 +147,9 @@ class Database:
             self._ensure_schema()
             for attempt in range(1, WRITE_ATTEMPTS + 1):
                 try:
-                    with self._writer_turn(), self.engine.connect() as conn:
+                    # The turn is taken once the pool has given a connection, and given
+                    # up before it goes back: only the transaction waits in line.
+                    with self.engine.connect() as conn, self._writer_turn():
                         conn = conn.execution_options(votr_write=True)
                         with conn.begin():
                             return work(conn)

@@ -110,11 +110,12 @@ def _viewer_key(viewer: str | None) -> str | None:
 
 # The statements a vote runs, built once: building a statement costs more than running
 # it on SQLite, and votr serve runs them for every vote (see db/prepared.py).
+_OptionRow = row_type("_OptionRow", (options.c.name, polls.c.vote_count))
 _OPTION_ROWS = Prepared(select(options.c.name, polls.c.vote_count)
                         .join_from(polls, options, polls.c.option_id == options.c.id)
                         .where(polls.c.topic_id == bindparam("topic_id"))
                         .order_by(polls.c.position),
-                        row_type=row_type("_OptionRow", (options.c.name, polls.c.vote_count)))
+                        row_type=_OptionRow)
 
 
 def _option_rows(conn: Connection, topic_id: int) -> list:
@@ -133,9 +134,12 @@ def _count(conn: Connection, topic, option_rows: Sequence) -> counting.Count:
                                  ballot_reader.stored_ballots(conn, topic.id, topic.kind, width, topic.secret))
 
 
-def _shown(conn: Connection, topic, now: dt.datetime, viewer_voted: bool, with_tally: bool = False) -> dict:
-    """The poll as this viewer sees it; counted only when its results are shown."""
-    rows = _option_rows(conn, topic.id)
+def _shown(conn: Connection, topic, now: dt.datetime, viewer_voted: bool, with_tally: bool = False,
+           rows: Sequence | None = None) -> dict:
+    """The poll as this viewer sees it; counted only when its results are shown. `rows`:
+    its options' (name, vote_count) rows, when the caller has them."""
+    if rows is None:
+        rows = _option_rows(conn, topic.id)
     if _hidden(topic, now, viewer_voted):
         document = _poll_document(topic, rows, now, None, viewer_voted)
         return {**document, "tally": None} if with_tally else document
@@ -512,39 +516,49 @@ def vote(db: Database, ref: str, options: Sequence[str] | str, voter: str, score
     def work(conn: Connection) -> dict:
         now = utcnow()
         topic = _find_topic(conn, target.ref, lock=needs_row_locks(conn))
-        verdict = _judge(topic, target, _choice_finder(conn, topic.id), now,
-                         known_options=lambda: _option_names(conn, topic.id))
-        message = _cast(conn, topic, verdict, voter_key, now)
+        # The poll's options with their counts, read once: to find the chosen ones, and
+        # for the answer. The poll row is locked (or, on SQLite, the database), and every
+        # writer of its counters locks it first, so only this ballot changes them.
+        choices = _POLL_CHOICES.rows(conn, {"topic_id": topic.id})
+        by_key = {choice.name_key: choice for choice in choices}
+        verdict = _judge(topic, target, by_key.get, now, known_options=lambda: [c.name for c in choices])
+        applied = collections.Counter()
+        message = _cast(conn, topic, verdict, voter_key, now, applied)
         if topic.secret:
             _shuffle_secret_ballots(conn, topic.id)
-        # The poll as the voter now sees it: the row is locked (or, on SQLite, the
-        # database), so its voter count is the one read plus this ballot, if it is new.
+        # The poll as the voter now sees it: what was read, plus this ballot.
         voter_count = topic.voter_count
         if message == rules.MSG_VOTED and voter_count is not None:
             voter_count += 1
+        rows = [_OptionRow(choice.name, choice.vote_count + applied[choice.id]) for choice in choices]
         return {"message": message,
                 "poll": _shown(conn, _Topic(*topic)._replace(voter_count=voter_count), now,
-                               viewer_voted=True)}
+                               viewer_voted=True, rows=rows)}
 
     return db.write(work)
 
 
-def _cast(conn: Connection, topic, verdict: _Verdict, voter_key: str, now: dt.datetime) -> str:
+def _cast(conn: Connection, topic, verdict: _Verdict, voter_key: str, now: dt.datetime,
+          applied: collections.Counter | None = None) -> str:
     """Record a judged ballot with its counters, by the poll's policies; the message.
 
     The poll row is locked (or, on SQLite, the database), so that nothing else changes
-    this voter's ballot in between. A secret poll records that the voter voted in
+    this voter's ballot in between. `applied`, if given, gets what was added to which
+    polls row's counter. A secret poll records that the voter voted in
     poll_voters and the ballot, under a random key, in secret_ballots. Otherwise a
     voter's second ballot replaces the first where the poll allows changes, and is
     refused where it does not; the unique index on (poll, voter) decides which.
     """
     increments = collections.Counter(dict(verdict.increments))
+    if applied is None:
+        applied = collections.Counter()
     if topic.secret:
         if not insert_ignoring_duplicates(conn, poll_voters, {"topic_id": topic.id, "voter": voter_key}):
             raise rules.already_voted(voter_key)
         conn.execute(insert(secret_ballots).values(id=_secret_key(), topic_id=topic.id,
                                                    option_id=verdict.option_id, choices=verdict.choices))
         _add_to_counters(conn, increments, {topic.id: 1})
+        applied.update(increments)
         return rules.MSG_VOTED
     added = insert_ignoring_duplicates(conn, ballots, {
         "topic_id": topic.id, "voter": voter_key, "option_id": verdict.option_id,
@@ -552,6 +566,7 @@ def _cast(conn: Connection, topic, verdict: _Verdict, voter_key: str, now: dt.da
     })
     if added:
         _add_to_counters(conn, increments, {topic.id: 1})
+        applied.update(increments)
         return rules.MSG_VOTED
     if not topic.allow_change:
         raise rules.already_voted(voter_key)
@@ -559,7 +574,9 @@ def _cast(conn: Connection, topic, verdict: _Verdict, voter_key: str, now: dt.da
     conn.execute(update(ballots).where(ballots.c.id == old.id)
                  .values(option_id=verdict.option_id, choices=verdict.choices, date_created=now))
     increments.subtract(_counted(conn, topic, old))
-    _add_to_counters(conn, collections.Counter({row: n for row, n in increments.items() if n}), {})
+    changed = collections.Counter({row: n for row, n in increments.items() if n})
+    _add_to_counters(conn, changed, {})
+    applied.update(changed)
     return rules.MSG_CHANGED
 
 
@@ -622,6 +639,12 @@ def unvote(db: Database, ref: str, voter: str) -> dict:
     return db.write(work)
 
 
+# A poll's options as a vote reads them: a _Choice, with its name and count.
+_POLL_CHOICES = Prepared(select(*_CHOICE_COLUMNS, options.c.name, polls.c.vote_count)
+                         .join_from(polls, options, polls.c.option_id == options.c.id)
+                         .where(polls.c.topic_id == bindparam("topic_id"))
+                         .order_by(polls.c.position),
+                         row_type=row_type("_CountedChoice", (*_CHOICE_COLUMNS, options.c.name, polls.c.vote_count)))
 _CHOICE_BY_KEY = Prepared(select(*_CHOICE_COLUMNS)
                           .join_from(polls, options, polls.c.option_id == options.c.id)
                           .where(polls.c.topic_id == bindparam("topic_id"),
