@@ -124,9 +124,8 @@ def test_the_downgrade_cannot_be_written_out_as_sql(database_url):
         command.downgrade(config, "0006:0005", sql=True)
 
 
+@pytest.mark.backends("mysql")
 def test_the_invites_table_compares_voters_byte_for_byte_on_mariadb(votr, backend, database_url):
-    if backend != "mysql":
-        pytest.skip("MariaDB only")
     assert votr("db-upgrade").exit_code == 0
     engine = sa.create_engine(database_url)
     try:

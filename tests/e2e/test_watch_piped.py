@@ -240,13 +240,12 @@ def test_ctrl_c_ends_a_piped_watch_with_exit_0(votr_proc, watcher, as_json):
     assert votr_proc("show", "Interrupted", "--json").json()["Polls"][0]["status"] is True
 
 
+@pytest.mark.backends("sqlite")  # its write-ahead log (the servers: the db-downgrade test above)
 def test_a_sqlite_watch_does_not_pin_the_wal_between_reads(votr_proc, watcher, votr_env, backend):
     """A reader holding a transaction open would keep a truncating checkpoint from ever
     completing. The watch reads every 0.2 s, so one attempt may meet a read in progress:
     the checkpoint is tried until it completes, which it could never do were a
     transaction held between reads."""
-    if backend != "sqlite":
-        pytest.skip("SQLite's write-ahead log (the servers: the db-downgrade test above)")
     assert votr_proc("create", "Busy poll", "a", "b").exit_code == 0
     watch = watcher("Busy poll", "--json")
     assert watch.line()

@@ -121,21 +121,25 @@ def test_a_read_transaction_leaves_writers_free(db, sqlite_file):
 
 def test_every_write_command_writes_inside_begin_immediate(db):
     """Not only votes: every statement that changes data runs in a transaction that took
-    the write lock at BEGIN."""
+    the write lock at BEGIN. Watched from SQLite's side (its trace callback sees every
+    statement it runs, those votr runs on the driver's cursor included)."""
     changes_outside: list[str] = []
     changes_inside: list[str] = []
     last_begin = {"kind": None}
 
-    def watch(conn, cursor, statement, *rest):
+    def watch(statement: str) -> None:
         words = statement.split()
         first = words[0].upper() if words else ""
         if first == "BEGIN":
             last_begin["kind"] = " ".join(words).upper()
+        elif first in ("COMMIT", "ROLLBACK"):
+            last_begin["kind"] = None
         elif first in ("INSERT", "UPDATE", "DELETE", "REPLACE"):
             target = changes_inside if last_begin["kind"] == "BEGIN IMMEDIATE" else changes_outside
             target.append(" ".join(words[:3]))
 
-    sa.event.listen(db.engine, "before_cursor_execute", watch)
+    db.engine.dispose()  # every connection from here on is a new one, and traced
+    sa.event.listen(db.engine, "connect", lambda dbapi_connection, _record: dbapi_connection.set_trace_callback(watch))
     poll = service.create_poll(db, "Every write", ["x", "y"])["poll"]
     service.vote(db, poll["id"], "x", "ann")
     service.close_poll(db, poll["id"])

@@ -82,3 +82,22 @@ def test_a_poll_whose_close_date_passed_takes_no_vote(db, poll):
         service.vote(db, poll["id"], "Pizza", "ann")
     assert raised.value.message == "poll 'Lunch' is closed"
     assert service.show_poll(db, poll["id"])["status"] is False
+
+
+def test_a_title_that_is_another_polls_id_names_the_poll_with_that_id(db, poll):
+    service.create_poll(db, poll["id"], ["Yes", "No"], None)
+    voted = service.vote(db, poll["id"], "Pizza", "ann")
+    assert voted["poll"]["id"] == poll["id"] and counts(db, poll["id"]) == [1, 0]
+    assert service.vote(db, poll["id"].upper(), "Yes", "ann")["poll"]["title"] == poll["id"]  # no id: the title
+
+
+@pytest.mark.parametrize("policy", [{}, {"allow_change": True}, {"secret": True}, {"results": "voted"}, {"quorum": 2}])
+def test_the_poll_a_vote_answers_is_the_poll_as_its_voter_then_sees_it(db, policy):
+    created = service.create_poll(db, "Dinner", ["Pizza", "Sushi"], None, **policy)["poll"]
+    for voter, option in (("ann", "Pizza"), ("bob", "Sushi"), ("ann", "Sushi")):
+        if voter == "ann" and option == "Sushi" and not policy.get("allow_change"):
+            continue
+        voted = service.vote(db, "Dinner", option, voter)
+        shown = service.show_poll(db, created["id"], viewer=voter)
+        assert voted["poll"] == {key: value for key, value in shown.items() if key != "tally"}
+    assert voted["poll"]["voter_count"] == 2

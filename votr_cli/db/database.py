@@ -13,6 +13,7 @@ WriteConflict because a concurrent writer got in first.
 from __future__ import annotations
 
 import contextlib
+import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -53,6 +54,11 @@ class Database:
         self.create_folder = create_folder
         self._engine: Engine | None = None
         self._schema_checked = False
+        # SQLite has one writer at a time; threads of this process that would wait for it
+        # (votr serve's workers) queue here instead, and the next one starts as soon as
+        # the last commits, where SQLite's busy handler would sleep and poll. Other
+        # processes still wait through the busy timeout.
+        self._sqlite_writer = threading.Lock() if self.is_sqlite else None
 
     # -- where it is -----------------------------------------------------------------
 
@@ -141,7 +147,9 @@ class Database:
             self._ensure_schema()
             for attempt in range(1, WRITE_ATTEMPTS + 1):
                 try:
-                    with self.engine.connect() as conn:
+                    # The turn is taken once the pool has given a connection, and given
+                    # up before it goes back: only the transaction waits in line.
+                    with self.engine.connect() as conn, self._writer_turn():
                         conn = conn.execution_options(votr_write=True)
                         with conn.begin():
                             return work(conn)
@@ -153,6 +161,21 @@ class Database:
                         raise
                 time.sleep(RETRY_PAUSE_SECONDS * 2**attempt)
         raise AssertionError("unreachable")
+
+    @contextlib.contextmanager
+    def _writer_turn(self) -> Iterator[None]:
+        """On SQLite, this process's turn to write: waited for no longer than the busy timeout."""
+        lock = self._sqlite_writer
+        if lock is None:
+            yield
+            return
+        if not lock.acquire(timeout=self.busy_timeout):
+            raise DatabaseBusy(f"database is busy: other writes of this process held it for more than "
+                               f"{self.busy_timeout:g} s (raise VOTR_BUSY_TIMEOUT to wait longer)")
+        try:
+            yield
+        finally:
+            lock.release()
 
     @contextlib.contextmanager
     def translated_errors(self) -> Iterator[None]:

@@ -9,12 +9,14 @@ hand many rows to the driver's executemany, and make room for long aggregated st
 from __future__ import annotations
 
 import contextlib
+import functools
 from collections.abc import Iterator, Sequence
 
 from sqlalchemy import Column, Connection, Engine, Table, insert, inspect, text
 from sqlalchemy.exc import DBAPIError
 
 from votr_cli.core.errors import DatabaseProblem
+from votr_cli.db.prepared import Prepared
 
 SQLITE = "sqlite"
 POSTGRESQL = "postgresql"
@@ -55,19 +57,38 @@ def insert_ignoring_duplicates(conn: Connection, table: Table, rows: list[dict] 
     Each dialect's own conflict handling does this atomically, so two writers racing for
     the same key cannot both get in, and neither fails.
     """
-    if is_sqlite(conn) or is_postgresql(conn):
-        if is_sqlite(conn):
+    which = family(conn)
+    if isinstance(rows, dict):  # one row, as a vote inserts: compiled once (db/prepared.py)
+        prepared = _prepared_ignoring_insert(which, table, tuple(rows))
+        if which == MYSQL:
+            return prepared.run(conn, rows)
+        return len(prepared.rows(conn, rows))
+    statement = _ignoring_insert(which, table)
+    if which == MYSQL:
+        # MySQL's affected-rows count leaves out the ignored rows.
+        return conn.execute(statement, rows).rowcount
+    # Count the rows RETURNING gives back: psycopg reports no rowcount (-1) for an INSERT
+    # that returns rows, and -1 would read as "added".
+    return len(conn.execute(statement, rows).all())
+
+
+@functools.lru_cache(maxsize=64)
+def _prepared_ignoring_insert(which: str, table: Table, columns: tuple[str, ...]) -> Prepared:
+    return Prepared(_ignoring_insert(which, table), column_keys=columns)
+
+
+@functools.lru_cache(maxsize=64)
+def _ignoring_insert(which: str, table: Table):
+    """insert_ignoring_duplicates's statement for a backend family, built once per table."""
+    if which in (SQLITE, POSTGRESQL):
+        if which == SQLITE:
             from sqlalchemy.dialects.sqlite import insert as dialect_insert
         else:
             from sqlalchemy.dialects.postgresql import insert as dialect_insert
-        # Count the rows RETURNING gives back: psycopg reports no rowcount (-1) for
-        # an INSERT that returns rows, and -1 would read as "added".
-        statement = dialect_insert(table).on_conflict_do_nothing().returning(*table.primary_key.columns)
-        return len(conn.execute(statement, rows).all())
-    if is_mysql(conn):
-        # MySQL's affected-rows count leaves out the ignored rows.
-        return conn.execute(insert(table).prefix_with("IGNORE"), rows).rowcount
-    raise DatabaseProblem(f"votr does not support {conn.dialect.name} databases")
+        return dialect_insert(table).on_conflict_do_nothing().returning(*table.primary_key.columns)
+    if which == MYSQL:
+        return insert(table).prefix_with("IGNORE")
+    raise DatabaseProblem(f"votr does not support {which} databases")
 
 
 @contextlib.contextmanager

@@ -19,6 +19,7 @@ from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 
 from votr_cli.core.errors import DatabaseProblem
 from votr_cli.db import dialect
+from votr_cli.db.prepared import run_driver_sql
 
 # The pip extra that installs each server family's driver, and the driver it installs.
 DRIVER_EXTRAS = {dialect.POSTGRESQL: "postgresql", dialect.MYSQL: "mysql"}
@@ -162,10 +163,8 @@ def _configure_sqlite(engine: Engine, *, foreign_keys: bool) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn):
-        if conn.get_execution_options().get("votr_write"):
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
-        else:
-            conn.exec_driver_sql("BEGIN")
+        # On the driver's cursor: every vote of votr serve begins here (see db/prepared.py).
+        run_driver_sql(conn, "BEGIN IMMEDIATE" if conn.get_execution_options().get("votr_write") else "BEGIN")
 
 
 def enable_wal(engine: Engine) -> None:

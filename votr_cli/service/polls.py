@@ -14,7 +14,6 @@ import contextlib
 import datetime as dt
 import functools
 import gc
-import itertools
 import secrets
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -34,6 +33,7 @@ from votr_cli.core.when import utcnow
 from votr_cli.db import ballot_reader
 from votr_cli.db.chunks import KEYS_PER_QUERY, batched
 from votr_cli.db.database import Database, WriteConflict
+from votr_cli.db.prepared import Prepared, row_type
 from votr_cli.db.dialect import driver_value, insert_ignoring_duplicates, insert_many, needs_row_locks
 from votr_cli.db.tables import (SECRET_ID_LENGTH, ballots, invites, options, poll_voters, polls, secret_ballots,
                                 topics)
@@ -111,13 +111,18 @@ def _viewer_key(viewer: str | None) -> str | None:
         return None
 
 
+# The statements a vote runs, built once: building a statement costs more than running
+# it on SQLite, and votr serve runs them for every vote (see db/prepared.py).
+_OptionRow = row_type("_OptionRow", (options.c.name, polls.c.vote_count))
+_OPTION_ROWS = Prepared(select(options.c.name, polls.c.vote_count)
+                        .join_from(polls, options, polls.c.option_id == options.c.id)
+                        .where(polls.c.topic_id == bindparam("topic_id"))
+                        .order_by(polls.c.position),
+                        row_type=_OptionRow)
+
+
 def _option_rows(conn: Connection, topic_id: int) -> list:
-    return conn.execute(
-        select(options.c.name, polls.c.vote_count)
-        .join_from(polls, options, polls.c.option_id == options.c.id)
-        .where(polls.c.topic_id == topic_id)
-        .order_by(polls.c.position)
-    ).all()
+    return _OPTION_ROWS.rows(conn, {"topic_id": topic_id})
 
 
 def _count(conn: Connection, topic, option_rows: Sequence) -> counting.Count:
@@ -132,9 +137,12 @@ def _count(conn: Connection, topic, option_rows: Sequence) -> counting.Count:
                                  ballot_reader.stored_ballots(conn, topic.id, topic.kind, width, topic.secret))
 
 
-def _shown(conn: Connection, topic, now: dt.datetime, viewer_voted: bool, with_tally: bool = False) -> dict:
-    """The poll as this viewer sees it; counted only when its results are shown."""
-    rows = _option_rows(conn, topic.id)
+def _shown(conn: Connection, topic, now: dt.datetime, viewer_voted: bool, with_tally: bool = False,
+           rows: Sequence | None = None) -> dict:
+    """The poll as this viewer sees it; counted only when its results are shown. `rows`:
+    its options' (name, vote_count) rows, when the caller has them."""
+    if rows is None:
+        rows = _option_rows(conn, topic.id)
     if _hidden(topic, now, viewer_voted):
         document = _poll_document(topic, rows, now, None, viewer_voted)
         return {**document, "tally": None} if with_tally else document
@@ -159,13 +167,24 @@ def _topics_query(condition, lock: bool):
     return query
 
 
+# The poll a reference names: the one with that public id, else the one with that title
+# (titles are unique); both in one statement, and the id wins below.
+_Topic = row_type("_Topic", _TOPIC_COLUMNS)
+_TOPIC_BY_REF = {lock: Prepared(_topics_query(or_(topics.c.public_id == bindparam("ref_id"),
+                                                  topics.c.title_key == bindparam("ref_key")), lock),
+                                row_type=_Topic)
+                 for lock in (False, True)}
+
+
 def _find_topic(conn: Connection, ref: str, *, lock: bool = False):
     """A poll by public id, else by exact (normalised) title."""
     display = rules.poll_ref(ref)
-    for condition in (topics.c.public_id == display, topics.c.title_key == text.key(display)):
-        topic = conn.execute(_topics_query(condition, lock)).one_or_none()
-        if topic is not None:
+    found = _TOPIC_BY_REF[lock].rows(conn, {"ref_id": display, "ref_key": text.key(display)})
+    for topic in found:
+        if topic.public_id == display:
             return topic
+    if found:
+        return found[0]
     raise rules.no_poll(display, _closest_polls(conn, display))
 
 
@@ -525,13 +544,25 @@ def vote(db: Database, ref: str, options: Sequence[str] | str, voter: str, score
     def work(conn: Connection) -> dict:
         now = utcnow()
         topic = _find_topic(conn, target.ref, lock=needs_row_locks(conn))
-        verdict = _judge(topic, target, _choice_finder(conn, topic.id), now,
-                         known_options=lambda: _option_names(conn, topic.id))
+        # The poll's options with their counts, read once: to find the chosen ones, and
+        # for the answer. The poll row is locked (or, on SQLite, the database), and every
+        # writer of its counters locks it first, so only this ballot changes them.
+        choices = _POLL_CHOICES.rows(conn, {"topic_id": topic.id})
+        by_key = {choice.name_key: choice for choice in choices}
+        verdict = _judge(topic, target, by_key.get, now, known_options=lambda: [c.name for c in choices])
         _check_invited(conn, topic, voter_key)  # after the ballot's own checks, as in a batch
-        message = _cast(conn, topic, verdict, voter_key, now)
+        applied = collections.Counter()
+        message = _cast(conn, topic, verdict, voter_key, now, applied)
         if topic.secret:
             _shuffle_secret_ballots(conn, topic.id)
-        return {"message": message, "poll": _poll_by_topic_id(conn, topic.id, now, voter_key)}
+        # The poll as the voter now sees it: what was read, plus this ballot.
+        voter_count = topic.voter_count
+        if message == rules.MSG_VOTED and voter_count is not None:
+            voter_count += 1
+        rows = [_OptionRow(choice.name, choice.vote_count + applied[choice.id]) for choice in choices]
+        return {"message": message,
+                "poll": _shown(conn, _Topic(*topic)._replace(voter_count=voter_count), now,
+                               viewer_voted=True, rows=rows)}
 
     return db.write(work)
 
@@ -557,22 +588,27 @@ def _invited_voters(conn: Connection, topic_ids: Iterable[int]) -> dict[int, set
     return invited
 
 
-def _cast(conn: Connection, topic, verdict: _Verdict, voter_key: str, now: dt.datetime) -> str:
+def _cast(conn: Connection, topic, verdict: _Verdict, voter_key: str, now: dt.datetime,
+          applied: collections.Counter | None = None) -> str:
     """Record a judged ballot with its counters, by the poll's policies; the message.
 
     The poll row is locked (or, on SQLite, the database), so that nothing else changes
-    this voter's ballot in between. A secret poll records that the voter voted in
+    this voter's ballot in between. `applied`, if given, gets what was added to which
+    polls row's counter. A secret poll records that the voter voted in
     poll_voters and the ballot, under a random key, in secret_ballots. Otherwise a
     voter's second ballot replaces the first where the poll allows changes, and is
     refused where it does not; the unique index on (poll, voter) decides which.
     """
     increments = collections.Counter(dict(verdict.increments))
+    if applied is None:
+        applied = collections.Counter()
     if topic.secret:
         if not insert_ignoring_duplicates(conn, poll_voters, {"topic_id": topic.id, "voter": voter_key}):
             raise rules.already_voted(voter_key)
         conn.execute(insert(secret_ballots).values(id=_secret_key(), topic_id=topic.id,
                                                    option_id=verdict.option_id, choices=verdict.choices))
         _add_to_counters(conn, increments, {topic.id: 1})
+        applied.update(increments)
         return rules.MSG_VOTED
     added = insert_ignoring_duplicates(conn, ballots, {
         "topic_id": topic.id, "voter": voter_key, "option_id": verdict.option_id,
@@ -580,6 +616,7 @@ def _cast(conn: Connection, topic, verdict: _Verdict, voter_key: str, now: dt.da
     })
     if added:
         _add_to_counters(conn, increments, {topic.id: 1})
+        applied.update(increments)
         return rules.MSG_VOTED
     if not topic.allow_change:
         raise rules.already_voted(voter_key)
@@ -587,7 +624,9 @@ def _cast(conn: Connection, topic, verdict: _Verdict, voter_key: str, now: dt.da
     conn.execute(update(ballots).where(ballots.c.id == old.id)
                  .values(option_id=verdict.option_id, choices=verdict.choices, date_created=now))
     increments.subtract(_counted(conn, topic, old))
-    _add_to_counters(conn, collections.Counter({row: n for row, n in increments.items() if n}), {})
+    changed = collections.Counter({row: n for row, n in increments.items() if n})
+    _add_to_counters(conn, changed, {})
+    applied.update(changed)
     return rules.MSG_CHANGED
 
 
@@ -650,16 +689,12 @@ def unvote(db: Database, ref: str, voter: str) -> dict:
     return db.write(work)
 
 
-def _choice_finder(conn: Connection, topic_id: int) -> Callable[[str], Any]:
-    def find(option_key: str) -> _Choice | None:
-        row = conn.execute(
-            select(*_CHOICE_COLUMNS)
-            .join_from(polls, options, polls.c.option_id == options.c.id)
-            .where(polls.c.topic_id == topic_id, options.c.name_key == option_key)
-        ).one_or_none()
-        return None if row is None else _Choice(*row)
-
-    return find
+# A poll's options as a vote reads them: a _Choice, with its name and count.
+_POLL_CHOICES = Prepared(select(*_CHOICE_COLUMNS, options.c.name, polls.c.vote_count)
+                         .join_from(polls, options, polls.c.option_id == options.c.id)
+                         .where(polls.c.topic_id == bindparam("topic_id"))
+                         .order_by(polls.c.position),
+                         row_type=row_type("_CountedChoice", (*_CHOICE_COLUMNS, options.c.name, polls.c.vote_count)))
 
 
 def _option_names(conn: Connection, topic_id: int) -> list[str]:
@@ -673,17 +708,15 @@ def _add_to_counters(conn: Connection, per_choice: collections.Counter, per_topi
     """Add new ballots to the options' counters (polls row id -> amount) and to their
     polls' voter counts (topic id -> ballots), one statement each."""
     if per_choice:
-        conn.execute(
-            update(polls).where(polls.c.id == bindparam("choice_id"))
-            .values(vote_count=polls.c.vote_count + bindparam("added")),
-            [{"choice_id": choice_id, "added": added} for choice_id, added in per_choice.items()],
-        )
+        _ADD_TO_OPTION.run_many(conn, [{"choice_id": choice_id, "added": added} for choice_id, added in per_choice.items()])
     if per_topic:
-        conn.execute(
-            update(topics).where(topics.c.id == bindparam("topic_row"))
-            .values(voter_count=topics.c.voter_count + bindparam("added")),
-            [{"topic_row": topic_id, "added": added} for topic_id, added in per_topic.items()],
-        )
+        _ADD_TO_VOTERS.run_many(conn, [{"topic_row": topic_id, "added": added} for topic_id, added in per_topic.items()])
+
+
+_ADD_TO_OPTION = Prepared(update(polls).where(polls.c.id == bindparam("choice_id"))
+                          .values(vote_count=polls.c.vote_count + bindparam("added")))
+_ADD_TO_VOTERS = Prepared(update(topics).where(topics.c.id == bindparam("topic_row"))
+                          .values(voter_count=topics.c.voter_count + bindparam("added")))
 
 
 # -- batch voting ----------------------------------------------------------------------
