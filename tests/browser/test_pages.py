@@ -13,6 +13,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+import requests
 from playwright.sync_api import expect
 
 REPO = Path(__file__).resolve().parent.parent.parent
@@ -380,3 +381,20 @@ def test_pages_refuse_a_foreign_host(site, path):
     assert site.get(path, headers={"Host": "evil.example"}).status_code == 403
     assert site.get(path).status_code == 200
     assert re.match(r"(text/html|text/css|text/javascript)", site.get(path).headers["Content-Type"])
+
+
+def test_cookies_are_secure_only_behind_a_trusted_tls_proxy(start_server):
+    """Waitress believes X-Forwarded-Proto only from --trusted-proxy; then the pages'
+    cookies are Secure, HttpOnly and SameSite."""
+    https = {"X-Forwarded-Proto": "https"}
+
+    def cookie(server, headers=None) -> str:
+        # A new client each time, without the cookie of the last answer.
+        return requests.get(server.url + "/", headers=headers, timeout=60).headers["Set-Cookie"]
+
+    plain = start_server()
+    assert "HttpOnly" in cookie(plain, https) and "SameSite=Lax" in cookie(plain, https)
+    assert "Secure" not in cookie(plain, https)
+    proxied = start_server("--trusted-proxy", "127.0.0.1")
+    assert "Secure" not in cookie(proxied)
+    assert "Secure" in cookie(proxied, https)

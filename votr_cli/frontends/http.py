@@ -399,7 +399,7 @@ def check_token(token: str | None, host: str, port: int) -> None:
 
 def serve(database: Database, host: str, port: int, token: str | None, announce: Callable[[str], None], *,
           allowed_hosts: Iterable[str] = (), cors_origins: Iterable[str] = (),
-          idle_timeout: int = IDLE_TIMEOUT_SECONDS) -> list[str]:
+          idle_timeout: int = IDLE_TIMEOUT_SECONDS, trusted_proxy: str | None = None) -> list[str]:
     """Serve until SIGINT or SIGTERM; return the URLs that were served.
 
     The schema is checked (and an empty database created) before the first request, in
@@ -423,7 +423,11 @@ def serve(database: Database, host: str, port: int, token: str | None, announce:
             channel_timeout=idle_timeout, cleanup_interval=1,
             # Checked against Content-Length before the body is read, and counted for a
             # chunked body; waitress refuses a body of this size or more.
-            max_request_body_size=MAX_BODY_BYTES + 1)
+            max_request_body_size=MAX_BODY_BYTES + 1,
+            # Only a reverse proxy named with --trusted-proxy may say the client came over
+            # HTTPS (the pages' cookies are Secure then); anyone else's X-Forwarded-* is removed.
+            **({"trusted_proxy": trusted_proxy, "trusted_proxy_headers": {"x-forwarded-proto"}}
+               if trusted_proxy else {}))
     except OSError as exc:
         raise InvalidInput(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
     listening = getattr(server, "effective_listen", None) or [(server.effective_host, server.effective_port)]
