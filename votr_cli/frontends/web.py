@@ -42,8 +42,7 @@ CONTENT_SECURITY_POLICY = ("default-src 'none'; script-src 'self'; style-src 'se
 KIND_HELP = {
     "single": "Choose one option.",
     "multiple": "Choose between {min} and {max} options.",
-    "ranked": "Rank the options you support: 1 is your first choice. Rank at least {min} and at most {max}; "
-              "leave the others not ranked.",
+    "ranked": "Rank {min} to {max} options: 1st is your first choice; leave the others not ranked.",
     "score": "Give each option a score from 0 (worst) to 5 (best).",
 }
 
