@@ -23,7 +23,7 @@ import hmac
 import secrets
 from collections.abc import Callable
 
-from flask import Blueprint, Response, make_response, render_template, request
+from flask import Blueprint, Response, g, make_response, render_template, request
 from werkzeug.exceptions import HTTPException
 
 from votr_cli.core.errors import InvalidInput, NotFound, VotrError
@@ -53,8 +53,13 @@ def ordinal(n: int) -> str:
 
 
 def _status_for(error: VotrError) -> int:
+    """The API's status for the error; an invite link or an invite-only poll that
+    refuses the visitor is 403."""
+    from votr_cli.core import errors
     from votr_cli.frontends.http import status_for
 
+    if isinstance(error, getattr(errors, "NotInvited", ())):
+        return 403
     return status_for(error)
 
 
@@ -106,12 +111,28 @@ def blueprint(database: Database, secret: bytes | None = None) -> Blueprint:
             response.set_cookie(CSRF_COOKIE, new_cookie, httponly=True, samesite="Lax", secure=secure(), path="/")
         return response
 
-    def signed_in(poll: dict) -> str | None:
-        """The voter an invite cookie signs in on this poll, checked on every request."""
-        return None
+    def signed_in(poll_ref: str) -> str | None:
+        """The voter the invite cookie signs in on this poll, or None. The cookie holds
+        the invite's token itself, checked on every request, so a revoked invite (or a
+        new one, which revokes the old) signs nobody in from the next request on."""
+        token = request.cookies.get(INVITE_COOKIE)
+        if not token:
+            return None
+        known = g.setdefault("votr_signed_in", {})
+        if poll_ref not in known:
+            from votr_cli.core.errors import NotInvited
+            from votr_cli.service import invites
+
+            try:
+                known[poll_ref] = invites.voter_for_token(database, poll_ref, token)
+            except NotInvited:
+                known[poll_ref] = None
+        return known[poll_ref]
 
     def viewer(poll_ref: str) -> str | None:
-        return request.cookies.get(NAME_COOKIE)
+        """Who is looking, for polls that show results to those who voted: the invited
+        voter, else the name this browser last voted under in this poll."""
+        return signed_in(poll_ref) or request.cookies.get(NAME_COOKIE)
 
     # -- the pages ---------------------------------------------------------------------
 
@@ -122,7 +143,7 @@ def blueprint(database: Database, secret: bytes | None = None) -> Blueprint:
         # "no-referrer" would make Chromium send `Origin: null` with the forms, which the
         # Host and Origin guard refuses; "same-origin" still keeps addresses (an invite
         # token) from other sites.
-        response.headers["Referrer-Policy"] = "same-origin"
+        response.headers.setdefault("Referrer-Policy", "same-origin")
         response.headers.setdefault("Cache-Control", "no-store")
         return response
 
@@ -149,20 +170,49 @@ def blueprint(database: Database, secret: bytes | None = None) -> Blueprint:
         polls = list(service.list_polls(database, "open"))
         return render("index.html", polls=polls)
 
-    def ballot_page(poll_ref: str, status: int = 200, error: str | None = None, notice: str | None = None,
-                    name: str | None = None):
+    def ballot_page(poll_ref: str, status: int = 200, error: str | None = None, name: str | None = None):
         poll = service.show_poll(database, poll_ref, viewer=viewer(poll_ref))
-        return render("ballot.html", status, poll=poll, error=error, notice=notice,
-                      voter=signed_in(poll), name=name if name is not None else viewer(poll_ref) or "")
+        voter = signed_in(poll_ref)
+        lapsed = voter is None and bool(request.cookies.get(INVITE_COOKIE))
+        response = render("ballot.html", status, poll=poll, error=error, voter=voter, lapsed=lapsed,
+                          name=name if name is not None else request.cookies.get(NAME_COOKIE, ""))
+        if lapsed:
+            response.delete_cookie(INVITE_COOKIE, path=f"/p/{poll['id']}", secure=secure(), httponly=True,
+                                   samesite="Strict")
+        return response
 
     @pages.get("/p/<poll>")
     def ballot(poll: str):
+        if "invite" in request.args:
+            return sign_in(poll, request.args["invite"])
         return ballot_page(poll)
 
+    def sign_in(poll_ref: str, token: str) -> Response:
+        """An invite link: check its token, keep it in a cookie for this poll's pages, and
+        send the browser on to the ballot, so the token leaves the address bar.
+
+        The cookie is SameSite=Strict, and a link is usually opened from another site (a
+        mail, a chat): Chromium does not send a Strict cookie set during a cross-site
+        navigation on a redirect that follows from it. So this is a small page that moves
+        on by itself (a meta refresh, which is a navigation from this site; a link for
+        browsers that do not follow it), not a redirect."""
+        from votr_cli.service import invites
+
+        voter = invites.voter_for_token(database, poll_ref, token)  # NotInvited: the 403 page
+        poll = service.show_poll(database, poll_ref)
+        target = f"/p/{poll['id']}"
+        response = render("signin.html", poll=poll, voter=voter, target=target)
+        response.set_cookie(INVITE_COOKIE, token, httponly=True, samesite="Strict", secure=secure(), path=target)
+        # The token is in this page's address: no Referer leaves with it, even to this site.
+        response.headers["Referrer-Policy"] = "no-referrer"
+        return response
+
     def voter_from_form(poll: dict) -> str:
-        voter = signed_in(poll)
+        voter = signed_in(poll["id"])
         if voter is not None:
             return voter
+        if poll.get("invite_only"):
+            raise PageRefused(403, "This poll is invite-only: open the invite link you were sent to vote.")
         name = request.form.get("voter", "").strip()
         if not name:
             raise InvalidInput("type your name in the field 'Your name'")
@@ -181,7 +231,7 @@ def blueprint(database: Database, secret: bytes | None = None) -> Blueprint:
                 raise
             return ballot_page(poll_ref, status, error=error.message, name=name)
         response = render("done.html", poll=answer["poll"], message=answer["message"])
-        if signed_in(poll) is None:
+        if signed_in(poll["id"]) is None:
             response.set_cookie(NAME_COOKIE, voter, httponly=True, samesite="Strict", secure=secure(),
                                 path=f"/p/{poll['id']}")
         return response
