@@ -398,3 +398,46 @@ def test_cookies_are_secure_only_behind_a_trusted_tls_proxy(start_server):
     proxied = start_server("--trusted-proxy", "127.0.0.1")
     assert "Secure" not in cookie(proxied)
     assert "Secure" in cookie(proxied, https)
+
+
+def test_hostile_form_input_is_a_4xx_page_never_a_500(votr, site, page):
+    poll = create(votr, "Lunch", "pizza", "soup")
+    ranked = create(votr, "Chair", "ann", "bob", "--kind", "ranked")
+    scored = create(votr, "Logo", "red", "blue", "--kind", "score")
+    page.goto(f"{site.url}/p/{poll}")
+    token = page.locator("input[name=csrf]").first.input_value()
+    posts = [
+        (poll, {"voter": "ann", "option": "pizza\x00"}),
+        (poll, {"voter": "ann\x1b[2J", "option": "pizza"}),
+        (poll, {"voter": "ann", "option": "x" * 5000}),
+        (poll, {"voter": "   ", "option": "pizza"}),
+        (poll, {"voter": "ann"}),
+        (poll, {"voter": "ann", "option": "nope"}),
+        (ranked, {"voter": "ann", "rank-0": "-1"}),
+        (ranked, {"voter": "ann", "rank-0": "99"}),
+        (ranked, {"voter": "ann", "rank-0": "١"}),  # a digit, but not an ASCII one
+        (scored, {"voter": "ann", "score-0": "6"}),
+        (scored, {"voter": "ann", "score-1": "2.5"}),
+        (f"{poll}/withdraw", {"voter": "ann"}),
+    ]
+    for path, form in posts:
+        answer = page.request.post(f"{site.url}/p/{path}", form={**form, "csrf": token})
+        assert 400 <= answer.status < 500, (path, form, answer.status)
+        assert answer.headers["content-type"].startswith("text/html")
+        assert "Traceback" not in answer.text()
+    for ref in (poll, ranked, scored):
+        assert shown(votr, ref)["voter_count"] == 0
+
+
+def test_the_name_is_remembered_as_typed_for_the_poll(votr, site, page):
+    poll = create(votr, "Lunch", "pizza", "soup", "--results", "voted")
+    name = 'Zoë "Z"; path=/'
+    page.goto(f"{site.url}/p/{poll}")
+    page.get_by_label("Your name").fill(name)
+    page.get_by_label("soup").check()
+    page.get_by_role("button", name="Vote", exact=True).click()
+    assert page.locator("#message").inner_text() == "Thank you for voting"
+    page.goto(f"{site.url}/p/{poll}")
+    assert page.get_by_label("Your name").input_value() == name
+    page.goto(f"{site.url}/p/{poll}/results")
+    assert page.locator("td.count").all_inner_texts() == ["0", "1"]  # shown to the one who voted

@@ -274,7 +274,7 @@ def _cast(database: Database, poll: dict, voter: str, form) -> dict:
             value = form.get(f"rank-{index}", "")
             if not value:
                 continue
-            if not value.isdigit() or not 1 <= int(value) <= len(names):
+            if value not in {str(rank) for rank in range(1, len(names) + 1)}:  # ASCII digits only
                 raise InvalidInput(f"not a rank: {value!r}")
             if int(value) in ranked:
                 raise InvalidInput(f"{ranked[int(value)]!r} and {name!r} are both ranked {ordinal(int(value))}; "
