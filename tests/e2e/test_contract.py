@@ -265,7 +265,7 @@ def test_usage_errors_keep_clicks_text(votr):
 
 def test_piped_output_is_plain_tab_separated_lines(votr, epl):
     votr("vote", epl, "Arsenal", "--voter", "ann")
-    assert votr("list").stdout == f"{epl}\topen\t{EPL}\tArsenal: 1, Spurs: 0\tsingle\tplurality\tArsenal\n"
+    assert votr("list").stdout == f"{epl}\topen\t{EPL}\tArsenal: 1, Spurs: 0\tsingle\tplurality\tArsenal\t1\t-\n"
     assert votr("show", epl).stdout == (
         f"id: {epl}\ntitle: {EPL}\nstatus: open\nclose_date: -\ntotal_vote_count: 1\n"
         "kind: single\nmethod: plurality\nvoter_count: 1\nwinners: Arsenal\ncounts: votes\n"

@@ -47,7 +47,7 @@ def test_a_clean_database_passes(votr, voted, backend):
     assert plain.exit_code == 0
     lines = plain.stdout.splitlines()
     assert lines[-1] == "result: clean"
-    assert "checked: 1 polls, 2 options, 2 counters, 3 ballots" in lines
+    assert "checked: 1 poll, 2 options, 2 counters, 3 ballots" in lines
 
 
 def test_postgresql_runs_amcheck_when_the_database_has_it(votr, voted, backend, votr_env):
@@ -124,7 +124,7 @@ def test_orphan_rows_are_listed(votr, voted, votr_env, backend):
     assert outcome.exit_code == 5
     orphans = [problem for problem in outcome.json()["problems"] if problem["kind"] == "orphan"]
     assert [(orphan["table"], orphan["count"]) for orphan in orphans] == [("ballots", 1)]
-    assert "1 ballots whose poll is gone" in orphans[0]["message"]
+    assert "1 ballot whose poll is gone" in orphans[0]["message"]
 
 
 def test_db_check_never_creates_a_database(votr, backend, votr_env, tmp_path):
@@ -207,10 +207,10 @@ def test_votes_of_every_kind_from_a_batch_pass(votr, kinds):
 DAMAGE = {
     "ranked counter": (
         f"UPDATE polls SET vote_count = vote_count + 1 WHERE topic_id = {topic('Race')} AND position = 2",
-        "counter", "option 'c': counter is 2, but 1 ballots rank it first"),
+        "counter", "option 'c': counter is 2, but 1 ballot ranks it first"),
     "multiple counter": (
         f"UPDATE polls SET vote_count = 0 WHERE topic_id = {topic('Toppings')} AND position = 0",
-        "counter", "option 'a': counter is 0, but 1 ballots choose it"),
+        "counter", "option 'a': counter is 0, but 1 ballot chooses it"),
     "score counter": (
         f"UPDATE polls SET vote_count = 4 WHERE topic_id = {topic('Talks')} AND position = 1",
         "counter", "option 'b': counter is 4, but its scores on the ballots add up to 3"),
@@ -225,13 +225,13 @@ DAMAGE = {
         "voters", "voter_count is 0, but 2 ballots + 0 adopted = 2"),
     "bad code": (
         f"UPDATE ballots SET choices = 'AD' WHERE voter = 'ann' AND topic_id = {topic('Toppings')}",
-        "ballot", "choices 'AD' are not a valid multiple ballot of it: 'D' is no option of the poll's 3"),
+        "ballot", "choices 'AD' is not a valid multiple ballot of it: 'D' is no option of the poll's 3"),
     "not a code": (
         f"UPDATE ballots SET choices = 'C@' WHERE voter = 'ann' AND topic_id = {topic('Race')}",
         "ballot", "'@' is not an option code"),
     "duplicate": (
         f"UPDATE ballots SET choices = 'CC' WHERE voter = 'ann' AND topic_id = {topic('Race')}",
-        "ballot", "choices 'CC' are not a valid ranked ballot of it: it names option 'C' twice"),
+        "ballot", "choices 'CC' is not a valid ranked ballot of it: it names option 'C' twice"),
     "too many": (
         f"UPDATE ballots SET choices = 'ABC' WHERE voter = 'ann' AND topic_id = {topic('Toppings')}",
         "ballot", "3 options, but the poll takes 1 to 2"),
@@ -240,20 +240,20 @@ DAMAGE = {
         "ballot", "its options are not in the poll's order"),
     "wrong score length": (
         f"UPDATE ballots SET choices = '50' WHERE voter = 'ann' AND topic_id = {topic('Talks')}",
-        "ballot", "choices '50' are not a valid score ballot of it: not 3 scores from 0 to 5"),
+        "ballot", "choices '50' is not a valid score ballot of it: not 3 scores from 0 to 5"),
     "score above 5": (
         f"UPDATE ballots SET choices = '902' WHERE voter = 'ann' AND topic_id = {topic('Talks')}",
         "ballot", "not 3 scores from 0 to 5"),
     "no choices": (
         f"UPDATE ballots SET choices = NULL WHERE voter = 'bob' AND topic_id = {topic('Race')}",
-        "ballot", "1 ballots with no choices are not a valid ranked ballot of it: the ballot has no choices"),
+        "ballot", "1 ballot with no choices is not a valid ranked ballot of it: the ballot has no choices"),
     "choices in a single poll": (
         f"UPDATE ballots SET choices = 'A' WHERE voter = 'ann' AND topic_id = {topic('Lunch')}",
-        "ballot", "1 ballots of a single poll have choices"),
+        "ballot", "1 ballot of a single poll has choices"),
     "an option in a ranked ballot": (
         f"UPDATE ballots SET option_id = (SELECT option_id FROM polls WHERE polls.topic_id = ballots.topic_id "
         f"AND position = 2) WHERE voter = 'ann' AND topic_id = {topic('Race')}",
-        "ballot", "1 ballots name an option (option_id), but a ranked poll's ballots keep their choices"),
+        "ballot", "1 ballot names an option (option_id), but a ranked poll's ballots keep their choices"),
     "method of another kind": (
         "UPDATE topics SET method = 'irv' WHERE title = 'Toppings'",
         "poll", "method 'irv' does not fit a multiple poll: use approval"),
@@ -378,20 +378,20 @@ POLICY_DAMAGE = {
         "voters", "voter_count is 2, poll_voters holds 2 voters of it and secret_ballots 3 ballots"),
     "secret single counter": (
         f"UPDATE polls SET vote_count = vote_count + 1 WHERE topic_id = {poll_of('Secret lunch')} AND position = 0",
-        "counter", "option 'a': counter is 2, but 1 secret ballots + 0 adopted = 1"),
+        "counter", "option 'a': counter is 2, but 1 secret ballot + 0 adopted = 1"),
     "secret ranked counter": (
         f"UPDATE polls SET vote_count = vote_count + 1 WHERE topic_id = {poll_of('Secret race')} AND position = 2",
-        "counter", "option 'c': counter is 2, but 1 ballots rank it first"),
+        "counter", "option 'c': counter is 2, but 1 ballot ranks it first"),
     "secret score counter": (
         f"UPDATE polls SET vote_count = 1 WHERE topic_id = {poll_of('Secret talks')} AND position = 0",
         "counter", "option 'a': counter is 1, but its scores on the ballots add up to 5"),
     "adopted votes in a secret poll": (
         f"UPDATE polls SET adopted_count = 1, vote_count = vote_count + 1 "
         f"WHERE topic_id = {poll_of('Secret lunch')} AND position = 1",
-        "counter", "option 'b': it has 1 adopted votes, but a secret poll holds none"),
+        "counter", "option 'b': it has 1 adopted vote, but a secret poll holds none"),
     "bad secret code": (
         f"UPDATE secret_ballots SET choices = 'CC' WHERE choices = 'CA' AND topic_id = {poll_of('Secret race')}",
-        "ballot", "1 secret ballots with choices 'CC' are not a valid ranked ballot of it: it names option 'C' twice"),
+        "ballot", "1 secret ballot with choices 'CC' is not a valid ranked ballot of it: it names option 'C' twice"),
     "secret score of the wrong length": (
         f"UPDATE secret_ballots SET choices = '50' WHERE choices = '502' AND topic_id = {poll_of('Secret talks')}",
         "ballot", "not 3 scores from 0 to 5"),
@@ -404,7 +404,7 @@ POLICY_DAMAGE = {
     "a secret single ballot without an option": (
         f"UPDATE secret_ballots SET option_id = NULL WHERE topic_id = {poll_of('Secret lunch')} "
         f"AND option_id = {option_at('Secret lunch', 0)}",
-        "ballot", "1 secret ballots of a single poll name no option"),
+        "ballot", "1 secret ballot of a single poll names no option"),
     "an option in a secret ranked ballot": (
         f"UPDATE secret_ballots SET option_id = {option_at('Secret race', 0)} "
         f"WHERE topic_id = {poll_of('Secret race')}",
@@ -472,6 +472,6 @@ def test_orphans_of_the_secret_tables_are_listed(votr, policies, votr_env, backe
     assert [(orphan["table"], orphan["count"], orphan["rows"]) for orphan in orphans] == [
         ("secret_ballots", 1, ["f" * 32]), ("secret_ballots", 1, ["e" * 32]), ("poll_voters", 1, [9999])]
     assert [orphan["message"] for orphan in orphans] == [
-        f"1 secret ballots whose poll is gone (keys {'f' * 32})",
-        f"1 secret ballots naming an option their poll does not have (keys {'e' * 32})",
-        "1 voters in poll_voters whose poll is gone (poll ids 9999)"]
+        f"1 secret ballot whose poll is gone (keys {'f' * 32})",
+        f"1 secret ballot naming an option their poll does not have (keys {'e' * 32})",
+        "1 voter in poll_voters whose poll is gone (poll ids 9999)"]

@@ -45,7 +45,7 @@ def test_show_of_an_irv_poll_reads_out_the_rounds(votr, votr_env):
         "round 2: Memphis 42, Nashville 26, Knoxville 32; exhausted 0; eliminated Nashville\n"
         "round 3: Memphis 42, Knoxville 58; exhausted 0; winner Knoxville\n")
     assert votr("list").stdout == (
-        f"{poll}\topen\t{TITLE}\tMemphis: 42, Nashville: 26, Chattanooga: 15, Knoxville: 17\tranked\tirv\tKnoxville\n")
+        f"{poll}\topen\t{TITLE}\tMemphis: 42, Nashville: 26, Chattanooga: 15, Knoxville: 17\tranked\tirv\tKnoxville\t100\t-\n")
 
     screen = run_in_terminal(votr_env, "show", poll)
     assert RICH_STYLE.search(screen), "expected rich's styled output on a terminal"

@@ -47,6 +47,16 @@ def polls(votr) -> dict:
             **{option["name"]: option["id"] for option in ok("options", "--json").json()}}
 
 
+def _utc(iso: str) -> tuple[str, str, str]:
+    """A close date as the human forms show it with TZ=UTC: (table date, plain date,
+    phrase). The phrase's rules have unit tests of their own (tests/unit/test_when.py)."""
+    from votr_cli.core.when import close_phrase, from_iso_utc, utcnow
+
+    moment = from_iso_utc(iso)
+    return (f"{moment:%Y-%m-%d %H:%M} UTC", moment.strftime("%Y-%m-%dT%H:%M:%S+00:00"),
+            close_phrase(moment, utcnow()))
+
+
 def run(votr, *args, env=None) -> str:
     """stdout of a command that must succeed, as it was written: CliRunner's `stdout`
     would turn csv's CRLF into LF."""
@@ -54,7 +64,9 @@ def run(votr, *args, env=None) -> str:
 
     from votr_cli.frontends.cli import main
 
-    done = CliRunner().invoke(main, list(args), env=env, prog_name="votr", catch_exceptions=False)
+    # Human forms show close dates in local time: UTC here, so the expected text is fixed.
+    done = CliRunner().invoke(main, list(args), env={"TZ": "UTC", **(env or {})}, prog_name="votr",
+                              catch_exceptions=False)
     assert done.exit_code == 0 and done.stderr == "", (done.exit_code, done.stderr)
     return done.stdout_bytes.decode()
 
@@ -105,10 +117,14 @@ def test_list_json_and_ndjson_carry_the_same_poll_objects(votr, polls):
 
 def test_list_plain(votr, polls):
     p = polls
+    _, lunch_date, lunch_phrase = _utc("2030-01-01T00:00:00Z")
+    _, closed_date, closed_phrase = _utc(p["closed_at"])
     expected = (
-        f'{p["lunch"]}\topen\tLunch, "today"\tpizza: 1, sushi: 2, crème brûlée: 0\tsingle\tplurality\tsushi\n'
-        f"{p['board']}\topen\tBoard\tyes: -, no: -\tsingle\tplurality\thidden until the poll closes\n"
-        f"{p['state']}\tclosed\tState capital\tMemphis: 1, Nashville: 1, Knoxville: 2\tranked\tirv\tKnoxville\n"
+        f'{p["lunch"]}\topen\tLunch, "today"\tpizza: 1, sushi: 2, crème brûlée: 0\tsingle\tplurality\tsushi'
+        f"\t3\t{lunch_date} ({lunch_phrase})\n"
+        f"{p['board']}\topen\tBoard\tyes: -, no: -\tsingle\tplurality\thidden until the poll closes\t1\t-\n"
+        f"{p['state']}\tclosed\tState capital\tMemphis: 1, Nashville: 1, Knoxville: 2\tranked\tirv\tKnoxville"
+        f"\t4\t{closed_date} ({closed_phrase})\n"
     )
     assert run(votr, "list", "--format", "plain") == expected
     assert run(votr, "list") == expected  # piped: plain is the default
@@ -116,17 +132,22 @@ def test_list_plain(votr, polls):
 
 def test_list_table_piped_is_the_rich_table_without_escape_sequences(votr, polls):
     p = polls
-    closed = p["closed_at"][:16] + "…"
+    lunch_date, _, lunch_phrase = _utc("2030-01-01T00:00:00Z")
+    closed_date, _, closed_phrase = _utc(p["closed_at"])
+    lunch_phrase, closed_phrase = f"({lunch_phrase})".ljust(20), f"({closed_phrase})".ljust(20)
     assert run(votr, "list", "--format", "table", env=WIDE) == f"""\
 Polls                                                                                               
-┏━━━━━━━━━━┳━━━━━━━━━━━━━━━━┳━━━━━━━━┳━━━━━━━━━━━━━━┳━━━━━━━┳━━━━━━━━━━━━━━━━━━┳━━━━━━━━━━━━━━━━━━━┓
-┃ ID       ┃ Title          ┃ Status ┃ Kind         ┃ Votes ┃ Leader           ┃ Closes (UTC)      ┃
-┡━━━━━━━━━━╇━━━━━━━━━━━━━━━━╇━━━━━━━━╇━━━━━━━━━━━━━━╇━━━━━━━╇━━━━━━━━━━━━━━━━━━╇━━━━━━━━━━━━━━━━━━━┩
-│ {p['lunch']} │ Lunch, "today" │ open   │ single       │     3 │ sushi            │ 2030-01-01T00:00… │
-│ {p['board']} │ Board          │ open   │ single       │     1 │ hidden until the │ -                 │
-│          │                │        │              │       │ poll closes      │                   │
-│ {p['state']} │ State capital  │ closed │ ranked (irv) │     4 │ Knoxville        │ {closed} │
-└──────────┴────────────────┴────────┴──────────────┴───────┴──────────────────┴───────────────────┘
+┏━━━━━━━━━━┳━━━━━━━━━━━━━━━━┳━━━━━━━━┳━━━━━━━━━━━━━━┳━━━━━━━┳━━━━━━━━━━━━━━━┳━━━━━━━━━━━━━━━━━━━━━━┓
+┃ ID       ┃ Title          ┃ Status ┃ Kind         ┃ Votes ┃ Leader        ┃ Closes               ┃
+┡━━━━━━━━━━╇━━━━━━━━━━━━━━━━╇━━━━━━━━╇━━━━━━━━━━━━━━╇━━━━━━━╇━━━━━━━━━━━━━━━╇━━━━━━━━━━━━━━━━━━━━━━┩
+│ {p['lunch']} │ Lunch, "today" │ open   │ single       │     3 │ sushi         │ {lunch_date} │
+│          │                │        │              │       │               │ {lunch_phrase} │
+│ {p['board']} │ Board          │ open   │ single       │     1 │ hidden until  │ -                    │
+│          │                │        │              │       │ the poll      │                      │
+│          │                │        │              │       │ closes        │                      │
+│ {p['state']} │ State capital  │ closed │ ranked (irv) │     4 │ Knoxville     │ {closed_date} │
+│          │                │        │              │       │               │ {closed_phrase} │
+└──────────┴────────────────┴────────┴──────────────┴───────┴───────────────┴──────────────────────┘
 """
 
 
@@ -190,6 +211,9 @@ no\t-\t-
 
 
 def test_show_table_piped(votr, polls):
+    lunch_date, _, lunch_phrase = _utc("2030-01-01T00:00:00Z")
+    when = f"{lunch_date} ({lunch_phrase})".center(66)
+    caption = f"{polls['lunch']} · single poll, plurality · open, 3 votes".center(66)
     assert run(votr, "show", LUNCH, "--format", "table", env=WIDE) == f"""\
                           Lunch, "today"                          
 ┏━━━━━━━━━━━━━━┳━━━━━━━┳━━━━━━━━━━━━━━━━━━━━━━┳━━━━━━━┳━━━━━━━━━━┓
@@ -199,8 +223,8 @@ def test_show_table_piped(votr, polls):
 │ sushi        │     2 │ ━━━━━━━━━━━━━        │ 66.7% │ ★ leader │
 │ crème brûlée │     0 │                      │  0.0% │          │
 └──────────────┴───────┴──────────────────────┴───────┴──────────┘
-    {polls['lunch']} · single poll, plurality · open, 3 votes, closes     
-                       2030-01-01T00:00:00Z                       
+{caption}
+{when}
 Leading: sushi
 """
 
@@ -413,7 +437,7 @@ def test_plain_on_a_terminal_and_a_table_by_default(votr_env, votr_proc):
         assert child.exitstatus == 0
         return child.before.replace("\r\n", "\n")
 
-    assert on_a_terminal("list", "--format", "plain") == f"{public_id}\topen\tLunch\tpizza: 0, sushi: 0\tsingle\tplurality\t-\n"
+    assert on_a_terminal("list", "--format", "plain") == f"{public_id}\topen\tLunch\tpizza: 0, sushi: 0\tsingle\tplurality\t-\t0\t-\n"
     assert on_a_terminal("options", "--format", "csv").startswith("id,name\r")  # csv's CRLF, then the terminal's
     table = on_a_terminal("list")
     assert "┏" in table and "Lunch" in table

@@ -68,7 +68,7 @@ def test_plain_lines_escape_stored_control_characters(monkeypatch):
     hostile = _poll(title="evil\x1b[2J\ttitle\nsecond line")
     lines = _rendered(output.Result(output.POLL_LISTING, {"Polls": [hostile]}), False, monkeypatch)
     assert "\x1b" not in lines
-    assert lines.count("\n") == 1 and lines.count("\t") == 6  # one record, seven fields
+    assert lines.count("\n") == 1 and lines.count("\t") == 8  # one record, nine fields
 
 
 def test_rich_forms_show_markup_as_text():

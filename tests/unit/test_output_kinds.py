@@ -5,14 +5,36 @@ Tennessee example (Wikipedia, "Instant-runoff voting" and "Schulze method")."""
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import re
+import time
 
 import pytest
 from rich.console import Console
 
 from votr_cli.core.counting import KIND_OF_METHOD, count
 from votr_cli.frontends import output
+
+# The moment these renderings are made: the closed polls closed at 18:00 UTC, 3 hours before.
+RENDERED_AT = dt.datetime(2026, 3, 1, 21, 0)
+
+
+def pin_clock(monkeypatch, now: dt.datetime, zone: str = "UTC") -> None:
+    """Render as at `now` (naive UTC) in the time zone `zone`, so that close dates read
+    the same on every run and every machine."""
+    monkeypatch.setattr(output, "_now", lambda: now)
+    monkeypatch.setenv("TZ", zone)
+    time.tzset()
+
+
+@pytest.fixture(autouse=True)
+def rendered_at(monkeypatch):
+    pin_clock(monkeypatch, RENDERED_AT)
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
 
 TENNESSEE = ["Memphis", "Nashville", "Chattanooga", "Knoxville"]
 # 42 Memphis > Nashville > Chattanooga > Knoxville, 26 Nashville > Chattanooga > Knoxville >
@@ -79,7 +101,8 @@ def styled(renderer, data, width=100) -> str:
     return out.getvalue()
 
 
-HEAD = ("id: k3v9x2ab\ntitle: Capital of Tennessee\nstatus: closed\nclose_date: 2026-03-01T18:00:00Z\n")
+HEAD = ("id: k3v9x2ab\ntitle: Capital of Tennessee\nstatus: closed\n"
+        "close_date: 2026-03-01T18:00:00+00:00 (closed 3 hours ago)\n")
 
 IRV_PLAIN = HEAD + """\
 total_vote_count: 100
@@ -168,7 +191,7 @@ def test_a_poll_object_without_kinds_is_a_plurality_poll():
         "kind: single\nmethod: plurality\nvoter_count: 3\nwinners: pizza\ncounts: votes\n"
         "pizza\t2\t66.7%\tleader\nsoup\t1\t33.3%\n")
     assert plain(output.POLL_LISTING, {"Polls": [poll]}) == (
-        "k3v9x2ab\topen\tLunch?\tpizza: 2, soup: 1\tsingle\tplurality\tpizza\n")
+        "k3v9x2ab\topen\tLunch?\tpizza: 2, soup: 1\tsingle\tplurality\tpizza\t3\t-\n")
 
 
 def test_ties_name_every_winner_and_no_ballots_name_none():
@@ -185,7 +208,7 @@ def test_ties_name_every_winner_and_no_ballots_name_none():
     assert "winners: -" in shown and not any(line.startswith("round") for line in shown)
     assert shown[-2:] == ["A\t0\t0.0%", "B\t0\t0.0%"]
     assert "No winner yet: no votes" in table(output.POLL_DETAIL, {"Polls": [empty]})
-    assert plain(output.POLL_LISTING, {"Polls": [empty]}).endswith("\tranked\tirv\t-\n")
+    assert plain(output.POLL_LISTING, {"Polls": [empty]}).endswith("\tranked\tirv\t-\t0\t-\n")
 
 
 def test_star_without_a_decided_finalist_shows_every_runoff():
@@ -198,10 +221,11 @@ def test_star_without_a_decided_finalist_shows_every_runoff():
     assert [f"Automatic runoff {n} of 3" in drawn for n in (1, 2, 3)] == [True] * 3
 
 
-def test_list_plain_has_seven_fields_per_poll():
+def test_list_plain_has_nine_fields_per_poll():
     polls = [poll_of(method, with_tally=False) for method in ("irv", "schulze", "star")]
     assert plain(output.POLL_LISTING, {"Polls": polls}) == "".join(
-        f"k3v9x2ab\tclosed\tCapital of Tennessee\t{counts}\t{kind}\t{method}\t{winner}\n"
+        f"k3v9x2ab\tclosed\tCapital of Tennessee\t{counts}\t{kind}\t{method}\t{winner}\t100\t"
+        "2026-03-01T18:00:00+00:00 (closed 3 hours ago)\n"
         for counts, kind, method, winner in [
             ("Memphis: 42, Nashville: 26, Chattanooga: 15, Knoxville: 17", "ranked", "irv", "Knoxville"),
             ("Memphis: 42, Nashville: 26, Chattanooga: 15, Knoxville: 17", "ranked", "schulze", "Nashville"),
@@ -211,20 +235,20 @@ def test_list_plain_has_seven_fields_per_poll():
 
 LIST_TABLE = """\
 Polls
-┏━━━━━━━━━━┳━━━━━━━━━━━━━━━━━━━━━┳━━━━━━━━┳━━━━━━━━━━━━━━━━━━┳━━━━━━━┳━━━━━━━━━━━┳━━━━━━━━━━━━━━━━━━━━━┓
-┃ ID       ┃ Title               ┃ Status ┃ Kind             ┃ Votes ┃ Leader    ┃ Closes (UTC)        ┃
-┡━━━━━━━━━━╇━━━━━━━━━━━━━━━━━━━━━╇━━━━━━━━╇━━━━━━━━━━━━━━━━━━╇━━━━━━━╇━━━━━━━━━━━╇━━━━━━━━━━━━━━━━━━━━━┩
-│ k3v9x2ab │ Capital of          │ closed │ ranked (irv)     │   100 │ Knoxville │ 2026-03-01T18:00:0… │
-│          │ Tennessee           │        │                  │       │           │                     │
-│ k3v9x2ab │ Capital of          │ closed │ single           │   100 │ Memphis   │ 2026-03-01T18:00:0… │
-│          │ Tennessee           │        │                  │       │           │                     │
-│ k3v9x2ab │ Capital of          │ closed │ multiple         │   100 │ Nashville │ 2026-03-01T18:00:0… │
-│          │ Tennessee           │        │                  │       │           │                     │
-│ k3v9x2ab │ Capital of          │ closed │ score (star)     │   100 │ Nashville │ 2026-03-01T18:00:0… │
-│          │ Tennessee           │        │                  │       │           │                     │
-│ k3v9x2ab │ Capital of          │ closed │ ranked (schulze) │   100 │ Nashville │ 2026-03-01T18:00:0… │
-│          │ Tennessee           │        │                  │       │           │                     │
-└──────────┴─────────────────────┴────────┴──────────────────┴───────┴───────────┴─────────────────────┘
+┏━━━━━━━━━━┳━━━━━━━━━━━━━━━━━━━━┳━━━━━━━━┳━━━━━━━━━━━━━━━━━━┳━━━━━━━┳━━━━━━━━━━━┳━━━━━━━━━━━━━━━━━━━━━━┓
+┃ ID       ┃ Title              ┃ Status ┃ Kind             ┃ Votes ┃ Leader    ┃ Closes               ┃
+┡━━━━━━━━━━╇━━━━━━━━━━━━━━━━━━━━╇━━━━━━━━╇━━━━━━━━━━━━━━━━━━╇━━━━━━━╇━━━━━━━━━━━╇━━━━━━━━━━━━━━━━━━━━━━┩
+│ k3v9x2ab │ Capital of         │ closed │ ranked (irv)     │   100 │ Knoxville │ 2026-03-01 18:00 UTC │
+│          │ Tennessee          │        │                  │       │           │ (closed 3 hours ago) │
+│ k3v9x2ab │ Capital of         │ closed │ single           │   100 │ Memphis   │ 2026-03-01 18:00 UTC │
+│          │ Tennessee          │        │                  │       │           │ (closed 3 hours ago) │
+│ k3v9x2ab │ Capital of         │ closed │ multiple         │   100 │ Nashville │ 2026-03-01 18:00 UTC │
+│          │ Tennessee          │        │                  │       │           │ (closed 3 hours ago) │
+│ k3v9x2ab │ Capital of         │ closed │ score (star)     │   100 │ Nashville │ 2026-03-01 18:00 UTC │
+│          │ Tennessee          │        │                  │       │           │ (closed 3 hours ago) │
+│ k3v9x2ab │ Capital of         │ closed │ ranked (schulze) │   100 │ Nashville │ 2026-03-01 18:00 UTC │
+│          │ Tennessee          │        │                  │       │           │ (closed 3 hours ago) │
+└──────────┴────────────────────┴────────┴──────────────────┴───────┴───────────┴──────────────────────┘
 """
 
 
@@ -243,8 +267,8 @@ IRV_TABLE = """\
 │ Chattanooga │                15 │ ━━━                  │ 15.0% │          │
 │ Knoxville   │                17 │ ━━━                  │ 17.0% │ ★ winner │
 └─────────────┴───────────────────┴──────────────────────┴───────┴──────────┘
-     k3v9x2ab · ranked poll, instant runoff · closed, 100 votes, closed
-                            2026-03-01T18:00:00Z
+         k3v9x2ab · ranked poll, instant runoff · closed, 100 votes
+                  2026-03-01 18:00 UTC (closed 3 hours ago)
 Winner: Knoxville
        Instant-runoff count, round by round
 ┏━━━━━━━━━━━━━┳━━━━━━━━━━━━━┳━━━━━━━━━━━┳━━━━━━━━━┓
@@ -344,7 +368,7 @@ def test_hostile_option_names_are_shown_literally_and_escaped(method, monkeypatc
         assert RAW.search(form.replace("\n", "")) is None
         assert "[bold]Memphis[/]" in form and ":thumbs_up:" in form and "👍" not in form
     assert "Nash\\x1b[2Jville\\u202e" in shown and "title: [red]T\\x1b]0;x\\x07\n" in shown
-    assert len(listed.splitlines()) == 1 and listed.count("\t") == 6
+    assert len(listed.splitlines()) == 1 and listed.count("\t") == 8
     assert HOSTILE[2] in shown and HOSTILE[2] in listed  # plain lines are never cut
     assert all(len(line) <= 100 for line in drawn.splitlines())
     if method != "approval":  # the working folds a long name onto more lines rather than cutting it

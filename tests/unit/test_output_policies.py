@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import time
 from pathlib import Path
 
 import pytest
@@ -16,11 +17,20 @@ from votr_cli.core import polls as rules
 from votr_cli.core.counting import count
 from votr_cli.core.polls import Policy, Shape, poll_document
 from votr_cli.frontends import output
-from tests.unit.test_output_kinds import plain, rendered, styled, table
+from tests.unit.test_output_kinds import pin_clock, plain, rendered, styled, table
 
 NOW = dt.datetime(2026, 3, 1, 12, 0)
 CLOSES = dt.datetime(2026, 3, 1, 18, 0)
 LUNCH = [("pizza", 2), ("soup", 1)]
+
+
+@pytest.fixture(autouse=True)
+def rendered_at(monkeypatch):
+    """Render at NOW, in UTC: CLOSES is 6 hours away."""
+    pin_clock(monkeypatch, NOW)
+    yield
+    monkeypatch.undo()
+    time.tzset()
 HOSTILE_TITLE = "[bold]Lunch[/]\x1b[2J\tnow\u202e"
 HOSTILE_OPTIONS = [("[red]pizza[/]", 2), ("soup\x07\nbell", 1), (":thumbs_up:", 0)]
 
@@ -80,7 +90,7 @@ def test_show_plain_once_you_have_voted_has_the_counts():
 def test_show_plain_of_results_hidden_until_the_poll_closes():
     poll = lunch(Policy(results="closed"), voted=True, close_date=CLOSES)
     assert shown(poll) == (
-        "id: k3v9x2ab\ntitle: Lunch\nstatus: open\nclose_date: 2026-03-01T18:00:00Z\n"
+        "id: k3v9x2ab\ntitle: Lunch\nstatus: open\nclose_date: 2026-03-01T18:00:00+00:00 (closes in 6 hours)\n"
         "total_vote_count: -\nkind: single\nmethod: plurality\nvoter_count: 3\n"
         "policies: results closed\n"
         "winners: hidden until the poll closes\n"
@@ -110,16 +120,16 @@ def test_hidden_ranked_results_have_no_working():
         "ann\t2\t66.7%\tleader\nbo\t1\t33.3%\nround 1: ann 2, bo 1; exhausted 0; winner ann\n")
 
 
-def test_list_plain_keeps_seven_fields_for_a_hidden_poll():
+def test_list_plain_keeps_nine_fields_for_a_hidden_poll():
     polls = [lunch(), lunch(Policy(results="voted")), lunch(Policy(results="closed")),
              lunch(Policy(results="voted"), voted=True)]
     assert listed(*polls) == (
-        "k3v9x2ab\topen\tLunch\tpizza: 2, soup: 1\tsingle\tplurality\tpizza\n"
-        "k3v9x2ab\topen\tLunch\tpizza: -, soup: -\tsingle\tplurality\thidden until you vote\n"
-        "k3v9x2ab\topen\tLunch\tpizza: -, soup: -\tsingle\tplurality\thidden until the poll closes\n"
-        "k3v9x2ab\topen\tLunch\tpizza: 2, soup: 1\tsingle\tplurality\tpizza\n")
+        "k3v9x2ab\topen\tLunch\tpizza: 2, soup: 1\tsingle\tplurality\tpizza\t3\t-\n"
+        "k3v9x2ab\topen\tLunch\tpizza: -, soup: -\tsingle\tplurality\thidden until you vote\t3\t-\n"
+        "k3v9x2ab\topen\tLunch\tpizza: -, soup: -\tsingle\tplurality\thidden until the poll closes\t3\t-\n"
+        "k3v9x2ab\topen\tLunch\tpizza: 2, soup: 1\tsingle\tplurality\tpizza\t3\t-\n")
     assert listed(ranked(Policy(results="voted"))) == (
-        "k3v9x2ab\topen\tBoard\tann: -, bo: -\tranked\tirv\thidden until you vote\n")
+        "k3v9x2ab\topen\tBoard\tann: -, bo: -\tranked\tirv\thidden until you vote\t3\t-\n")
 
 
 @pytest.mark.parametrize("message", [rules.MSG_CREATED, rules.MSG_VOTED, rules.MSG_CHANGED, rules.MSG_UNVOTED,
@@ -187,14 +197,14 @@ def test_reply_tables_hide_the_results_too():
 
 LIST_TABLE = """\
 Polls
-┏━━━━━━━━━━┳━━━━━━━┳━━━━━━━━┳━━━━━━━━━━━━━━┳━━━━━━━┳━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━┳━━━━━━━━━━━━━━┓
-┃ ID       ┃ Title ┃ Status ┃ Kind         ┃ Votes ┃ Leader                       ┃ Closes (UTC) ┃
-┡━━━━━━━━━━╇━━━━━━━╇━━━━━━━━╇━━━━━━━━━━━━━━╇━━━━━━━╇━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━╇━━━━━━━━━━━━━━┩
-│ k3v9x2ab │ Lunch │ open   │ single       │     3 │ pizza                        │ -            │
-│ k3v9x2ab │ Lunch │ open   │ single       │     3 │ hidden until you vote        │ -            │
-│ k3v9x2ab │ Lunch │ open   │ single       │     3 │ hidden until the poll closes │ -            │
-│ k3v9x2ab │ Board │ open   │ ranked (irv) │     3 │ no quorum (3 of 4)           │ -            │
-└──────────┴───────┴────────┴──────────────┴───────┴──────────────────────────────┴──────────────┘
+┏━━━━━━━━━━┳━━━━━━━┳━━━━━━━━┳━━━━━━━━━━━━━━┳━━━━━━━┳━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━┳━━━━━━━━┓
+┃ ID       ┃ Title ┃ Status ┃ Kind         ┃ Votes ┃ Leader                       ┃ Closes ┃
+┡━━━━━━━━━━╇━━━━━━━╇━━━━━━━━╇━━━━━━━━━━━━━━╇━━━━━━━╇━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━╇━━━━━━━━┩
+│ k3v9x2ab │ Lunch │ open   │ single       │     3 │ pizza                        │ -      │
+│ k3v9x2ab │ Lunch │ open   │ single       │     3 │ hidden until you vote        │ -      │
+│ k3v9x2ab │ Lunch │ open   │ single       │     3 │ hidden until the poll closes │ -      │
+│ k3v9x2ab │ Board │ open   │ ranked (irv) │     3 │ no quorum (3 of 4)           │ -      │
+└──────────┴───────┴────────┴──────────────┴───────┴──────────────────────────────┴────────┘
 """
 
 
@@ -239,8 +249,8 @@ def test_a_ranked_poll_short_of_its_quorum_has_a_working_but_no_winner():
 
 def test_list_plain_says_no_winner_until_quorum():
     assert listed(lunch(Policy(quorum=20)), lunch(Policy(quorum=20), status=False)) == (
-        "k3v9x2ab\topen\tLunch\tpizza: 2, soup: 1\tsingle\tplurality\tno winner until quorum (3 of 20)\n"
-        "k3v9x2ab\tclosed\tLunch\tpizza: 2, soup: 1\tsingle\tplurality\tno winner, quorum not reached (3 of 20)\n")
+        "k3v9x2ab\topen\tLunch\tpizza: 2, soup: 1\tsingle\tplurality\tno winner until quorum (3 of 20)\t3\t-\n"
+        "k3v9x2ab\tclosed\tLunch\tpizza: 2, soup: 1\tsingle\tplurality\tno winner, quorum not reached (3 of 20)\t3\t-\n")
 
 
 def test_hidden_results_keep_the_quorum_visible():
@@ -318,7 +328,7 @@ def test_hostile_names_of_a_hidden_poll_are_escaped_in_plain_lines(monkeypatch):
     listing = rendered(output.POLL_LISTING, {"Polls": [poll]}, monkeypatch)
     assert listing == (
         "k3v9x2ab\topen\t[bold]Lunch[/]\\x1b[2J\\x09now\\u202e\t[red]pizza[/]: -, soup\\x07\\x0abell: -, :thumbs_up:: -"
-        "\tsingle\tplurality\thidden until you vote\n")
+        "\tsingle\tplurality\thidden until you vote\t3\t-\n")
     reply = rendered(output.POLL_MESSAGE, {"message": rules.MSG_UNVOTED, "poll": poll}, monkeypatch)
     assert reply == ("Your vote was withdrawn: k3v9x2ab\topen\t[bold]Lunch[/]\\x1b[2J\\x09now\\u202e\n"
                      "results hidden until you vote\n")

@@ -66,3 +66,13 @@ def test_json_escaping_keeps_the_value():
     escaped = text.escape_for_json(document)
     assert "\u009b" not in escaped and "\u202e" not in escaped
     assert json.loads(escaped) == {"t": "a\u009bb\u202ec"}
+
+
+@pytest.mark.parametrize("number, shown", [(0, "0 votes"), (1, "1 vote"), (2, "2 votes"), (-1, "-1 votes")])
+def test_counted_puts_the_noun_in_the_form_its_number_takes(number, shown):
+    assert text.counted(number, "vote") == shown
+
+
+def test_counted_takes_an_irregular_plural():
+    assert [text.counted(n, "is", "are") for n in (1, 3)] == ["1 is", "3 are"]
+    assert [text.noun_for(n, "option") for n in (1, 2)] == ["option", "options"]

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 from votr_cli.core.errors import InvalidInput
+from votr_cli.core.text import noun_for
 
 KINDS = ("single", "multiple", "ranked", "score")
 MIN_SCORE, MAX_SCORE = 0, 5
@@ -160,7 +161,7 @@ def _check_count(kind: str, given: int, least: int, most: int) -> None:
         return
     if not least <= given <= most:
         wanted = f"exactly {least}" if least == most else f"from {least} to {most}"
-        raise InvalidInput(f"this {kind} poll takes {wanted} options, not {given}")
+        raise InvalidInput(f"this {kind} poll takes {wanted} {noun_for(most, 'option')}, not {given}")
 
 
 def stored_choices(kind: str, choices: str | None, option_count: int) -> list[int] | list[tuple[int, int]]:

@@ -124,3 +124,14 @@ def escape_for_json(document: str) -> str:
     any JSON reader while keeping a terminal that shows the document safe.
     """
     return _TERMINAL_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", document)
+
+
+def counted(number: int, noun: str, plural: str | None = None) -> str:
+    """`number` and the noun in the form that number takes: "1 vote", "2 votes",
+    "0 votes"; `plural` for a noun that does not just add an "s" ("1 is", "2 are")."""
+    return f"{number} {noun_for(number, noun, plural)}"
+
+
+def noun_for(number: int, noun: str, plural: str | None = None) -> str:
+    """The noun alone in the form `number` takes: "option" for 1, "options" otherwise."""
+    return noun if number == 1 else plural or noun + "s"

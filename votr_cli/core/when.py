@@ -6,7 +6,7 @@ import math
 import re
 
 from votr_cli.core.errors import InvalidInput
-from votr_cli.core.text import quoted
+from votr_cli.core.text import counted, quoted
 
 _DURATION = re.compile(r"(\d+)([smhdw])")
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
@@ -76,3 +76,43 @@ def iso_utc(moment: dt.datetime | None) -> str | None:
     # isoformat, not strftime("%Y"): that writes year 999 as "999", which no ISO-8601
     # reader (votr import included) accepts.
     return moment.replace(microsecond=0).isoformat() + "Z"
+
+
+# How far away a close date is, in words, for people (README: Output). The distance is
+# rounded to the nearest whole unit, a half rounding up, in the largest unit that keeps
+# the number below the next unit's size: 47 h 59 min 59 s is "2 days", 36 h is "2 days",
+# 35 h 59 min is "1 day", 89 s is "1 minute", 90 s "2 minutes"; under 45 seconds there is
+# no number ("just now"). Months are 30.44 days and years 365.2425 days, on average.
+_UNITS = (("minute", 60, 60), ("hour", 3600, 24), ("day", 86400, 60),
+          ("month", 2_629_746, 12), ("year", 31_556_952, None))
+_JUST_NOW = 45  # seconds
+
+
+def span(delta: dt.timedelta) -> str | None:
+    """The length of `delta`, rounded as above: "1 minute", "2 days"; None under 45 s."""
+    micro = abs(delta) // dt.timedelta(microseconds=1)
+    if micro < _JUST_NOW * 1_000_000:
+        return None
+    for unit, seconds, limit in _UNITS:
+        size = seconds * 1_000_000
+        number = (micro + size // 2) // size  # half up, never to even
+        if limit is None or number < limit:
+            return counted(max(number, 1), unit)
+    raise AssertionError("unreachable: the last unit has no limit")
+
+
+def close_phrase(moment: dt.datetime, now: dt.datetime) -> str:
+    """A close date relative to `now` (both naive UTC): "closes in 2 days", "closes in
+    less than a minute", "closed 3 hours ago", "closed just now"."""
+    words = span(moment - now)
+    if moment > now:
+        return f"closes in {words}" if words else "closes in less than a minute"
+    return f"closed {words} ago" if words else "closed just now"
+
+
+def from_iso_utc(value: str) -> dt.datetime:
+    """The naive UTC moment of an `iso_utc` string ("2026-12-01T18:00:00Z")."""
+    moment = dt.datetime.fromisoformat(value.removesuffix("Z"))
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(dt.timezone.utc).replace(tzinfo=None)
+    return moment

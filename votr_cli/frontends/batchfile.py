@@ -31,7 +31,7 @@ import math
 from collections.abc import Iterator
 
 from votr_cli.core.errors import InvalidInput
-from votr_cli.core.text import shortened
+from votr_cli.core.text import counted, shortened
 from votr_cli.service.polls import BatchLine
 
 FIELDS = ("poll", "option", "voter")
@@ -238,7 +238,7 @@ def _read_csv(lines: Iterator[Line]) -> Iterator[BatchLine]:
                     raise text
                 fields = _csv_fields(text)
                 if len(fields) != len(header):
-                    raise InvalidInput(f"{len(fields)} fields where the header row has {len(header)}")
+                    raise InvalidInput(f"{counted(len(fields), 'field')} where the header row has {len(header)}")
             except InvalidInput as exc:
                 yield BatchLine(number, error=exc)
                 continue

@@ -333,8 +333,17 @@ def list_(obj: Context, status: str, voter: str | None):
 @main.command()
 @click.argument("poll", shell_complete=completion.poll_completer("all"))
 @click.option("--voter", metavar="NAME", help=VIEWER_HELP)
+@click.option("--watch", is_flag=True,
+              help="Read the poll again every --interval and redraw it, until it closes or Ctrl-C (exit 0 "
+                   "both). Piped: show's plain form each time it changes; --json: one document per change, "
+                   "one per line.")
+@click.option("--interval", type=click.FloatRange(0.1, 3600), default=2.0, show_default=True, metavar="SECONDS",
+              help="With --watch: seconds between reads (0.1 to 3600).")
+@click.option("--svg", "svg_file", metavar="FILE",
+              help="Write the picture show draws on a terminal (100 columns, in colour) to FILE as SVG "
+                   "('-' for stdout) instead of showing the poll.")
 @votr_command(formats=True)
-def show(obj: Context, poll: str, voter: str | None):
+def show(obj: Context, poll: str, voter: str | None, watch: bool, interval: float, svg_file: str | None):
     """Show one poll: counts, percentages, leader and close date.
 
     POLL is the poll's id or its exact title.
@@ -343,13 +352,40 @@ def show(obj: Context, poll: str, voter: str | None):
     Examples:
       votr show "who's the fastest footballer"
       votr show "who's the fastest footballer" --format csv
+      votr show "who's the fastest footballer" --watch --interval 5
+      votr show "who's the fastest footballer" --svg results.svg
     """
     from votr_cli.service import polls as service
     from votr_cli.frontends import output
 
     from votr_cli.frontends import settings
 
-    shown = service.show_poll(obj.database(), poll, settings.viewer(voter))
+    if watch and svg_file is not None:
+        raise click.UsageError("give either --watch or --svg, not both")
+    context = click.get_current_context()
+    if not watch and context.get_parameter_source("interval") is not click.core.ParameterSource.DEFAULT:
+        raise click.UsageError("--interval is for --watch")
+    chosen = "json" if context.params.get("as_json") else context.params.get("output_format")
+    if (watch or svg_file is not None) and chosen not in (None, "table", "plain", "json"):
+        raise click.UsageError(f"--format {chosen} is not for --{'watch' if watch else 'svg'}: "
+                               f"use table, plain or json")
+    if svg_file == "-" and chosen == "json":
+        raise click.UsageError("--svg - writes the picture to stdout: it cannot be given with --json")
+    database, viewer = obj.database(), settings.viewer(voter)
+    if watch:
+        from votr_cli.frontends import live
+
+        return output.Result(live.POLL_WATCH,
+                             live.Watch(lambda: {"Polls": [service.show_poll(database, poll, viewer)]}, interval))
+    shown = service.show_poll(database, poll, viewer)
+    if svg_file is not None:
+        from votr_cli.frontends import picture
+
+        svg = picture.poll_svg({"Polls": [shown]})
+        if svg_file == "-":
+            return output.Result(picture.PICTURE, {"svg": svg})
+        picture.write_svg(svg, svg_file)
+        return output.Result(output.REPORT, {"message": f"wrote {svg_file}", "file": svg_file})
     return output.Result(output.POLL_DETAIL, {"Polls": [shown]})
 
 

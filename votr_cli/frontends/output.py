@@ -5,8 +5,9 @@ Each kind of result has one renderer, which holds all of its forms; `render` pic
 form (the format, FORMATS), so every command behaves alike:
 
 - `json` (`--json`): exactly one JSON document on stdout; errors as {"error": …} on stderr.
-- `table`, the default on a terminal (and no NO_COLOR, no TERM=dumb): rich tables, bars
-  and colour; asked for when piped, the same tables without escape sequences.
+- `table`, the default on a terminal: rich tables and bars, in colour unless NO_COLOR is
+  set (TERM=dumb: no escape sequences at all; rich's Console honours both); asked for
+  when piped, the same tables without escape sequences.
 - `plain`, the default otherwise: one record per line, tab-separated, no escape sequences.
 - `ndjson`, `csv`, `tsv` (`votr list`, `show`, `options`): the renderer's `records` (one
   JSON object per line) and `rows` (a header, then one row per record); a renderer
@@ -36,7 +37,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from votr_cli.core.errors import InvalidInput
-from votr_cli.core.text import escape_for_json, printable
+from votr_cli.core.text import counted, escape_for_json, noun_for, printable
 
 # Every format `render` knows; `votr list`, `show` and `options` offer all of them.
 FORMATS = ("table", "plain", "json", "ndjson", "csv", "tsv")
@@ -107,10 +108,14 @@ class Result:
 
 
 def wants_rich(stream=None) -> bool:
+    """The rich form for a terminal. NO_COLOR takes the colour away, not the tables
+    (no-color.org): the Console honours it, as it honours TERM=dumb with no styles."""
     stream = stream or sys.stdout
-    if os.environ.get("NO_COLOR") or os.environ.get("TERM") == "dumb":
-        return False
     return stream.isatty()
+
+
+def _dumb_terminal() -> bool:
+    return os.environ.get("TERM") in ("dumb", "unknown")
 
 
 def dumps(document: Any) -> str:
@@ -191,7 +196,7 @@ def progress(description: str, total: int) -> Iterator[Callable[[int], None] | N
 
     Yields the function to call with the number of steps done since the last call.
     """
-    if not wants_rich(sys.stderr):
+    if not wants_rich(sys.stderr) or _dumb_terminal():  # a bar redraws itself: no dumb terminal
         yield None
         return
     from rich.console import Console
@@ -230,12 +235,74 @@ def _text(value: str, style: str = ""):
     return Text(printable(value), style=style)
 
 
+def _lines(*values: str):
+    """One Text of the non-empty values, each on a line of its own (and escaped)."""
+    from rich.text import Text
+
+    return Text("\n").join(_text(value) for value in values if value)
+
+
 def _status_word(poll: dict) -> str:
     return "open" if poll["status"] else "closed"
 
 
 def _percent(count: int, total: int) -> float:
     return 100.0 * count / total if total else 0.0
+
+
+# -- dates: the local time zone and how far away, for people (README: Output) -----------
+#
+# JSON keeps close_date as ISO-8601 UTC; the table and plain forms show it in the local
+# time zone (TZ, else the system's) with its distance from now in words. A date the zone
+# cannot show (year 1 or 9999 pushed past the calendar's ends) stays UTC.
+
+
+def _now():
+    from votr_cli.core.when import utcnow
+
+    return utcnow()
+
+
+def _local(value: str):
+    """(the aware local datetime or None, the phrase) of an ISO-8601 UTC close date."""
+    import datetime as dt
+
+    from votr_cli.core.when import close_phrase, from_iso_utc
+
+    moment = from_iso_utc(value)
+    try:
+        local = moment.replace(tzinfo=dt.timezone.utc).astimezone()
+    except (OverflowError, OSError, ValueError):
+        local = None
+    return local, close_phrase(moment, _now())
+
+
+def _date_table(value: str | None) -> tuple[str, str]:
+    """A close date as tables show it, as (date, phrase): ("2026-12-01 18:00 CET",
+    "closes in 2 days"); ("-", "") for none."""
+    if not value:
+        return "-", ""
+    local, phrase = _local(value)
+    if local is None:
+        return printable(value), phrase
+    # The zone's name comes from TZ, which may say anything: escaped like any text.
+    return f"{local:%Y-%m-%d %H:%M} {printable(local.tzname() or local.strftime('%z'))}", phrase
+
+
+def _date_words(value: str | None) -> str:
+    """"2026-12-01 18:00 CET (closes in 2 days)", "-" for none."""
+    date, phrase = _date_table(value)
+    return f"{date} ({phrase})" if phrase else date
+
+
+def _date_plain(value: str | None) -> str:
+    """A close date as plain lines give it: ISO-8601 in the local zone, to the second
+    and with its offset, then the phrase: "2026-12-01T18:00:00+01:00 (closes in 2 days)"."""
+    if not value:
+        return "-"
+    local, phrase = _local(value)
+    shown = local.isoformat(timespec="seconds") if local else printable(value)
+    return f"{shown} ({phrase})"
 
 
 # -- poll kinds: what a count means, who wins, and the method's working -----------------
@@ -325,7 +392,7 @@ def _hidden_until(poll: dict) -> str:
 
 
 def _voter_word(number: int) -> str:
-    return f"{number} voter{'' if number == 1 else 's'}"
+    return counted(number, "voter")
 
 
 def _quorum_missed(poll: dict) -> bool:
@@ -396,7 +463,7 @@ def _working_lines(poll: dict) -> Iterator[str]:
             if this_round["eliminated"]:
                 outcome = f"eliminated {_names(this_round['eliminated'])}"
             elif number == len(rounds) and winners:
-                outcome = f"{'winner' if len(winners) == 1 else 'winners'} {_names(winners)}"
+                outcome = f"{noun_for(len(winners), 'winner')} {_names(winners)}"
             else:
                 outcome = "no winner"
             yield (f"round {number}: {_pairs(this_round['counts'])}; "
@@ -430,46 +497,65 @@ def _winners_text(poll: dict):
     return _text(said, "bold yellow" if winners else "")
 
 
-def _poll_table(poll: dict):
-    """One poll as rich renderables: its options with counts, share bars and winners."""
+def _poll_table(poll: dict, width: int = 80):
+    """One poll as rich renderables: its options with counts, share bars and winners.
+    On a terminal too narrow for the bars (`width` columns), the table has none."""
     from rich.console import Group
-    from rich.progress_bar import ProgressBar
     from rich.table import Table
 
     kind, method = _kind(poll), _method(poll)
-    caption = (f"{kind} poll, {_METHOD_NAME.get(method, method)} · "
-               f"{_status_word(poll)}, {_voters(poll)} votes"
-               + (f", closes {poll['close_date']}" if poll["status"] and poll["close_date"] else "")
-               + (f", closed {poll['close_date']}" if not poll["status"] and poll["close_date"] else ""))
-    caption = f"{poll['id']} · {caption}"
+    # The close date and its phrase on a line of their own under the rest.
+    about = (f"{poll['id']} · {kind} poll, {_METHOD_NAME.get(method, method)} · "
+             f"{_status_word(poll)}, {counted(_voters(poll), 'vote')}")
+    caption = _lines(about, _date_words(poll["close_date"]) if poll["close_date"] else "")
     if _hidden(poll):
         # The options and a count column that says "hidden": no counts, shares or marks;
         # the line below says until when. As wide as its caption, which then fits a line.
-        table = Table(title=_text(poll["title"], "bold"), caption=_text(caption), min_width=len(caption))
-        table.add_column("Option")
+        table = Table(title=_text(poll["title"], "bold"), caption=caption,
+                      min_width=min(len(about), width))
+        table.add_column("Option", overflow="fold")
         table.add_column(_COUNT_HEADER.get(kind, "Votes"), justify="right")
         for choice in poll["options"]:
             table.add_row(_text(choice["name"]), _text("hidden", "dim"))
         return Group(table, _winners_text(poll), *_policy_texts(poll))
-    table = Table(title=_text(poll["title"], "bold"), caption=_text(caption))
-    table.add_column("Option")
+    table = _counts_table(poll, caption, bars=True)
+    if _min_width(table) > width:
+        table = _counts_table(poll, caption, bars=False)
+    return Group(table, _winners_text(poll), *_policy_texts(poll))
+
+
+def _counts_table(poll: dict, caption, bars: bool):
+    from rich.progress_bar import ProgressBar
+    from rich.table import Table
+
+    kind = _kind(poll)
+    table = Table(title=_text(poll["title"], "bold"), caption=caption)
+    table.add_column("Option", overflow="fold")
     winners = set(_winners(poll))
     finalists = {name for runoff in _runoffs(_tally(poll)) for name in runoff["finalists"]}
     base = _share_base(poll)
     mark = "★ leader" if poll["status"] else "★ winner"
     table.add_column(_COUNT_HEADER.get(kind, "Votes"), justify="right")
-    table.add_column("Share", min_width=20)
-    table.add_column("%", justify="right")
-    table.add_column("")
+    if bars:
+        table.add_column("Share", min_width=20)
+    table.add_column("%", justify="right", no_wrap=True)
+    table.add_column("", no_wrap=True)
     for choice in poll["options"]:
         share = _percent(choice["vote_count"], base)
         won = choice["name"] in winners
         note = _text(mark, "yellow") if won else _text("finalist", "cyan") if choice["name"] in finalists else ""
-        table.add_row(
-            _text(choice["name"], "bold" if won else ""), str(choice["vote_count"]),
-            ProgressBar(total=100, completed=share, width=20), f"{share:.1f}%", note,
-        )
-    return Group(table, _winners_text(poll), *_policy_texts(poll))
+        bar = [ProgressBar(total=100, completed=share, width=20)] if bars else []
+        table.add_row(_text(choice["name"], "bold" if won else ""), str(choice["vote_count"]),
+                      *bar, f"{share:.1f}%", note)
+    return table
+
+
+def _min_width(renderable) -> int:
+    """The fewest columns `renderable` needs without cutting a word."""
+    from rich.measure import Measurement
+
+    console = _console()
+    return Measurement.get(console, console.options.update_width(1 << 16), renderable).minimum
 
 
 def _policy_texts(poll: dict) -> list:
@@ -607,35 +693,38 @@ class PollListing(Renderer):
         out.write("]}\n")
 
     def plain(self, data: dict) -> Iterable[str]:
-        # Seven fields: id, status, title, counts, kind, method, winners (README: Output).
+        # Nine fields: id, status, title, counts, kind, method, winners, voters, close date
+        # (README: Output); new fields go at the end, so `cut -f` scripts keep working.
         # Hidden results: every count "-", and the winners field says until when.
         for poll in data["Polls"]:
             hidden = _hidden(poll)
             counts = ", ".join(f"{printable(c['name'])}: {'-' if hidden else c['vote_count']}"
                                for c in poll["options"])
             yield "\t".join([printable(poll["id"]), _status_word(poll), printable(poll["title"]), counts,
-                             _kind(poll), printable(_method(poll)), _outcome(poll)])
+                             _kind(poll), printable(_method(poll)), _outcome(poll), str(_voters(poll)),
+                             _date_plain(poll["close_date"])])
 
     def rich(self, data: dict, console) -> None:
-        from rich.table import Table
-
         from votr_cli.core.counting import METHODS_BY_KIND
 
-        table = Table(title="Polls", title_justify="left")
-        for column in ("ID", "Title", "Status", "Kind", "Votes", "Leader", "Closes (UTC)"):
-            table.add_column(column, justify="right" if column == "Votes" else "left")
+        rows = []
         for poll in data["Polls"]:
             kind, method = _kind(poll), _method(poll)
-            table.add_row(
-                _text(poll["id"]), _text(poll["title"], "bold"),
-                _text(_status_word(poll), "green" if poll["status"] else "red"),
-                _text(f"{kind} ({method})" if len(METHODS_BY_KIND.get(kind, ())) > 1 else kind),
-                str(_voters(poll)), _leader_cell(poll), _text(poll["close_date"] or "-"),
-            )
-        if table.row_count:
-            console.print(table)
-        else:
+            date, phrase = _date_table(poll["close_date"])
+            rows.append({
+                "ID": _text(poll["id"]), "Title": _text(poll["title"], "bold"),
+                "Status": _text(_status_word(poll), "green" if poll["status"] else "red"),
+                "Kind": _text(f"{kind} ({method})" if len(METHODS_BY_KIND.get(kind, ())) > 1 else kind),
+                "Votes": _text(str(_voters(poll))), "Leader": _leader_cell(poll),
+                "Closes": _lines(date, f"({phrase})" if phrase else ""), "date": date,
+            })
+        if not rows:
             console.print("No polls yet. Create one with: votr create TITLE OPTION OPTION…")
+            return
+        table = _listing_table(rows)
+        if _min_width(table) > console.width:
+            table = _listing_records(rows)
+        console.print(table)
 
     def records(self, data: dict) -> Iterable[dict]:
         return data["Polls"]  # the stream itself: one poll object per line, as it is read
@@ -649,6 +738,41 @@ class PollListing(Renderer):
             head = [poll["id"], poll["title"], _status_word(poll), poll["close_date"]]
             for choice in poll["options"] or [{"name": None, "vote_count": None}]:
                 yield [*head, choice["name"], None if hidden else choice["vote_count"]]
+
+
+_LISTING_COLUMNS = ("ID", "Title", "Status", "Kind", "Votes", "Leader", "Closes")
+
+
+def _listing_table(rows: list[dict]):
+    """list's table: a row per poll. Titles and names wrap between words; a close date
+    keeps its line (the column is as wide as the longest), its phrase wraps under it. The
+    caller shows the records instead when the table cannot fit without cutting a word."""
+    from rich.table import Table
+
+    table = Table(title="Polls", title_justify="left")
+    dates = max(len(row["date"]) for row in rows)
+    for column in _LISTING_COLUMNS:
+        table.add_column(column, justify="right" if column == "Votes" else "left",
+                         no_wrap=column in ("ID", "Status", "Votes"), overflow="fold",
+                         width=max(dates, len(column)) if column == "Closes" else None)
+    for row in rows:
+        table.add_row(*(row[column] for column in _LISTING_COLUMNS))
+    return table
+
+
+def _listing_records(rows: list[dict]):
+    """list on a terminal too narrow for its table: each poll as a record of labelled
+    lines, one poll under the other."""
+    from rich.table import Table
+
+    table = Table(title="Polls", title_justify="left", show_header=False)
+    table.add_column("", style="bold", no_wrap=True)
+    table.add_column("", overflow="fold")
+    for row in rows:
+        for column in _LISTING_COLUMNS:
+            table.add_row(_text(column), row[column])
+        table.add_section()
+    return table
 
 
 def _leader_cell(poll: dict):
@@ -672,7 +796,7 @@ class PollDetail(Renderer):
         yield f"id: {printable(poll['id'])}"
         yield f"title: {printable(poll['title'])}"
         yield f"status: {_status_word(poll)}"
-        yield f"close_date: {printable(poll['close_date'] or '-')}"
+        yield f"close_date: {_date_plain(poll['close_date'])}"
         yield f"total_vote_count: {'-' if hidden else poll['total_vote_count']}"
         yield f"kind: {printable(kind)}"
         yield f"method: {printable(_method(poll))}"
@@ -701,7 +825,7 @@ class PollDetail(Renderer):
 
     def rich(self, data: dict, console) -> None:
         poll = data["Polls"][0]
-        console.print(_poll_table(poll))
+        console.print(_poll_table(poll, console.width))
         if not _hidden(poll):
             _print_working(poll, console)
 
@@ -720,6 +844,37 @@ class PollDetail(Renderer):
         for choice in poll["options"]:
             count = choice["vote_count"]
             yield [choice["name"], count, f"{_percent(count, base):.1f}"]
+
+
+def poll_renderables(poll: dict, width: int) -> list:
+    """What `show` prints on a terminal `width` columns wide, as rich renderables, for a
+    live redraw (`show --watch`), whose frame also holds a line under them."""
+    collected = _Collected(width)
+    POLL_DETAIL.rich({"Polls": [poll]}, collected)
+    return collected.renderables
+
+
+class _Collected:
+    """A stand-in console that keeps what a renderer prints, in order, instead of
+    writing it (so a line of the working wraps in a live redraw rather than overflowing)."""
+
+    def __init__(self, width: int):
+        self.width = width
+        self.renderables: list = []
+
+    def print(self, renderable, **_options) -> None:
+        self.renderables.append(renderable)
+
+
+def plain_line(line: str) -> str:
+    """A plain record as `render` writes it: any control character a field let through
+    escaped, the tabs between fields kept."""
+    return _safe_line(line)
+
+
+def plain_text(value: str, style: str = ""):
+    """`value` as a rich Text shown literally: never markup, control characters escaped."""
+    return _text(value, style)
 
 
 class PollMessage(Renderer):
@@ -750,7 +905,7 @@ class PollMessage(Renderer):
 
     def rich(self, data: dict, console) -> None:
         console.print(_text(data["message"], "green"))
-        console.print(_poll_table(data["poll"]))
+        console.print(_poll_table(data["poll"], console.width))
 
 
 class OptionList(Renderer):
@@ -910,12 +1065,12 @@ class CheckReport(Renderer):
             yield f"integrity: {'ok' if integrity['ok'] else 'FAILED'} ({printable(integrity['method'])})"
         checked = data["checked"]
         if checked is not None:
-            yield (f"checked: {checked['polls']} polls, {checked['options']} options, "
-                   f"{checked['counters']} counters, {checked['ballots']} ballots")
+            yield (f"checked: {counted(checked['polls'], 'poll')}, {counted(checked['options'], 'option')}, "
+                   f"{counted(checked['counters'], 'counter')}, {counted(checked['ballots'], 'ballot')}")
         for problem in data["problems"]:
             yield f"problem: {printable(problem['message'])}"
         count = len(data["problems"])
-        yield "result: clean" if data["ok"] else f"result: {count} problem{'s' if count != 1 else ''} found"
+        yield "result: clean" if data["ok"] else f"result: {counted(count, 'problem')} found"
 
     def rich(self, data: dict, console) -> None:
         for line in self.plain(data):

@@ -348,10 +348,6 @@ def _row_ids(ids: list, total: int, label: str = "row ids") -> str:
     return f"{label} {shown}{', …' if total > 10 else ''}"
 
 
-def _plural(count: int, one: str, many: str | None = None) -> str:
-    return f"{count} {one if count == 1 else many or one + 's'}"
-
-
 class _Found:
     """A check's problems, and the polls whose counters it found cannot be checked."""
 
@@ -452,8 +448,8 @@ def _ballot_places(conn) -> _Found:
     for topic_id, row in in_ballots.items():
         found.problems.append({
             "kind": "ballot", "poll": row.public_id, "title": row.title, "secret": True, "ballots": row.rows,
-            "message": f"{_poll_name(row.public_id, row.title)}: a secret poll, but {_plural(row.rows, 'ballot')} "
-                       f"of it {'is' if row.rows == 1 else 'are'} in ballots, which pairs each with its voter "
+            "message": f"{_poll_name(row.public_id, row.title)}: a secret poll, but {text.counted(row.rows, 'ballot')} "
+                       f"of it {text.noun_for(row.rows, 'is', 'are')} in ballots, which pairs each with its voter "
                        f"(a secret poll keeps them in secret_ballots, its voters in poll_voters); its counters "
                        f"cannot be checked"})
     for topic_id in sorted(set(voters) | set(kept)):
@@ -463,7 +459,7 @@ def _ballot_places(conn) -> _Found:
             "kind": "ballot", "poll": row.public_id, "title": row.title, "secret": False,
             "poll_voters": voter_rows, "secret_ballots": ballot_rows,
             "message": f"{_poll_name(row.public_id, row.title)}: not a secret poll, but poll_voters holds "
-                       f"{_plural(voter_rows, 'voter')} of it and secret_ballots {_plural(ballot_rows, 'ballot')} "
+                       f"{text.counted(voter_rows, 'voter')} of it and secret_ballots {text.counted(ballot_rows, 'ballot')} "
                        f"(its ballots belong in ballots); its counters cannot be checked"})
     found.unchecked = set(in_ballots) | set(voters) | set(kept)
     found.problems.sort(key=lambda problem: problem["poll"])
@@ -518,11 +514,11 @@ def _single_counters(conn, unchecked: set[int]) -> list[dict]:
     found = []
     for row in wrong:
         if row.secret and row.adopted_count:
-            why = (f"it has {row.adopted_count} adopted votes, but a secret poll holds none (only polls "
+            why = (f"it has {text.counted(row.adopted_count, 'adopted vote')}, but a secret poll holds none (only polls "
                    f"carried over from an old Votr database do, and none of them is secret)")
         else:
-            which = "secret ballots" if row.secret else "ballots"
-            why = (f"counter is {row.vote_count}, but {row.ballots} {which} + {row.adopted_count} adopted "
+            which = "secret ballot" if row.secret else "ballot"
+            why = (f"counter is {row.vote_count}, but {text.counted(row.ballots, which)} + {row.adopted_count} adopted "
                    f"= {row.ballots + row.adopted_count}")
         found.append({
             "kind": "counter", "poll": row.public_id, "title": row.title, "option": row.name,
@@ -549,13 +545,16 @@ def _misplaced_choices(conn) -> _Found:
     for table, secret, prefix in ((ballots, false(), ""), (secret_ballots, true(), "secret ")):
         checks += [
             (table, secret, single, table.c.choices.is_not(None), False,
-             prefix + "ballots of a single poll have choices (a single poll's ballot names its option)"),
+             (prefix + "ballot of a single poll has", prefix + "ballots of a single poll have",
+              " choices (a single poll's ballot names its option)")),
             (table, secret, topics.c.kind.in_(others), table.c.option_id.is_not(None), False,
-             prefix + "ballots name an option (option_id), but a {kind} poll's ballots keep their choices"),
+             (prefix + "ballot names", prefix + "ballots name",
+              " an option (option_id), but a {kind} poll's ballots keep their choices")),
         ]
     checks.append((secret_ballots, true(), single, secret_ballots.c.option_id.is_(None), True,
-                   "secret ballots of a single poll name no option (a secret poll holds no voters "
-                   "carried over from an old Votr database); its counters cannot be checked"))
+                   ("secret ballot of a single poll names", "secret ballots of a single poll name",
+                    " no option (a secret poll holds no voters carried over from an old Votr database); "
+                    "its counters cannot be checked")))
     found = _Found()
     for table, secret, of_kind, misplaced, unreadable, what in checks:
         rows = conn.execution_options(yield_per=2000).execute(
@@ -574,8 +573,8 @@ def _misplaced_choices(conn) -> _Found:
         for first, ids, (count,) in by_poll.values():
             found.problems.append({
                 "kind": "ballot", "poll": first.public_id, "title": first.title, "count": count, "rows": ids,
-                "message": f"{_poll_name(first.public_id, first.title)}: {count} "
-                           f"{what.format(kind=first.kind)} ({_row_ids(ids, count, label)})"})
+                "message": f"{_poll_name(first.public_id, first.title)}: {text.counted(count, what[0], what[1])}"
+                           f"{what[2].format(kind=first.kind)} ({_row_ids(ids, count, label)})"})
             if unreadable:
                 found.unchecked.add(first.id)
     return found
@@ -636,7 +635,7 @@ def _other_kinds(conn, shapes: _Shapes, unchecked: set[int]) -> list[dict]:
             invalid.append((topic_id, choices, weight, str(why), table))
             continue
         if bounds_known and topic.kind != "score" and not topic.min_choices <= len(decoded) <= topic.max_choices:
-            invalid.append((topic_id, choices, weight, f"{len(decoded)} options, but the poll takes "
+            invalid.append((topic_id, choices, weight, f"{text.counted(len(decoded), 'option')}, but the poll takes "
                                                        f"{topic.min_choices} to {topic.max_choices}", table))
             continue
         totals = counted[topic_id]
@@ -669,15 +668,17 @@ def _invalid_ballots(conn, shapes: _Shapes, invalid: list[tuple[int, str | None,
         found.append({"kind": "ballot", "poll": topic.public_id, "title": topic.title,
                       "choices": None if choices is None else text.shortened(choices, CHOICES_SHOWN),
                       "count": weight, "rows": ids,
-                      "message": f"{_poll_name(topic.public_id, topic.title)}: {weight} {'secret ' if secret else ''}"
-                                 f"ballots with {shown} are not a valid {topic.kind} ballot of it: {why} "
+                      "message": f"{_poll_name(topic.public_id, topic.title)}: "
+                                 f"{text.counted(weight, 'secret ballot' if secret else 'ballot')} with {shown} "
+                                 f"{text.noun_for(weight, 'is', 'are')} not a valid {topic.kind} ballot of it: {why} "
                                  f"({_row_ids(ids, weight, 'keys' if secret else 'row ids')}); "
                                  f"its counters cannot be checked"})
     return found
 
 
-_GIVES = {"multiple": "{} ballots choose it", "ranked": "{} ballots rank it first",
-          "score": "its scores on the ballots add up to {}"}
+_GIVES = {"multiple": ("{} ballot chooses it", "{} ballots choose it"),
+          "ranked": ("{} ballot ranks it first", "{} ballots rank it first"),
+          "score": ("its scores on the ballots add up to {}",) * 2}  # (for 1, for any other number)
 
 
 def _other_counters(topic, option_rows: list, counted: dict[int, int]) -> list[dict]:
@@ -690,10 +691,10 @@ def _other_counters(topic, option_rows: list, counted: dict[int, int]) -> list[d
             continue
         name = row.name if row.name is not None else f"#{row.position + 1}"
         if row.adopted_count:
-            why = (f"it has {row.adopted_count} adopted votes, but only single polls hold votes adopted "
+            why = (f"it has {text.counted(row.adopted_count, 'adopted vote')}, but only single polls hold votes adopted "
                    f"from an old Votr database")
         else:
-            why = f"counter is {row.vote_count}, but {_GIVES[topic.kind].format(expected)}"
+            why = f"counter is {row.vote_count}, but {_GIVES[topic.kind][expected != 1].format(expected)}"
         found.append({"kind": "counter", "poll": topic.public_id, "title": topic.title, "option": name,
                       "vote_count": row.vote_count, "adopted_count": row.adopted_count, "ballots": expected,
                       "message": f"{_poll_name(topic.public_id, topic.title)}, option {name!r}: {why}"})
@@ -730,7 +731,7 @@ def _voter_counts(conn, unchecked: set[int]) -> list[dict]:
             "kind": "voters", "poll": row.public_id, "title": row.title, "voter_count": row.voter_count,
             "adopted_count": adopted_votes, "ballots": cast_ballots,
             "message": f"{_poll_name(row.public_id, row.title)}: voter_count is {row.voter_count}, but "
-                       f"{cast_ballots} ballots + {adopted_votes} adopted = {cast_ballots + adopted_votes}"})
+                       f"{text.counted(cast_ballots, 'ballot')} + {adopted_votes} adopted = {cast_ballots + adopted_votes}"})
     return found
 
 
@@ -755,7 +756,7 @@ def _secret_voter_counts(conn, unchecked: set[int]) -> list[dict]:
         "kind": "voters", "poll": row.public_id, "title": row.title, "voter_count": row.voter_count,
         "voters": row.voters, "ballots": row.ballots,
         "message": f"{_poll_name(row.public_id, row.title)}: voter_count is {row.voter_count}, poll_voters "
-                   f"holds {_plural(row.voters, 'voter')} of it and secret_ballots {_plural(row.ballots, 'ballot')}, "
+                   f"holds {text.counted(row.voters, 'voter')} of it and secret_ballots {text.counted(row.ballots, 'ballot')}, "
                    f"but a secret poll has one of each per vote",
     } for row in wrong]
 
@@ -776,24 +777,25 @@ def _orphans(conn) -> list[dict]:
                                           polls.c.option_id == table.c.option_id).exists())
 
     found: list[dict] = []
-    orphans = {  # what: (the query of the rows' ids, what their ids are)
-        "ballots whose poll is gone": (select(ballots.c.id).where(poll_gone(ballots)), "row ids"),
-        "ballots naming an option their poll does not have": (
+    orphans = {  # (what one is, the rest): (the query of the rows' ids, what their ids are)
+        ("ballot", " whose poll is gone"): (select(ballots.c.id).where(poll_gone(ballots)), "row ids"),
+        ("ballot", " naming an option their poll does not have"): (
             select(ballots.c.id).where(*option_not_in_poll(ballots)), "row ids"),
-        "secret ballots whose poll is gone": (select(secret_ballots.c.id).where(poll_gone(secret_ballots)), "keys"),
-        "secret ballots naming an option their poll does not have": (
+        ("secret ballot", " whose poll is gone"): (select(secret_ballots.c.id).where(poll_gone(secret_ballots)),
+                                                   "keys"),
+        ("secret ballot", " naming an option their poll does not have"): (
             select(secret_ballots.c.id).where(*option_not_in_poll(secret_ballots)), "keys"),
-        "voters in poll_voters whose poll is gone": (
+        ("voter", " in poll_voters whose poll is gone"): (
             select(poll_voters.c.topic_id).where(poll_gone(poll_voters)), "poll ids"),
-        "poll options whose poll is gone": (select(polls.c.id).where(poll_gone(polls)), "row ids"),
-        "poll options whose option is gone": (select(polls.c.id).where(
+        ("poll option", " whose poll is gone"): (select(polls.c.id).where(poll_gone(polls)), "row ids"),
+        ("poll option", " whose option is gone"): (select(polls.c.id).where(
             ~select(options.c.id).where(options.c.id == polls.c.option_id).exists()), "row ids"),
     }
-    for what, (query, label) in orphans.items():
+    for (noun, rest), (query, label) in orphans.items():
         ids = conn.execute(query.order_by(query.selected_columns[0])).scalars().all()
         if ids:
             shown = list(dict.fromkeys(ids))  # poll_voters: each poll once
             found.append({"kind": "orphan", "table": query.selected_columns[0].table.name,
                           "count": len(ids), "rows": shown[:ORPHAN_IDS_SHOWN],
-                          "message": f"{len(ids)} {what} ({_row_ids(shown, len(shown), label)})"})
+                          "message": f"{text.counted(len(ids), noun)}{rest} ({_row_ids(shown, len(shown), label)})"})
     return found

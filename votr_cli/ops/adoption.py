@@ -447,5 +447,6 @@ def describe(report: dict, where: str) -> str:
     summary = report["summary"]
     revision = f", revision {report['legacy_revision']}" if report["legacy_revision"] else ""
     return (f"Adopted the old Votr database at {where} ({report['stage']}{revision}): "
-            f"{summary['polls']} polls, {summary['options']} options, {summary['votes']} votes, "
-            f"{summary['voters']} voters; {summary['repairs']} repairs.")
+            f"{text.counted(summary['polls'], 'poll')}, {text.counted(summary['options'], 'option')}, "
+            f"{text.counted(summary['votes'], 'vote')}, {text.counted(summary['voters'], 'voter')}; "
+            f"{text.counted(summary['repairs'], 'repair')}.")

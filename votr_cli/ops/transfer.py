@@ -292,12 +292,8 @@ def read_document(path: str) -> str:
 def export_summary(document: dict, where: str) -> dict:
     counts = {"polls": len(document["polls"]), "options": len(document["options"]),
               "ballots": sum(len(poll["ballots"]) for poll in document["polls"])}
-    return {"message": f"Exported {_amount(counts['polls'], 'poll')}, {_amount(counts['options'], 'option')} "
-                       f"and {_amount(counts['ballots'], 'ballot')} to {where}.", "file": where, **counts}
-
-
-def _amount(count: int, noun: str) -> str:
-    return f"{count} {noun}{'' if count == 1 else 's'}"
+    return {"message": f"Exported {text.counted(counts['polls'], 'poll')}, {text.counted(counts['options'], 'option')} "
+                       f"and {text.counted(counts['ballots'], 'ballot')} to {where}.", "file": where, **counts}
 
 
 # -- validation ----------------------------------------------------------------------
@@ -465,8 +461,8 @@ class _Checker:
         shown = "; ".join(f"{_where(path)}: {message}" for path, message in found[:MAX_PROBLEMS_SHOWN])
         more = len(found) - MAX_PROBLEMS_SHOWN
         suffix = f"; and {more} more" if more > 0 else ""
-        raise InvalidInput(f"not a valid votr export ({len(found)} problem"
-                           f"{'s' if len(found) > 1 else ''}, nothing was imported): {shown}{suffix}")
+        raise InvalidInput(f"not a valid votr export ({text.counted(len(found), 'problem')}, "
+                           f"nothing was imported): {shown}{suffix}")
 
     def items(self, values: Any, path: JsonPath) -> list[tuple[JsonPath, dict]]:
         """The objects of the list at `path` that the schema accepted, each with its path."""
@@ -593,7 +589,7 @@ class _Checker:
             seen.add(voter)
             found.append(voter)
         if self.whole(where) and self.whole(path + ("ballots",)) and len(found) != ballot_count:
-            self.add(where, f"the poll lists {_amount(len(found), 'voter')} and {_amount(ballot_count, 'ballot')}: "
+            self.add(where, f"the poll lists {text.counted(len(found), 'voter')} and {text.counted(ballot_count, 'ballot')}: "
                             f"a secret poll has one ballot for each voter")
         return sorted(voter for voter in found if voter is not None)
 
@@ -776,7 +772,7 @@ class _Checker:
             self.add(path + ("voter_count",), f"{given} is not the poll's adopted votes ({sum(adopted)}) plus its "
                                               f"ballots that record a choice ({expected - sum(adopted)})")
         elif expected > MAX_COUNT:  # counts each within bounds, whose sum is not
-            self.add(path + ("options",), f"its votes come from {expected} voters, more than {MAX_COUNT}, "
+            self.add(path + ("options",), f"its votes come from {text.counted(expected, 'voter')}, more than {MAX_COUNT}, "
                                           f"the most a poll can have")
         return expected
 
@@ -825,9 +821,9 @@ def import_document(db: Database, raw: str, source: str) -> dict:
     document = parse(raw)
     counts = db.write(lambda conn: _import(conn, document))
     polls_part = counts["polls"]
-    message = (f"Imported {source} into {db.display_url}: {_amount(polls_part['added'], 'poll')} added, "
+    message = (f"Imported {source} into {db.display_url}: {text.counted(polls_part['added'], 'poll')} added, "
                f"{polls_part['updated']} updated, {polls_part['skipped']} skipped; "
-               f"{_amount(counts['options']['added'], 'option')} added.")
+               f"{text.counted(counts['options']['added'], 'option')} added.")
     return {"message": message, **polls_part, **counts}
 
 

@@ -997,8 +997,7 @@ def _batch_summary(line_count: int, accepted: int, refused: dict[int, VotrError]
     """`rejected`: each refused line's number and error, in line order."""
     rejected = [{"line": number, "error": refused[number]} for number in sorted(refused)]
     return {
-        "message": f"{accepted} vote{'' if accepted == 1 else 's'} recorded, "
-                   f"{len(rejected)} line{'' if len(rejected) == 1 else 's'} rejected",
+        "message": f"{text.counted(accepted, 'vote')} recorded, {text.counted(len(rejected), 'line')} rejected",
         "lines": line_count,
         "accepted": accepted,
         "rejected": rejected,
