@@ -8,7 +8,9 @@ refusals to an export's polls.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+import difflib
+import re
+from collections.abc import Iterable, Sequence
 from typing import NamedTuple
 
 from votr_cli.core import ballots, counting, text
@@ -26,6 +28,14 @@ MSG_REOPENED = "Poll reopened"
 MSG_ALREADY_OPEN = "Poll was already open"
 MIN_OPTIONS = 2
 OPTIONS_LISTED = 20  # an unknown option's error lists the poll's options up to this many
+# An unknown poll's error suggests up to this many close titles (or ids), picked by
+# difflib from at most SUGGESTION_CANDIDATES polls that begin as the reference does.
+SUGGESTIONS = 3
+SUGGESTION_CANDIDATES = 5000
+_SUGGESTION_CUTOFF = 0.6
+_ID_SUGGESTION_CUTOFF = 0.7
+# A reference that could be a mistyped id: a short word of letters and digits.
+_ID_LIKE = re.compile("[0-9a-z]{6,10}")
 
 
 class NewPoll(NamedTuple):
@@ -205,10 +215,44 @@ def poll_document(public_id: str, title: str, status: bool | None, close_date: d
     }
 
 
-def no_poll(display: str) -> NotFound:
+def no_poll(display: str, suggestions: Sequence[str] = ()) -> NotFound:
+    """`suggestions`: the ids or titles closest to `display` (closest_polls), named in
+    the message as "did you mean …?"."""
     # A POLL argument has no length limit: a title is at most MAX_TITLE characters, so
     # a longer one is quoted cut short rather than repeated whole.
-    return NotFound(f"no poll with id or title {text.quoted(display, text.MAX_TITLE + 2)}")
+    message = f"no poll with id or title {text.quoted(display, text.MAX_TITLE + 2)}"
+    if suggestions:
+        message += f"; did you mean {' or '.join(text.quoted(s, 80) for s in suggestions)}?"
+    return NotFound(message)
+
+
+def looks_like_id(display: str) -> bool:
+    """Whether a poll reference could be a mistyped public id rather than a title."""
+    return _ID_LIKE.fullmatch(text.fold(display)) is not None
+
+
+def suggestion_prefixes(display: str) -> set[str]:
+    """How the polls worth comparing with `display` begin: its first character, in
+    either case (a bounded set of candidates, rather than every poll)."""
+    first = display[:1]
+    return {first, first.lower(), first.upper()}
+
+
+def closest_polls(display: str, candidates: Iterable[tuple[str, str]]) -> list[str]:
+    """Up to SUGGESTIONS polls whose title (or, for a reference that looks like an id,
+    whose id) is closest to `display`, compared folded; `candidates` are (id, title)."""
+    wanted = text.fold(display)
+    titles: dict[str, str] = {}
+    ids: list[str] = []
+    for public_id, title in candidates:
+        titles.setdefault(text.fold(title), title)
+        ids.append(public_id)
+    found: list[str] = []
+    if looks_like_id(display):
+        found += difflib.get_close_matches(wanted, ids, SUGGESTIONS, _ID_SUGGESTION_CUTOFF)
+    found += [titles[folded] for folded in
+              difflib.get_close_matches(wanted, list(titles), SUGGESTIONS, _SUGGESTION_CUTOFF)]
+    return found[:SUGGESTIONS]
 
 
 def no_option(poll_title: str, option_display: str, known: Sequence[str] = ()) -> NotFound:

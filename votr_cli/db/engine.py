@@ -89,20 +89,43 @@ def make_engine(url: URL, *, busy_timeout: float, foreign_keys: bool, create_fol
     except (ModuleNotFoundError, NoSuchModuleError) as exc:
         raise DatabaseProblem(f"no driver for {name} databases ({exc}){_driver_hint(url)}") from None
     except ArgumentError as exc:
+        if dialect.is_sqlite(name) and url.host:  # sqlite://votr.db: two slashes, the path read as a host
+            raise DatabaseProblem(f"cannot use database URL {_rest(url, '')}: a SQLite URL has three "
+                                  f"slashes before its path: use {sqlite_url_for(_rest(url, 'sqlite://'))}") from None
         raise DatabaseProblem(f"cannot use database URL {display_url(url)}: {exc}") from None
     return engine
 
 
+# The URLs votr takes, for a message that refuses a URL whose scheme it does not know.
+SUPPORTED_URLS = ("sqlite:///PATH (or a plain file path), postgresql+psycopg://USER@HOST/DATABASE "
+                  "or mysql+pymysql://USER@HOST/DATABASE")
+# Schemes SQLAlchemy does not know that people write for a family votr supports.
+SCHEME_ALIASES = {"postgres": dialect.POSTGRESQL, "pgsql": dialect.POSTGRESQL}
+
+
+def sqlite_url_for(path: str) -> str:
+    """The SQLite URL of a path (sqlite:/// then the path: four slashes for an absolute one)."""
+    return f"sqlite:///{path}"
+
+
+def _rest(url: URL, scheme: str) -> str:
+    """The URL as text (its password masked) after `scheme`."""
+    return without_password(url.render_as_string(hide_password=False)).removeprefix(scheme)
+
+
 def _driver_hint(url: URL) -> str:
-    """How to install the missing driver, if votr has an extra for it."""
-    extra = DRIVER_EXTRAS.get(dialect.family(url.get_backend_name()))
+    """The URL to use instead, with the same user, host and database, and how to install
+    its driver, if votr has an extra for the URL's family; else the URLs votr takes."""
+    name = url.get_backend_name()
+    extra = DRIVER_EXTRAS.get(dialect.family(SCHEME_ALIASES.get(name, name)))
     if extra is None:
-        return ""
-    hint = f": pip install 'votr-cli[{extra}]'"
-    if url.get_driver_name() != EXTRA_DRIVERS[extra].partition("+")[2]:
-        # The extra installs one driver: a URL that names another still fails.
-        hint += f" and use a {EXTRA_DRIVERS[extra]}:// URL"
-    return hint
+        return f": use {SUPPORTED_URLS}"
+    scheme = EXTRA_DRIVERS[extra]
+    if url.drivername == scheme:
+        return f": pip install 'votr-cli[{extra}]'"
+    # The extra installs one driver: a URL that names another still fails.
+    rewritten = scheme + "://" + _rest(url, url.drivername + "://")
+    return f": use a {scheme}:// URL, {rewritten} (pip install 'votr-cli[{extra}]' installs its driver)"
 
 
 def _check_sqlite_file(path: Path, *, create_folder: bool) -> None:

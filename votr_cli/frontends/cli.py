@@ -9,6 +9,7 @@ from __future__ import annotations
 import errno
 import functools
 import gc
+import itertools
 import os
 import sys
 
@@ -21,8 +22,9 @@ from votr_cli.frontends import completion
 EXIT_CODES_HELP = """\b
 Exit codes: 0 done, 1 invalid input, 2 usage error, 3 poll or option not
 found, 4 refused (poll closed, already voted, title taken, a downgrade that
-would lose ballots), 5 database problem, 74 the work was done but its output
-could not be written."""
+would lose ballots), 5 database problem, 70 a bug in votr (VOTR_DEBUG=1 shows
+the traceback), 74 the work was done but its output could not be written,
+130 interrupted (Ctrl-C; the line on stderr says what was recorded)."""
 
 
 # The output formats of `votr list`, `show` and `options`: output.FORMATS, written out
@@ -65,6 +67,9 @@ class Context:
     def __init__(self, db_url: str | None):
         self.db_url = db_url
         self._database = None
+        # What a Ctrl-C before the command has its result says was recorded: each command
+        # commits once, at the end of its work, so nothing yet (a command may say more).
+        self.interrupted = "nothing was recorded"
 
     def database(self):
         if self._database is None:
@@ -98,6 +103,7 @@ def votr_command(fn=None, *, formats: bool = False):
         # None: stdout decides (a table on a terminal, plain lines otherwise).
         output_format = "json" if as_json else output_format
         as_json = output_format in output.JSON_FORMATS  # how errors are written
+        result = None
         try:
             result = fn(obj, **kwargs)
             try:
@@ -118,6 +124,7 @@ def votr_command(fn=None, *, formats: bool = False):
             sys.stderr.close()
             raise SystemExit(0) from None
         except KeyboardInterrupt as exc:
+            _report_interrupt(_interrupted(obj, result), as_json)
             raise SystemExit(exit_code_for(exc)) from None
         except Exception as exc:
             if os.environ.get("VOTR_DEBUG"):
@@ -135,6 +142,25 @@ def votr_command(fn=None, *, formats: bool = False):
     return wrapper
 
 
+def _interrupted(obj: Context, result) -> str:
+    """What a Ctrl-C says: what the command had recorded when it came."""
+    done = None if result is None else result.renderer.done(result.data)
+    if done is None:
+        return f"interrupted: {obj.interrupted}"
+    return f"interrupted: {done}; its output was not shown"
+
+
+def _report_interrupt(message: str, as_json: bool) -> None:
+    from votr_cli.frontends import output
+
+    try:
+        if sys.stderr.isatty():
+            sys.stderr.write("\n")  # after the terminal's ^C
+    except (OSError, ValueError, AttributeError):
+        pass
+    output.error(message, as_json)
+
+
 def _output_failure(result, exc: OSError) -> str:
     """Say what the command did (its change is committed) before saying its output failed."""
     done = result.renderer.done(result.data)
@@ -144,7 +170,101 @@ def _output_failure(result, exc: OSError) -> str:
 
 
 class VotrGroup(click.Group):
-    """votr's command group; as the process's entry point it also ends the process."""
+    """votr's command group; as the process's entry point it also ends the process.
+
+    It also words usage errors (exit 2) for what the user probably meant: a global
+    option given after the command, or a command's option given before it, says where
+    it goes, and with --json (or a JSON --format) any usage error is {"error": …} on
+    stderr, in click's own words. A Ctrl-C outside a command's own handling (while
+    arguments are read) is exit 130 with its line, as inside it.
+    """
+
+    def make_context(self, info_name, args, parent=None, **extra):
+        given = list(args)
+        try:
+            ctx = super().make_context(info_name, args, parent, **extra)
+        except click.ClickException as exc:
+            raise self._usage_error(exc, given) from None
+        except KeyboardInterrupt:
+            _report_interrupt("interrupted: nothing was recorded", _wants_json(given))
+            raise SystemExit(EXIT_CODES[KeyboardInterrupt]) from None
+        ctx.meta["votr.args"] = given
+        return ctx
+
+    def invoke(self, ctx: click.Context):
+        given = ctx.meta.get("votr.args", [])
+        try:
+            return super().invoke(ctx)
+        except click.ClickException as exc:
+            raise self._usage_error(exc, given) from None
+        except KeyboardInterrupt:  # before the command started: while its options were read
+            _report_interrupt("interrupted: nothing was recorded", _wants_json(given))
+            raise SystemExit(EXIT_CODES[KeyboardInterrupt]) from None
+
+    def _usage_error(self, exc: click.ClickException, given: list[str]) -> click.ClickException:
+        if isinstance(exc, click.NoSuchOption) and exc.ctx is not None:
+            if exc.ctx.parent is not None:
+                moved = self._global_option_hint(exc.option_name, exc.ctx, given)
+            else:
+                moved = self._command_option_hint(exc.option_name, exc.ctx, given)
+            if moved is not None:
+                exc = click.UsageError(moved, ctx=exc.ctx)
+        if _wants_json(given) and not isinstance(exc, JsonUsageError):
+            return JsonUsageError(exc)
+        return exc
+
+    def _command_option_hint(self, name: str, ctx: click.Context, given: list[str]) -> str | None:
+        """"--json is an option of the command: put it after it: votr list --json" when
+        `name`, given before the command, is an option of the command that follows."""
+        if name not in given:
+            return None
+        at = given.index(name)
+        command_at = next((index for index, arg in enumerate(given) if index > at and arg in self.commands), None)
+        if command_at is None:
+            return None
+        option = next((param for param in self.commands[given[command_at]].params if isinstance(param, click.Option)
+                       and name in (*param.opts, *param.secondary_opts)), None)
+        if option is None:
+            return None
+        moved = given[at:at + (1 if option.is_flag else 2)]
+        rest = [*given[:at], *given[at + len(moved):]]
+        end = rest.index("--") if "--" in rest else len(rest)
+        import shlex
+
+        program = ctx.info_name or "votr"
+        fixed = [program, *rest[:end], *moved, *rest[end:]]
+        return f"{name} is an option of the command: put it after it: {shlex.join(fixed)}"
+
+    def _global_option_hint(self, name: str, ctx: click.Context, given: list[str]) -> str | None:
+        """"--db is a global option: put it before the command: votr --db x.db list" when
+        `name`, which the command `ctx` does not know, is one of the group's options."""
+        option = next((param for param in self.params if isinstance(param, click.Option)
+                       and name in (*param.opts, *param.secondary_opts)), None)
+        if option is None or ctx.info_name not in given:
+            return None
+        start = given.index(ctx.info_name) + 1
+        before, after = given[:start], given[start:]
+        moved: list[str] = []
+        for index, arg in enumerate(after):
+            if arg == "--":
+                break
+            if arg == name:
+                moved = after[index:index + (1 if option.is_flag else 2)]
+            elif arg.startswith(name + "=") and not option.is_flag:
+                moved = [arg]
+            if moved:
+                del after[index:index + len(moved)]
+                if not option.is_flag and len(moved) == 1 and "=" not in moved[0]:
+                    moved.append(option.metavar or "VALUE")  # its value was missing too
+                break
+        if not moved:
+            return None
+        import shlex
+
+        program = ctx.find_root().info_name or "votr"
+        if option.is_flag and not option.expose_value:  # --version: the command has no part in it
+            return f"{name} is a global option: put it before the command: {program} {name}"
+        return f"{name} is a global option: put it before the command: {shlex.join([program, *moved, *before, *after])}"
 
     def __call__(self, *args, **kwargs):
         # Only the console script and `python -m votr_cli` call the group; CliRunner and
@@ -163,6 +283,37 @@ class VotrGroup(click.Group):
             # (--help, --version) can have been dropped here, silently, by click.echo.
             code = _report_output_failure(OSError(errno.EBADF, "standard output is closed"))
         _end_process(code)
+
+
+class JsonUsageError(click.ClickException):
+    """A usage error (or any of click's errors) under --json: {"error": …} on stderr, in
+    click's own words, with click's exit code (2 for usage errors); nothing on stdout."""
+
+    def __init__(self, error: click.ClickException):
+        super().__init__(error.format_message())
+        self.exit_code = error.exit_code
+
+    def show(self, file=None) -> None:
+        from votr_cli.frontends import output
+
+        output.error(self.format_message(), as_json=True)
+
+
+# The options that ask for JSON output: --json, and --format json/ndjson where a command has it.
+JSON_FORMATS = ("json", "ndjson")
+
+
+def _wants_json(given: list[str]) -> bool:
+    """Whether the command line asks for JSON, read from the arguments as given (a usage
+    error may come before click has read them)."""
+    for index, arg in enumerate(given):
+        if arg == "--":
+            return False
+        if arg == "--json" or (arg.startswith("--format=") and arg.partition("=")[2] in JSON_FORMATS):
+            return True
+        if arg == "--format" and index + 1 < len(given) and given[index + 1] in JSON_FORMATS:
+            return True
+    return False
 
 
 def _report_output_failure(exc: OSError) -> int:
@@ -498,18 +649,56 @@ def _vote_batch(obj: Context, batch_file, voter: str | None):
     from votr_cli.service import polls as service
     from votr_cli.frontends import settings
 
+    obj.interrupted = "no vote of the batch was recorded"  # one transaction, committed at the end
     name = getattr(batch_file, "name", "<stdin>")  # a stream that stands in for stdin may have none
+    with output.progress_steps() as step:
+        data = _read_batch(batch_file, name, step)
+        parse = step("Checking lines", data.count(b"\n") + 1, "line") if step else None
+        lines: list = []
+        parsed = batch.read_lines(name, data)
+        while chunk := list(itertools.islice(parsed, BATCH_CHUNK_LINES)):
+            lines += chunk
+            if parse:
+                parse(len(chunk))
+        del data
+        database = obj.database()
+        summary = service.vote_batch(database, lines, lambda: settings.voter(voter),
+                                     step("Voting", len(lines), "vote") if step else None)
+    return _batch_result(summary)
+
+
+# A batch is read and checked in pieces of these sizes, each one step of its progress bar.
+BATCH_CHUNK_BYTES = 1 << 20
+BATCH_CHUNK_LINES = 20_000
+
+
+def _read_batch(batch_file, name: str, step) -> bytes:
+    """The batch file's bytes, read in pieces so that a progress bar (`step`, when stderr
+    is a terminal) moves from the first byte: in bytes of the file's size when it is
+    known (a regular file), else in lines read so far (a pipe)."""
+    advance = None
+    if step is not None:
+        try:
+            import stat
+
+            status = os.fstat(batch_file.fileno())
+            size = status.st_size if stat.S_ISREG(status.st_mode) else None
+        except (OSError, ValueError, AttributeError):  # a stream without a descriptor
+            size = None
+        shown = "stdin" if name == "<stdin>" else name
+        advance = step(f"Reading {shown}", size or None, "line")
+    pieces = []
     try:
         # Bytes, for a named file and stdin alike: batch decodes each line by itself, so
         # a line that is not UTF-8 is rejected alone.
-        data = batch_file.read()
+        read = getattr(batch_file, "read1", batch_file.read)
+        while piece := read(BATCH_CHUNK_BYTES):
+            pieces.append(piece)
+            if advance is not None:
+                advance(len(piece) if size else piece.count(b"\n"))
     except OSError as exc:
         raise InvalidInput(f"cannot read {name}: {exc.strerror or exc}") from None
-    lines = list(batch.read_lines(name, data))
-    database = obj.database()
-    with output.progress("Voting", total=len(lines)) as advance:
-        summary = service.vote_batch(database, lines, lambda: settings.voter(voter), advance)
-    return _batch_result(summary)
+    return b"".join(pieces)
 
 
 def _batch_result(summary: dict):
@@ -562,7 +751,7 @@ def close(obj: Context, poll: str):
 
     \b
     Example:
-      votr close k3v9x2ab
+      votr close "Team lunch"
     """
     from votr_cli.service import polls as service
     from votr_cli.frontends import output
@@ -579,7 +768,7 @@ def reopen(obj: Context, poll: str, closes_at: str | None):
 
     \b
     Example:
-      votr reopen k3v9x2ab --closes-at 2d
+      votr reopen "Team lunch" --closes-at 2d
     """
     from votr_cli.service import polls as service
     from votr_cli.frontends import output
@@ -670,6 +859,7 @@ def export(obj: Context, file: str):
     document = transfer.export_document(database)
     if file == "-":
         return output.Result(output.DOCUMENT, document)
+    obj.interrupted = f"{file} was not written"
     transfer.write_document(document, file, database)
     return output.Result(output.REPORT, transfer.export_summary(document, file))
 
@@ -741,7 +931,19 @@ def db_upgrade(obj: Context, revision: str, sql: bool):
 
     if sql:
         return output.Result(output.SQL, {"sql": admin.upgrade_sql(obj.database(), revision)})
+    obj.interrupted = _schema_change_interrupted(obj.database())
     return output.Result(output.UPGRADE_REPORT, admin.upgrade(obj.database(), revision))
+
+
+def _schema_change_interrupted(database) -> str:
+    """What a Ctrl-C during db-upgrade or db-downgrade leaves: the revisions run in one
+    transaction, which MariaDB/MySQL cannot roll back table changes of."""
+    from votr_cli.db import dialect
+
+    if database.family == dialect.MYSQL:
+        return ("MariaDB/MySQL commit table changes at once, so the schema change may be half "
+                "applied: see votr db-current, and restore your backup if it is")
+    return "the schema change was rolled back: the database is as it was"
 
 
 # ignore_unknown_options: a relative revision such as -1 is REVISION, as in Alembic.
@@ -762,6 +964,7 @@ def db_downgrade(obj: Context, revision: str):
     from votr_cli.ops import admin
     from votr_cli.frontends import output
 
+    obj.interrupted = _schema_change_interrupted(obj.database())
     return output.Result(output.REPORT, admin.downgrade(obj.database(), revision))
 
 

@@ -207,6 +207,44 @@ def progress(description: str, total: int) -> Iterator[Callable[[int], None] | N
         yield lambda steps: bar.advance(task, steps)
 
 
+@contextlib.contextmanager
+def progress_steps() -> Iterator[Callable[[str, int | None, str], Callable[[int], None]] | None]:
+    """One progress display on stderr for work done in steps (reading a file, then
+    voting), when stderr is a terminal; None otherwise.
+
+    Yields `step(description, total, unit)`, which shows a new step (its total None when
+    it is not known: the count is shown instead, in `unit`, singular) and returns the function to
+    call with the number of units done since the last call.
+    """
+    if not wants_rich(sys.stderr):
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    amount = TextColumn("{task.fields[amount]}")
+    with Progress(TextColumn("{task.description}"), BarColumn(), amount, TimeElapsedColumn(),
+                  console=Console(stderr=True, markup=False, emoji=False, highlight=False),
+                  transient=True) as bar:
+        current: list = []
+
+        def step(description: str, total: int | None, unit: str) -> Callable[[int], None]:
+            for task in current:
+                bar.update(task, visible=False)
+            task = bar.add_task(printable(description), total=total, amount="  0%" if total else f"0 {unit}s")
+            current.append(task)
+
+            def advance(done: int) -> None:
+                bar.advance(task, done)
+                completed = bar.tasks[-1].completed
+                bar.update(task, amount=f"{100 * completed / total:3.0f}%" if total
+                           else f"{completed:,.0f} {unit}{'' if completed == 1 else 's'}")
+
+            return advance
+
+        yield step
+
+
 # -- shared pieces -------------------------------------------------------------------
 
 

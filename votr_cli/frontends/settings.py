@@ -33,6 +33,11 @@ class DatabaseLocation:
 def database_location(explicit: str | None) -> DatabaseLocation:
     given = explicit or env("VOTR_DATABASE_URL")
     if given:
+        if given.lower().startswith("sqlite:") and "://" not in given:  # sqlite:/tmp/votr.db
+            from votr_cli.core.errors import DatabaseProblem
+
+            raise DatabaseProblem(f"not a valid database URL: {given!r}: a SQLite URL has three slashes "
+                                  f"before its path: use sqlite:///{given[len('sqlite:'):]}")
         if "://" not in given:  # a bare path is a SQLite file, as users expect
             given = f"sqlite:///{Path(given).expanduser()}"
         return DatabaseLocation(given, is_default=False)

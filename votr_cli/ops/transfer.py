@@ -246,6 +246,10 @@ def write_document(document: dict, path: str, source: Database) -> None:
         with contextlib.suppress(NameError, OSError):
             os.unlink(temporary.name)
         raise InvalidInput(f"cannot write {path}: {exc.strerror or exc}") from None
+    except KeyboardInterrupt:  # Ctrl-C: no temporary file left behind either
+        with contextlib.suppress(NameError, OSError):
+            os.unlink(temporary.name)
+        raise
 
 
 def _export_mode(source: Database) -> int:

@@ -37,6 +37,8 @@ from votr_cli.db.dialect import driver_value, insert_ignoring_duplicates, insert
 from votr_cli.db.tables import SECRET_ID_LENGTH, ballots, options, poll_voters, polls, secret_ballots, topics
 
 STATUSES = ("open", "closed", "all")
+# A batch suggests close titles for this many distinct unknown poll references, at most.
+BATCH_SUGGESTED = 20
 
 
 
@@ -162,7 +164,30 @@ def _find_topic(conn: Connection, ref: str, *, lock: bool = False):
         topic = conn.execute(_topics_query(condition, lock)).one_or_none()
         if topic is not None:
             return topic
-    raise rules.no_poll(display)
+    raise rules.no_poll(display, _closest_polls(conn, display))
+
+
+def _suggestion_candidates(conn: Connection, display: str) -> list[tuple[str, str]]:
+    """The polls an unknown reference is compared with, (id, title): those whose title,
+    or for a reference that looks like an id, whose id, begins as it does, at most
+    rules.SUGGESTION_CANDIDATES of them. Only an error pays for this query."""
+    prefixes = sorted(rules.suggestion_prefixes(display))
+    condition = or_(*(topics.c.title.startswith(prefix, autoescape=True) for prefix in prefixes))
+    if rules.looks_like_id(display):
+        condition = or_(condition, topics.c.public_id.startswith(text.fold(display)[:1], autoescape=True))
+    query = select(topics.c.public_id, topics.c.title).where(condition).limit(rules.SUGGESTION_CANDIDATES)
+    return [tuple(row) for row in conn.execute(query)]
+
+
+def _closest_polls(conn: Connection, display: str, candidates: dict | None = None) -> list[str]:
+    """`candidates`: a cache of _suggestion_candidates' answers, for a batch that asks
+    about many references: those that begin alike are compared with the same polls."""
+    if candidates is None:
+        return rules.closest_polls(display, _suggestion_candidates(conn, display))
+    asked = (frozenset(rules.suggestion_prefixes(display)), rules.looks_like_id(display))
+    if asked not in candidates:
+        candidates[asked] = _suggestion_candidates(conn, display)
+    return rules.closest_polls(display, candidates[asked])
 
 
 def list_polls(db: Database, status: str = "all", viewer: str | None = None) -> Iterator[dict]:
@@ -904,6 +929,8 @@ class _BatchRun:
         self.one_by_one: list[tuple[int, _Verdict, str]] = []
         self.cast_one_by_one = 0
         self.secret_polls: set[int] = set()
+        self.missing: dict[str, VotrError] = {}  # the error of each unknown poll reference
+        self.candidates: dict = {}  # the polls that unknown references are compared with
         if progress and rejected:
             progress(len(rejected))
 
@@ -979,12 +1006,23 @@ class _BatchRun:
     def _verdict(self, target: _BallotTarget) -> _Verdict | VotrError:
         topic = self.topics_by_ref[target.ref]
         if topic is None:
-            return rules.no_poll(target.ref)
+            return self._no_poll(target.ref)
         try:
             return _judge(topic, target, self.choices.get(topic.id, {}).get, self.now,
                           self.normalise)
         except VotrError as exc:
             return exc
+
+    def _no_poll(self, ref: str) -> VotrError:
+        """The error of the lines that name an unknown poll: with suggestions for the
+        first BATCH_SUGGESTED distinct references only, so that a batch of many lines
+        naming unknown polls costs a bounded number of lookups."""
+        error = self.missing.get(ref)
+        if error is None:
+            suggest = len(self.missing) < BATCH_SUGGESTED
+            closest = _closest_polls(self.conn, ref, self.candidates) if suggest else ()
+            error = self.missing[ref] = rules.no_poll(ref, closest)
+        return error
 
     def count_votes(self) -> None:
         """Add the new ballots to the counters, in one statement for the batch."""
