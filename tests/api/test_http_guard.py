@@ -11,6 +11,9 @@ from urllib.parse import urlsplit
 
 import pytest
 
+# Tests of what votr does with its tables, not of how it creates them (tests/conftest.py).
+pytestmark = pytest.mark.schema_at_head
+
 POLL = {"title": "Lunch?", "options": ["pizza", "sushi"]}
 # No assertion on speed: only that the server answers before this, which is far beyond
 # any time-out involved.

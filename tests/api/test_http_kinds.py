@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import pytest
 
+# Tests of what votr does with its tables, not of how it creates them (tests/conftest.py).
+pytestmark = pytest.mark.schema_at_head
+
 ABC = ["Apple", "Banana", "Cherry"]
 
 

@@ -8,6 +8,9 @@ import pytest
 
 from tests.sql import query
 
+# Tests of what votr does with its tables, not of how it creates them (tests/conftest.py).
+pytestmark = pytest.mark.schema_at_head
+
 ABC = ["Apple", "Banana", "Cherry"]
 POLICY_KEYS = ["allow_change", "results", "secret", "quorum", "quorum_reached", "results_hidden"]
 WITHDRAWN = "Your vote was withdrawn"

@@ -7,6 +7,9 @@ import pytest
 from votr_cli.frontends import http as api
 from votr_cli.core.errors import DatabaseBusy, DatabaseProblem, InvalidInput, NotFound, Refused, SchemaMismatch
 
+# Tests of what votr does with its tables, not of how it creates them (tests/conftest.py).
+pytestmark = pytest.mark.schema_at_head
+
 
 @pytest.mark.parametrize(("error", "status"), [
     (InvalidInput, 400), (NotFound, 404), (Refused, 409), (DatabaseBusy, 503),

@@ -9,6 +9,9 @@ import sqlalchemy as sa
 
 from votr_cli.service import polls as service
 
+# Tests of what votr does with its tables, not of how it creates them (tests/conftest.py).
+pytestmark = pytest.mark.schema_at_head
+
 LUNCH = "Lunch today?"
 
 

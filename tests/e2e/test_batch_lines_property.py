@@ -12,6 +12,9 @@ from hypothesis import strategies as st
 
 from tests.e2e.test_hostile_input import examples
 
+# Tests of what votr does with its tables, not of how it creates them (tests/conftest.py).
+pytestmark = pytest.mark.schema_at_head
+
 LUNCH = "Lunch today?"
 RUNS = itertools.count()  # each example's voters are new: no line is refused as a repeat
 

@@ -17,6 +17,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+# Tests of what votr does with its tables, not of how it creates them (tests/conftest.py).
+pytestmark = pytest.mark.schema_at_head
+
 REPO = Path(__file__).resolve().parents[2]
 FIGURES = ["votr --help", "votr --version", "votr vote", "votr create", "votr vote --batch",
            "votr vote --batch, ranked", "votr list --json", "votr show", "votr show, irv", "votr show, schulze",

@@ -10,6 +10,9 @@ import sqlalchemy as sa
 
 from tests.documents import single_choice_keys
 
+# Tests of what votr does with its tables, not of how it creates them (tests/conftest.py).
+pytestmark = pytest.mark.schema_at_head
+
 ID = re.compile(r"^[23456789a-hjkmnp-z]{8}$")
 UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
 EPL = "Which side is going to win the EPL this season"

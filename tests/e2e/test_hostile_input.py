@@ -22,11 +22,15 @@ import json
 import os
 import unicodedata
 
+import pytest
 import sqlalchemy as sa
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from tests.documents import single_choice_keys
+
+# Tests of what votr does with its tables, not of how it creates them (tests/conftest.py).
+pytestmark = pytest.mark.schema_at_head
 
 
 def examples(backend: str) -> settings:

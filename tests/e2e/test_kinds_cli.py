@@ -9,6 +9,9 @@ import json
 
 import pytest
 
+# Tests of what votr does with its tables, not of how it creates them (tests/conftest.py).
+pytestmark = pytest.mark.schema_at_head
+
 CAPITAL = "State capital"
 CITIES = ["Memphis", "Nashville", "Chattanooga", "Knoxville"]
 

@@ -6,6 +6,11 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
+# Tests of what votr does with its tables, not of how it creates them (tests/conftest.py).
+pytestmark = pytest.mark.schema_at_head
+
 OPTIONS = 70_000
 
 

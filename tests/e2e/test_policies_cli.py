@@ -6,6 +6,9 @@ from __future__ import annotations
 
 import pytest
 
+# Tests of what votr does with its tables, not of how it creates them (tests/conftest.py).
+pytestmark = pytest.mark.schema_at_head
+
 
 def test_a_vote_is_changed_and_withdrawn(votr):
     assert votr("create", "Lunch", "pizza", "sushi", "--allow-change").exit_code == 0

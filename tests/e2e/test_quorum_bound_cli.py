@@ -4,6 +4,9 @@ OverflowError, exit 70; on the servers, anything past a 32-bit INTEGER)."""
 
 import pytest
 
+# Tests of what votr does with its tables, not of how it creates them (tests/conftest.py).
+pytestmark = pytest.mark.schema_at_head
+
 
 @pytest.mark.parametrize("quorum", ["2147483648", "99999999999999999999", "0"])
 def test_a_quorum_out_of_range_is_exit_1_and_nothing_is_created(votr, quorum):

@@ -30,6 +30,9 @@ import json
 import pytest
 import sqlalchemy as sa
 
+# Tests of what votr does with its tables, not of how it creates them (tests/conftest.py).
+pytestmark = pytest.mark.schema_at_head
+
 VOTERS = 40
 OPTIONS = ("north", "east", "south", "west")
 # Voting order: position i is voter NAMES[i]. 17 is prime to 40: the names' alphabetical

@@ -11,6 +11,9 @@ import pytest
 
 from tests.e2e.test_terminal_safety import RICH_STYLE, assert_terminal_safe, run_in_terminal
 
+# Tests of what votr does with its tables, not of how it creates them (tests/conftest.py).
+pytestmark = pytest.mark.schema_at_head
+
 TITLE = "Capital of Tennessee"
 TENNESSEE = ["Memphis", "Nashville", "Chattanooga", "Knoxville"]
 RANKINGS = [((0, 1, 2, 3), 42), ((1, 2, 3, 0), 26), ((2, 3, 1, 0), 15), ((3, 2, 1, 0), 17)]

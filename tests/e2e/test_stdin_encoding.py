@@ -11,6 +11,9 @@ import json
 
 import pytest
 
+# Tests of what votr does with its tables, not of how it creates them (tests/conftest.py).
+pytestmark = pytest.mark.schema_at_head
+
 BOM = b"\xef\xbb\xbf"
 LOCALES = pytest.mark.parametrize("env", [{}, {"LC_ALL": "C", "LANG": "C"}], ids=["utf8-locale", "c-locale"])
 

@@ -24,6 +24,9 @@ from votr_cli.core.when import utcnow
 from tests.sql import set_revision
 from tests.documents import without_tally
 
+# Tests of what votr does with its tables, not of how it creates them (tests/conftest.py).
+pytestmark = pytest.mark.schema_at_head
+
 # Colour, a hyperlink, a bell, a carriage return that would overwrite the line, a C1
 # CSI, a bidi override that reverses what follows, a line separator and rich markup.
 EVIL_TITLE = "Evil \x1b[31mred\x1b[0m \x1b]8;;https://example.com\x07link\x1b]8;;\x07 \rcarriage \x9b2J \u202eesrever [bold]b[/]"

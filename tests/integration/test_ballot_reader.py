@@ -22,6 +22,9 @@ from votr_cli.db.tables import ballots, topics
 from votr_cli.frontends import settings
 from votr_cli.service import polls as service
 
+# Tests of what votr does with its tables, not of how it creates them (tests/conftest.py).
+pytestmark = pytest.mark.schema_at_head
+
 NOW = dt.datetime(2026, 1, 1)
 
 

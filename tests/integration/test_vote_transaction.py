@@ -16,6 +16,9 @@ from votr_cli.frontends import settings
 from votr_cli.db.database import Database
 from votr_cli.core.errors import DatabaseProblem
 
+# Tests of what votr does with its tables, not of how it creates them (tests/conftest.py).
+pytestmark = pytest.mark.schema_at_head
+
 REFUSING_TRIGGER = {
     "sqlite": [
         "CREATE TRIGGER refuse_counter BEFORE UPDATE OF vote_count ON polls "

@@ -14,6 +14,9 @@ from votr_cli.db.database import WRITE_ATTEMPTS, Database, WriteConflict
 from votr_cli.db.tables import options
 from votr_cli.core.when import utcnow
 
+# Tests of what votr does with its tables, not of how it creates them (tests/conftest.py).
+pytestmark = pytest.mark.schema_at_head
+
 
 @pytest.fixture
 def db(database_url):

@@ -1,5 +1,6 @@
 """Fixtures for the service tests: a Database on the selected backend's own per-test
-database (tests/conftest.py's `database_url`), called directly, with no CLI in between.
+database (tests/conftest.py's `ready_database_url`: votr's tables already made), called
+directly, with no CLI in between.
 """
 
 from __future__ import annotations
@@ -15,10 +16,10 @@ from votr_cli.frontends import settings
 
 
 @pytest.fixture
-def db(database_url, monkeypatch) -> Database:
+def db(ready_database_url, monkeypatch) -> Database:
     # The default busy timeout whatever the caller's environment says.
     monkeypatch.delenv("VOTR_BUSY_TIMEOUT", raising=False)
-    database = settings.database(database_url)
+    database = settings.database(ready_database_url)
     yield database
     database.dispose()
 
