@@ -12,15 +12,10 @@ or a device); `-` writes the picture to stdout.
 
 from __future__ import annotations
 
-import contextlib
 import io
-import os
-import stat
-import tempfile
-from pathlib import Path
 
-from votr_cli.core.errors import InvalidInput
 from votr_cli.frontends import output
+from votr_cli.ops import files
 
 PICTURE_WIDTH = 100
 # The window title drawn in the picture's frame.
@@ -31,43 +26,19 @@ def poll_svg(data: dict) -> str:
     """show's result ({"Polls": [poll]}) drawn as an SVG document."""
     from rich.console import Console
 
-    # _environ={}: neither NO_COLOR, TERM nor COLUMNS changes the picture.
-    console = Console(record=True, file=io.StringIO(), width=PICTURE_WIDTH, force_terminal=True,
+    # Every setting given, so neither NO_COLOR, TERM nor COLUMNS changes the picture.
+    # A height too: rich draws a TERM=dumb console 80 columns wide unless given both.
+    console = Console(record=True, file=io.StringIO(), width=PICTURE_WIDTH, height=50, force_terminal=True,
                       color_system="truecolor", highlight=False, markup=False, emoji=False,
-                      legacy_windows=False, _environ={})
+                      legacy_windows=False, no_color=False)
     output.POLL_DETAIL.rich(data, console)
     return console.export_svg(title=PICTURE_TITLE)
 
 
 def write_svg(svg: str, path: str) -> None:
-    """Write `svg` to `path` through a temporary file renamed over it; InvalidInput (exit
-    1) with the system's reason when it cannot be, and nothing left behind."""
-    target = Path(path)
-    _refuse_unusual_target(target)
-    umask = os.umask(0)
-    os.umask(umask)
-    try:
-        with tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=target.parent, prefix=f".{target.name}.",
-                                         suffix=".tmp", delete=False) as temporary:
-            temporary.write(svg)
-        os.chmod(temporary.name, 0o666 & ~umask)
-        os.replace(temporary.name, target)
-    except OSError as exc:
-        with contextlib.suppress(NameError, OSError):
-            os.unlink(temporary.name)
-        raise InvalidInput(f"cannot write {path}: {exc.strerror or exc}") from None
-
-
-def _refuse_unusual_target(target: Path) -> None:
-    try:
-        mode = os.lstat(target).st_mode
-    except FileNotFoundError:
-        return
-    except OSError as exc:
-        raise InvalidInput(f"cannot write {target}: {exc.strerror or exc}") from None
-    if not stat.S_ISREG(mode):
-        kind = "a symbolic link" if stat.S_ISLNK(mode) else "a folder" if stat.S_ISDIR(mode) else "not a regular file"
-        raise InvalidInput(f"cannot write {target}: it is {kind}; votr writes a picture to a new or regular file only")
+    """Write `svg` to `path` whole or not at all (ops/files.py); InvalidInput (exit 1)
+    with the system's reason when it cannot be, and nothing left behind."""
+    files.write_whole(path, lambda out: out.write(svg), files.default_mode(), "a picture")
 
 
 class Picture(output.Renderer):

@@ -52,16 +52,13 @@ writes them.
 
 from __future__ import annotations
 
-import contextlib
 import importlib.resources
 import datetime as dt
 import json
-import os
 import re
 import secrets
 import stat
 import sys
-import tempfile
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -78,6 +75,7 @@ from votr_cli.db.tables import (SCHEMA_HEAD, SECRET_ID_LENGTH, VOTER_LENGTH, bal
                                 secret_ballots, topics)
 from votr_cli.db.chunks import KEYS_PER_QUERY, batched
 from votr_cli.core.when import iso_utc, utcnow
+from votr_cli.ops import files
 
 FORMAT = "votr-export"
 VERSION = 3  # what export writes
@@ -231,52 +229,24 @@ def _choice_document(topic, row, poll_options: list[dict], public_option: dict[i
 
 
 def write_document(document: dict, path: str, source: Database) -> None:
-    """Write the export of `source` to `path` through a temporary file, so it is never
-    half-written, and no more readable than `source` (see `_export_mode`)."""
-    target = Path(path)
-    _refuse_unusual_target(target)
-    try:
-        with tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=target.parent or ".", prefix=f".{target.name}.",
-                                         suffix=".tmp", delete=False) as temporary:
-            json.dump(document, temporary, ensure_ascii=False)
-            temporary.write("\n")
-        os.chmod(temporary.name, _export_mode(source))
-        os.replace(temporary.name, target)
-    except OSError as exc:
-        with contextlib.suppress(NameError, OSError):
-            os.unlink(temporary.name)
-        raise InvalidInput(f"cannot write {path}: {exc.strerror or exc}") from None
-    except KeyboardInterrupt:  # Ctrl-C: no temporary file left behind either
-        with contextlib.suppress(NameError, OSError):
-            os.unlink(temporary.name)
-        raise
+    """Write the export of `source` to `path` whole or not at all (ops/files.py), no
+    more readable than `source` (see `_export_mode`)."""
+    def write(out) -> None:
+        json.dump(document, out, ensure_ascii=False)
+        out.write("\n")
+
+    files.write_whole(path, write, _export_mode(source), "an export")
 
 
 def _export_mode(source: Database) -> int:
     """The mode any new file gets (the umask's), never wider than a SQLite database's own:
     the export holds every ballot, so whoever may not read the database may not read it.
     (The temporary file it is written to starts private, 0600.)"""
-    umask = os.umask(0)
-    os.umask(umask)
-    mode = 0o666 & ~umask
+    mode = files.default_mode()
     database_file = source.sqlite_file
     if database_file is not None:
         mode &= stat.S_IMODE(database_file.stat().st_mode)
     return mode
-
-
-def _refuse_unusual_target(target: Path) -> None:
-    """An export replaces a regular file only: never a symlink (planted to make it
-    overwrite a file elsewhere), a device such as /dev/full, or a pipe."""
-    try:
-        mode = os.lstat(target).st_mode
-    except FileNotFoundError:
-        return
-    except OSError as exc:
-        raise InvalidInput(f"cannot write {target}: {exc.strerror or exc}") from None
-    if not stat.S_ISREG(mode):
-        kind = "a symbolic link" if stat.S_ISLNK(mode) else "not a regular file"
-        raise InvalidInput(f"cannot write {target}: it is {kind}; votr exports to a new or regular file only")
 
 
 def read_document(path: str) -> str:
