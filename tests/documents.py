@@ -16,7 +16,7 @@ def single_choice_keys(options: list[dict]) -> dict:
 
 
 DEFAULT_POLICY_KEYS = {"allow_change": False, "results": "always", "secret": False, "quorum": None,
-                       "quorum_reached": True, "results_hidden": False}
+                       "quorum_reached": True, "results_hidden": False, "invite_only": False}
 
 
 def without_tally(poll: dict) -> dict:

@@ -30,7 +30,7 @@ def test_the_old_tutorial_sequence(server):
                     "close_date": None, "total_vote_count": 0, "kind": "single", "method": "plurality",
                     "min_choices": 1, "max_choices": 1, "voter_count": 0, "winners": [],
                     "allow_change": False, "results": "always", "secret": False, "quorum": None,
-                    "quorum_reached": True, "results_hidden": False}
+                    "quorum_reached": True, "results_hidden": False, "invite_only": False}
     assert created.headers["Location"] == f"/api/poll/{poll['id']}"
 
     empty_title = server.post("/api/polls", json={"title": "", "options": ["Arsenal", "Spurs"]})

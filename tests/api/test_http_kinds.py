@@ -47,7 +47,8 @@ def test_a_poll_without_a_kind_is_single_and_says_so(server):
     poll = created(server, "Lunch?")
     assert list(poll) == ["id", "title", "status", "options", "close_date", "total_vote_count",
                           "kind", "method", "min_choices", "max_choices", "voter_count", "winners",
-                          "allow_change", "results", "secret", "quorum", "quorum_reached", "results_hidden"]
+                          "allow_change", "results", "secret", "quorum", "quorum_reached", "results_hidden",
+                          "invite_only"]
     assert (poll["kind"], poll["method"], poll["min_choices"], poll["max_choices"]) == ("single", "plurality", 1, 1)
     assert (poll["voter_count"], poll["winners"]) == (0, [])
     # Null reads as absent, as for close_date: the defaults apply.

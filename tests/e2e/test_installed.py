@@ -53,7 +53,8 @@ def test_the_old_tutorial_through_the_cli(votr_proc):
     polls = votr_proc("list", "--json").json()["Polls"]
     assert set(polls[0]) == {"id", "title", "status", "options", "close_date", "total_vote_count",
                              "kind", "method", "min_choices", "max_choices", "voter_count", "winners",
-                             "allow_change", "results", "secret", "quorum", "quorum_reached", "results_hidden"}
+                             "allow_change", "results", "secret", "quorum", "quorum_reached", "results_hidden",
+                             "invite_only"}
     assert [(p["title"], p["status"], p["total_vote_count"]) for p in polls] == [
         (EPL, True, 3), (FASTEST, False, 1), (BEST, True, 1)]
     assert polls[0]["options"] == [{"name": "Arsenal", "vote_count": 2}, {"name": "Spurs", "vote_count": 1}]

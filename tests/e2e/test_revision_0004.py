@@ -31,7 +31,8 @@ ADOPTED_VOTERS = {"k3v9x2ab": ["old-1", "old-2"]}
 NEW_KEYS = ("kind", "method", "min_choices", "max_choices", "voter_count", "winners")
 # Revision 0005's keys, after them: every poll upgraded from 0003 has the default policies.
 POLICY_DEFAULTS = {"allow_change": False, "results": "always", "secret": False, "quorum": None,
-                   "quorum_reached": True, "results_hidden": False}
+                   "quorum_reached": True, "results_hidden": False,
+                   "invite_only": False}  # revision 0006's, last
 
 
 def fill_at_0003(url: str) -> None:
@@ -176,7 +177,7 @@ def test_downgrade_to_0003_keeps_every_ballot_and_counter_while_only_single_poll
 
 
 @pytest.mark.parametrize(("kind", "ballot", "target"), [
-    ("multiple", ["a", "b"], "-2"),
+    ("multiple", ["a", "b"], "-3"),  # past 0006 and 0005, then 0004
     ("ranked", ["b", "a"], "0003"),
     ("score", ["a=4"], "base"),
 ])

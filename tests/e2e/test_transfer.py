@@ -161,7 +161,7 @@ def test_every_kind_moves_between_two_databases_of_the_selected_backend(votr, se
 def test_the_document_holds_every_poll_option_ballot_status_and_date(votr):
     fill(votr, None)
     document = export(votr, None)
-    assert document["format"] == "votr-export" and document["version"] == 3
+    assert document["format"] == "votr-export" and document["version"] == 4
     assert document["schema"] == SCHEMA_HEAD
     lunch, editor, tabs = document["polls"]
     assert [option["name"] for option in document["options"]] == [
@@ -179,6 +179,7 @@ def test_the_document_holds_every_poll_option_ballot_status_and_date(votr):
                                                ("single", "plurality", 1, 1, 0)]
     assert all((poll["allow_change"], poll["results"], poll["secret"], poll["quorum"]) == (False, "always", False, None)
                and "voters" not in poll for poll in document["polls"])
+    assert all((poll["invite_only"], poll["invites"]) == (False, []) for poll in document["polls"])
 
 
 def test_a_ballot_of_each_kind_is_written_by_option_id(votr):
@@ -266,7 +267,7 @@ def test_an_invalid_document_is_refused_whole_and_nothing_is_written(votr, sqlit
 @pytest.mark.parametrize("content, reason", [
     ("{not json", "not JSON"),
     ('{"polls": []}', 'no "format": "votr-export"'),
-    ('{"format": "votr-export", "version": 4, "polls": []}', "made by a newer votr"),
+    ('{"format": "votr-export", "version": 5, "polls": []}', "made by a newer votr"),
     ('{"format": "votr-export", "version": "2", "polls": []}', "unknown version '2'"),
     ('{"format": "votr-export", "version": 2.0, "polls": []}', "unknown version 2.0"),
     ('{"format": "votr-export", "version": true, "polls": []}', "unknown version True"),
@@ -864,3 +865,79 @@ def test_a_damaged_secret_ballot_is_not_exported_and_an_import_replaces_its_poll
     repaired = votr("import", "-", "--json", input=document)
     assert (repaired.json()["updated"], repaired.json()["skipped"]) == (1, len(ids) - 1)
     assert without_time(export(votr, None)) == without_time(json.loads(document))
+
+
+# -- invites (version 4) ---------------------------------------------------------------
+
+
+def test_invites_travel_as_hashes_and_their_links_keep_working(votr, sqlite_file):
+    """Exported from one database and imported into another: the poll stays invite-only,
+    its invited voters and their hashes come along, no token is in the document, and a
+    link made in the first database signs its voter in to the second."""
+    from votr_cli.service import invites as invite_service
+    from votr_cli.frontends import settings
+
+    assert votr("--db", sqlite_file, "create", "Venue", "lake", "city", "--invite-only").exit_code == 0
+    given = votr("--db", sqlite_file, "invite", "Venue", "Ann", "bob", "--json").json()["invites"]
+    assert votr("--db", sqlite_file, "vote", "Venue", "lake", "--voter", "bob").exit_code == 0
+    document = export(votr, sqlite_file)
+    [poll] = document["polls"]
+    assert poll["invite_only"] is True
+    assert [(invite["voter"], len(invite["token_hash"])) for invite in poll["invites"]] == [("Ann", 64), ("bob", 64)]
+    raw = json.dumps(document)
+    assert not any(entry["token"] in raw for entry in given)
+
+    outcome = votr("import", "-", input=raw)
+
+    assert outcome.exit_code == 0, outcome.stderr
+    assert votr("invites", "Venue", "--json").json() == votr("--db", sqlite_file, "invites", "Venue",
+                                                              "--json").json()
+    assert votr("vote", "Venue", "city", "--voter", "cy").exit_code == 4
+    again = votr("import", "-", "--json", input=raw).json()
+    assert (again["added"], again["updated"], again["skipped"]) == (0, 0, 1)
+    database = settings.database(None)
+    try:
+        assert invite_service.voter_for_token(database, "Venue", given[0]["token"]) == "Ann"
+    finally:
+        database.dispose()
+
+
+def test_a_version_3_document_has_no_invites(votr, sqlite_file):
+    assert votr("--db", sqlite_file, "create", "Venue", "lake", "city", "--invite-only").exit_code == 0
+    votr("--db", sqlite_file, "invite", "Venue", "ann")
+    document = export(votr, sqlite_file)
+    document["version"] = 3  # invite_only and invites are not keys of version 3: ignored
+    outcome = votr("import", "-", input=json.dumps(document))
+    assert outcome.exit_code == 0, outcome.stderr
+    assert votr("list", "--json").json()["Polls"][0]["invite_only"] is False
+    assert votr("invites", "Venue", "--json").json() == {"invites": []}
+
+
+@pytest.mark.parametrize("change, message", [
+    ({"token_hash": "A" * 64}, "polls[0].invites[0].token_hash: must be a SHA-256 in lowercase hex (64 characters)"),
+    ({"token_hash": "secret-token"}, "polls[0].invites[0].token_hash: must be a SHA-256 in lowercase hex"),
+    ({"voter": "BOB"}, "polls[0].invites[1].voter: 'bob' is invited twice to this poll"),
+    ({"voter": "a\x1bb"}, "polls[0].invites[0].voter: voter contains a control character (U+001B)"),
+])
+def test_a_bad_invite_is_refused_and_nothing_is_imported(votr, sqlite_file, change, message):
+    assert votr("--db", sqlite_file, "create", "Venue", "lake", "city", "--invite-only").exit_code == 0
+    votr("--db", sqlite_file, "invite", "Venue", "ann", "bob")
+    document = export(votr, sqlite_file)
+    document["polls"][0]["invites"][0].update(change)
+    outcome = votr("import", "-", input=json.dumps(document))
+    assert outcome.exit_code == 1
+    assert message in outcome.stderr
+    assert votr("list", "--json").json() == {"Polls": []}
+
+
+def test_a_token_hash_another_poll_holds_is_refused(votr, sqlite_file):
+    assert votr("--db", sqlite_file, "create", "Venue", "lake", "city").exit_code == 0
+    votr("--db", sqlite_file, "invite", "Venue", "ann")
+    document = export(votr, sqlite_file)
+    assert votr("create", "Here", "a", "b").exit_code == 0
+    votr("invite", "Here", "ann")
+    here = export(votr, None)["polls"][0]["invites"][0]["token_hash"]
+    document["polls"][0]["invites"][0]["token_hash"] = here
+    outcome = votr("import", "-", input=json.dumps(document))
+    assert outcome.exit_code == 4
+    assert "has the token hash of an invite to poll" in outcome.stderr

@@ -17,7 +17,16 @@ def values(found: list[dict], key: str = "title") -> list[str]:
     return [poll[key] for poll in found]
 
 
-def test_an_empty_database_offers_nothing_and_gets_no_tables(db):
+@pytest.fixture
+def empty_db(database_url, monkeypatch):
+    """A Database on an empty database: the service tests' `db` has votr's tables."""
+    database = settings.database(database_url)
+    yield database
+    database.dispose()
+
+
+def test_an_empty_database_offers_nothing_and_gets_no_tables(empty_db):
+    db = empty_db
     assert service.completion_polls(db, "") == []
     assert service.completion_options(db, "anything", [], "") == []
     with db.engine.connect() as conn:
@@ -57,9 +66,9 @@ def test_options_of_the_poll_less_those_typed(db):
     assert service.completion_options(db, "   ", [], "") == []
 
 
-def test_an_older_schema_is_refused_not_read(db, votr, database_url):
-    service.create_poll(db, "Lunch", ["a", "b"])
-    assert votr("db-downgrade", "-1").exit_code == 0  # votr's database is database_url
+def test_an_older_schema_is_refused_not_read(votr, database_url):
+    assert votr("create", "Lunch", "a", "b").exit_code == 0  # votr's database is database_url
+    assert votr("db-downgrade", "-1").exit_code == 0
     fresh = settings.database(database_url)
     try:
         with pytest.raises(SchemaMismatch):

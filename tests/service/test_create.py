@@ -25,7 +25,7 @@ def test_a_new_poll_is_open_with_every_option_at_zero(db):
         "options": [{"name": name, "vote_count": 0} for name in ("Pizza", "Sushi", "Tacos")],
         "kind": "single", "method": "plurality", "min_choices": 1, "max_choices": 1, "voter_count": 0,
         "winners": [], "allow_change": False, "results": "always", "secret": False, "quorum": None,
-        "quorum_reached": True, "results_hidden": False,
+        "quorum_reached": True, "results_hidden": False, "invite_only": False,
     }
     assert service.show_poll(db, poll["id"]) == {**poll, "tally": {"counts": {"Pizza": 0, "Sushi": 0, "Tacos": 0}}}
     assert service.poll_count(db) == 1

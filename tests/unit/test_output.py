@@ -90,7 +90,7 @@ def test_only_the_upgrade_report_lists_adoption_repairs(monkeypatch):
 
 def test_every_renderer_has_a_plain_form_of_its_own():
     renderers = [value for value in vars(output).values() if isinstance(value, output.Renderer)]
-    assert len(renderers) == len({type(renderer) for renderer in renderers}) == 13
+    assert len(renderers) == len({type(renderer) for renderer in renderers}) == 16
     for renderer in renderers:
         assert type(renderer).plain is not output.Renderer.plain
 

@@ -35,3 +35,8 @@ class SchemaMismatch(DatabaseProblem):
 
 class DatabaseBusy(DatabaseProblem):
     pass
+
+
+class NotInvited(Refused):
+    """An invite-only poll refuses a voter it has not invited, or an invite link that is
+    not valid. Its own kind so that a front end can tell it apart (HTTP: 403)."""

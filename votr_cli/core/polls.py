@@ -71,19 +71,21 @@ class Policy(NamedTuple):
     results: when counts are shown: always; to a voter once they have voted; after close.
     secret: who voted and what was chosen are stored apart, with nothing to pair them.
     quorum: the fewest ballots for a poll to have winners; None: no quorum.
+    invite_only: only voters invited to the poll may vote (README: Share a poll).
     """
 
     allow_change: bool = False
     results: str = "always"
     secret: bool = False
     quorum: int | None = None
+    invite_only: bool = False
 
 
 DEFAULT_POLICY = Policy()
 
 
 def ballot_policy(allow_change: bool = False, results: str = "always", secret: bool = False,
-                  quorum: int | None = None) -> Policy:
+                  quorum: int | None = None, invite_only: bool = False) -> Policy:
     """A new poll's policies, checked: a known results setting, a quorum of at least one
     voter, and no vote changes in a secret poll (changing a ballot means finding it,
     which a secret poll makes impossible)."""
@@ -96,7 +98,7 @@ def ballot_policy(allow_change: bool = False, results: str = "always", secret: b
     if secret and allow_change:
         raise InvalidInput("a secret poll cannot allow vote changes: nothing pairs a voter with their "
                            "ballot, so there is no ballot to change")
-    return Policy(bool(allow_change), results, bool(secret), quorum)
+    return Policy(bool(allow_change), results, bool(secret), quorum, bool(invite_only))
 
 
 def results_hidden(policy: Policy, open_now: bool, viewer_voted: bool) -> bool:
@@ -212,6 +214,7 @@ def poll_document(public_id: str, title: str, status: bool | None, close_date: d
         "quorum": policy.quorum,
         "quorum_reached": quorum_reached,
         "results_hidden": hidden,
+        "invite_only": bool(policy.invite_only),
     }
 
 

@@ -4,6 +4,7 @@
 - options: an option name, shared by every poll that lists it
 - polls:   one option of one topic, with its vote counter and position in the poll
 - ballots: who voted in which topic, and what: one row per voter and topic
+- invites: who is invited to which topic, with the hash of their link's token
 
 A poll's kind (single, multiple, ranked, score) and counting method are columns of its
 topic. A single poll's ballot names its option (ballots.option_id); any other ballot
@@ -17,6 +18,7 @@ and Core keeps start-up and bulk work cheap.
 """
 
 from sqlalchemy import (
+    CHAR,
     Boolean,
     Column,
     DateTime,
@@ -37,7 +39,7 @@ from votr_cli.db import dialect
 
 # Alembic's revision that matches this module. A test checks it against the scripts, so
 # the fast path of every command can check a database's version without loading Alembic.
-SCHEMA_HEAD = "0005"
+SCHEMA_HEAD = "0006"
 
 metadata = MetaData(
     naming_convention={
@@ -91,6 +93,8 @@ topics = Table(
     Column("results", String(8), nullable=False, server_default="always"),
     Column("secret", Boolean, nullable=False, server_default=false()),
     Column("quorum", Integer, nullable=True),
+    # Only invited voters may vote (README: Share a poll).
+    Column("invite_only", Boolean, nullable=False, server_default=false()),
 )
 
 options = Table(
@@ -170,6 +174,24 @@ secret_ballots = Table(
     ),
     Index(None, "topic_id", "option_id"),
     sqlite_with_rowid=False,
+)
+
+
+TOKEN_HASH_LENGTH = 64  # a sha256 hex digest, see votr_cli.core.invites
+
+# One row per invited voter of a poll: their secret link's token is never stored, only
+# its SHA-256 (core/invites.py says why a plain hash is enough), looked up by its unique
+# index. `voter` is the normalised name, as in ballots; `voter_name` how it was typed.
+invites = Table(
+    "invites",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("topic_id", Integer, ForeignKey("topics.id", ondelete="CASCADE"), nullable=False),
+    Column("voter", VoterName, nullable=False),
+    Column("voter_name", String(VOTER_LENGTH), nullable=False),
+    Column("token_hash", CHAR(TOKEN_HASH_LENGTH), nullable=False, unique=True),
+    Column("invited_at", DateTime, nullable=False),
+    UniqueConstraint("topic_id", "voter"),
 )
 
 

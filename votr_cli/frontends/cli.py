@@ -21,10 +21,11 @@ from votr_cli.frontends import completion
 
 EXIT_CODES_HELP = """\b
 Exit codes: 0 done, 1 invalid input, 2 usage error, 3 poll or option not
-found, 4 refused (poll closed, already voted, title taken, a downgrade that
-would lose ballots), 5 database problem, 70 a bug in votr (VOTR_DEBUG=1 shows
-the traceback), 74 the work was done but its output could not be written,
-130 interrupted (Ctrl-C; the line on stderr says what was recorded)."""
+found, 4 refused (poll closed, already voted, not invited, title taken, a
+downgrade that would lose ballots), 5 database problem, 70 a bug in votr
+(VOTR_DEBUG=1 shows the traceback), 74 the work was done but its output could
+not be written, 130 interrupted (Ctrl-C; the line on stderr says what was
+recorded)."""
 
 
 # The output formats of `votr list`, `show` and `options`: output.FORMATS, written out
@@ -429,10 +430,12 @@ def main(ctx: click.Context, db_url: str | None):
 @click.option("--secret", is_flag=True,
               help="Store who voted apart from what was chosen, with nothing to pair them.")
 @click.option("--quorum", type=int, metavar="N", help="No winner until N voters have voted.")
+@click.option("--invite-only", is_flag=True,
+              help="Only voters invited with votr invite may vote (README: Share a poll).")
 @votr_command
 def create(obj: Context, title: str, options: tuple[str, ...], closes_at: str | None, kind: str,
            method: str | None, min_choices: int | None, max_choices: int | None, allow_change: bool,
-           results: str, secret: bool, quorum: int | None):
+           results: str, secret: bool, quorum: int | None, invite_only: bool):
     """Create an open poll with two or more options.
 
     An option that another poll already has is linked to it, so its name keeps the
@@ -447,6 +450,7 @@ def create(obj: Context, title: str, options: tuple[str, ...], closes_at: str | 
       votr create "State capital" Memphis Nashville Chattanooga Knoxville --kind ranked
       votr create "Logo" red blue green --kind score --method score
       votr create "Board election" ann bo cy --kind ranked --secret --results closed --quorum 20
+      votr create "Offsite venue" lake city --invite-only
     """
     from votr_cli.service import polls as service
     from votr_cli.frontends import output
@@ -454,7 +458,7 @@ def create(obj: Context, title: str, options: tuple[str, ...], closes_at: str | 
     close_date = _closes_at(closes_at)
     created = service.create_poll(obj.database(), title, list(options), close_date, kind=kind, method=method,
                                   min_choices=min_choices, max_choices=max_choices, allow_change=allow_change,
-                                  results=results, secret=secret, quorum=quorum)
+                                  results=results, secret=secret, quorum=quorum, invite_only=invite_only)
     return output.Result(output.POLL_MESSAGE, created)
 
 
@@ -741,6 +745,73 @@ def unvote(obj: Context, poll: str, voter: str | None):
     from votr_cli.frontends import output
 
     return output.Result(output.POLL_MESSAGE, service.unvote(obj.database(), poll, settings.voter(voter)))
+
+
+@main.command()
+@click.argument("poll", shell_complete=completion.poll_completer("all"))
+@click.argument("voters", nargs=-1, required=True, metavar="VOTER...")
+@click.option("--base-url", metavar="URL",
+              help="Where votr serve is reached, the links' start [env: VOTR_BASE_URL; default: "
+                   "http://127.0.0.1:5000, votr serve's own address].")
+@votr_command
+def invite(obj: Context, poll: str, voters: tuple[str, ...], base_url: str | None):
+    """Invite voters to POLL: print each one's secret link, BASE_URL/p/POLL_ID?invite=TOKEN.
+
+    Send each voter their own link: it signs them in on votr serve's pages. In a poll
+    created with --invite-only only invited voters may vote. Only a hash of each token is
+    stored, so a link cannot be shown again: inviting a voter again makes a new link and
+    revokes the old one (how a lost link is re-sent). Open or closed polls alike.
+
+    \b
+    Examples:
+      votr invite "Offsite venue" ann bob
+      votr invite "Offsite venue" cy --base-url https://polls.example.org --json
+    """
+    from votr_cli.core import invites as invite_rules
+    from votr_cli.frontends import output, settings
+    from votr_cli.service import invites as service
+
+    base = invite_rules.base_url(base_url or settings.env("VOTR_BASE_URL") or invite_rules.DEFAULT_BASE_URL)
+    made = service.invite(obj.database(), poll, list(voters))
+    links = [{"voter": entry["voter"], "token": entry["token"],
+              "url": invite_rules.invite_url(base, entry["poll"], entry["token"])} for entry in made]
+    return output.Result(output.INVITE_LINKS, {"invites": links})
+
+
+@main.command()
+@click.argument("poll", shell_complete=completion.poll_completer("all"))
+@votr_command
+def invites(obj: Context, poll: str):
+    """List the voters invited to POLL, when, and whether they have voted (never their links).
+
+    \b
+    Examples:
+      votr invites "Offsite venue"
+      votr invites "Offsite venue" --json | jq -r '.invites[] | select(.voted | not) | .voter'
+    """
+    from votr_cli.frontends import output
+    from votr_cli.service import invites as service
+
+    return output.Result(output.INVITE_LIST, {"invites": service.list_invites(obj.database(), poll)})
+
+
+@main.command()
+@click.argument("poll", shell_complete=completion.poll_completer("all"))
+@click.argument("voter")
+@votr_command
+def uninvite(obj: Context, poll: str, voter: str):
+    """Revoke VOTER's invite to POLL: their link stops working at once.
+
+    A vote they already cast stays. Exit 3 when VOTER has no invite.
+
+    \b
+    Example:
+      votr uninvite "Offsite venue" bob
+    """
+    from votr_cli.frontends import output
+    from votr_cli.service import invites as service
+
+    return output.Result(output.INVITE_REVOKED, service.uninvite(obj.database(), poll, voter))
 
 
 @main.command()

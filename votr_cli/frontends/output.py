@@ -460,6 +460,8 @@ def _policies(poll: dict) -> str:
         words.append(f"results {printable(str(poll['results']))}")
     if poll.get("quorum") is not None:
         words.append(f"quorum {poll['quorum']}")
+    if poll.get("invite_only"):
+        words.append("invite-only")
     return ", ".join(words)
 
 
@@ -1117,6 +1119,61 @@ class CheckReport(Renderer):
             console.print(_text(line, "red" if bad else "green" if label in ("integrity", "result") else ""))
 
 
+class InviteLinks(Renderer):
+    """`votr invite`: {"invites": [{"voter", "token", "url"}]}, each voter's link. The
+    tokens exist nowhere else: if they cannot be written, the voters must be invited
+    again (which makes new ones)."""
+
+    def done(self, data: dict) -> str:
+        count = len(data["invites"])
+        who = "1 voter was" if count == 1 else f"{count} voters were"
+        return (f"{who} invited, any earlier links revoked (invite them "
+                f"again for links you can send)")
+
+    def plain(self, data: dict) -> Iterable[str]:
+        return (_fields(invite["voter"], invite["url"]) for invite in data["invites"])
+
+    def rich(self, data: dict, console) -> None:
+        # Not a table: a link must stay whole on its line to be copied, however narrow
+        # the terminal (soft_wrap: the terminal wraps it, rich inserts no line break).
+        console.print(_text("Invite links, each voter's own: send it to them alone", "bold"))
+        for invite in data["invites"]:
+            console.print(_text(invite["voter"], "green"), _text(invite["url"]), soft_wrap=True)
+
+
+class InviteList(Renderer):
+    """`votr invites`: {"invites": [{"voter", "invited_at", "voted"}]}."""
+
+    def plain(self, data: dict) -> Iterable[str]:
+        return (_fields(invite["voter"], invite["invited_at"], "voted" if invite["voted"] else "not voted")
+                for invite in data["invites"])
+
+    def rich(self, data: dict, console) -> None:
+        from rich.table import Table
+
+        if not data["invites"]:
+            console.print("Nobody is invited yet. Invite voters with: votr invite POLL VOTER…")
+            return
+        table = Table(title="Invites", title_justify="left")
+        for column in ("Voter", "Invited (UTC)", "Voted"):
+            table.add_column(column)
+        for invite in data["invites"]:
+            table.add_row(_text(invite["voter"]), _text(invite["invited_at"]),
+                          _text("yes" if invite["voted"] else "no", "green" if invite["voted"] else ""))
+        console.print(table)
+
+
+class InviteRevoked(Renderer):
+    """`votr uninvite`: {"message", "voter", "poll"}."""
+
+    def done(self, data: dict) -> str:
+        return f"the invite of {printable(repr(data['voter']))} was revoked (poll {data['poll']['id']})"
+
+    def plain(self, data: dict) -> Iterable[str]:
+        poll = data["poll"]
+        yield f"{printable(data['message'])}: {_fields(data['voter'], poll['id'], poll['title'])}"
+
+
 # The renderers commands name in their Results. They hold no state, so one of each serves.
 POLL_LISTING = PollListing()
 POLL_DETAIL = PollDetail()
@@ -1131,3 +1188,6 @@ REVISION = Revision()
 HISTORY = History()
 BATCH_SUMMARY = BatchSummary()
 CHECK_REPORT = CheckReport()
+INVITE_LINKS = InviteLinks()
+INVITE_LIST = InviteList()
+INVITE_REVOKED = InviteRevoked()

@@ -173,7 +173,7 @@ def _after_a_failed_migration(db: Database, backup: str | None) -> str:
 
 # -- db-check ------------------------------------------------------------------------
 
-VOTR_TABLES = ("topics", "options", "polls", "ballots", "poll_voters", "secret_ballots")
+VOTR_TABLES = ("topics", "options", "polls", "ballots", "poll_voters", "secret_ballots", "invites")
 ORPHAN_IDS_SHOWN = 100
 CHOICES_SHOWN = 64  # a stored ballot quoted in a problem: at most this many characters
 
@@ -205,8 +205,11 @@ def check(db: Database) -> dict:
       voter_count = its voters = its secret ballots; each secret ballot fits its poll as
       a ballot does, and its counters are what the secret ballots give; it holds no
       adopted votes.
-    - Orphan rows: ballots, secret ballots, voters or poll options whose poll or option
-      is gone.
+    - Invites: each stored token hash is a SHA-256 in lowercase hex (64 characters; a
+      token itself is never stored) and each invite's voter is its display name
+      normalised.
+    - Orphan rows: ballots, secret ballots, voters, invites or poll options whose poll
+      or option is gone.
 
     Never creates a database: a missing one, or one without tables, is an error.
     """
@@ -330,6 +333,7 @@ def _consistency(db: Database, problems: list[dict]) -> dict:
         problems += _other_kinds(conn, shapes, places.unchecked)
         problems += _voter_counts(conn, places.unchecked)
         problems += _secret_voter_counts(conn, places.unchecked)
+        problems += _invites(conn)
         problems += _orphans(conn)
         def rows(table) -> int:
             return conn.execute(select(func.count()).select_from(table)).scalar_one()
@@ -761,12 +765,42 @@ def _secret_voter_counts(conn, unchecked: set[int]) -> list[dict]:
     } for row in wrong]
 
 
+def _invites(conn) -> list[dict]:
+    """Invites whose token hash is not a SHA-256 hex digest (a token stored in the clear
+    would be one such), or whose voter is not their display name normalised."""
+    from sqlalchemy import select
+
+    from votr_cli.core import invites as invite_rules
+    from votr_cli.db.tables import invites, topics
+
+    found = []
+    rows = conn.execution_options(yield_per=2000).execute(
+        select(invites.c.id, invites.c.voter, invites.c.voter_name, invites.c.token_hash, topics.c.public_id,
+               topics.c.title).join_from(invites, topics, topics.c.id == invites.c.topic_id).order_by(invites.c.id))
+    for row in rows:
+        faults = []
+        if not invite_rules.HASH_SHAPE.fullmatch(row.token_hash or ""):
+            faults.append("its token hash is not a SHA-256 in lowercase hex")
+        try:
+            normalised = text.voter_name(row.voter_name)
+        except InvalidInput:
+            normalised = None
+        if normalised != row.voter:
+            faults.append(f"its voter {text.quoted(row.voter)} is not its name {text.quoted(row.voter_name)} "
+                          f"normalised")
+        if faults:
+            found.append({"kind": "invite", "poll": row.public_id, "title": row.title, "row": row.id,
+                          "message": f"{_poll_name(row.public_id, row.title)}: invite row {row.id}: "
+                                     f"{'; '.join(faults)}"})
+    return found
+
+
 def _orphans(conn) -> list[dict]:
     """Rows whose poll or option is gone, one problem per kind, with their row ids (a
     secret ballot's: its key; a voter of poll_voters, who has none: the poll id)."""
     from sqlalchemy import select
 
-    from votr_cli.db.tables import ballots, options, poll_voters, polls, secret_ballots, topics
+    from votr_cli.db.tables import ballots, invites, options, poll_voters, polls, secret_ballots, topics
 
     def poll_gone(table):
         return ~select(topics.c.id).where(topics.c.id == table.c.topic_id).exists()
@@ -787,6 +821,7 @@ def _orphans(conn) -> list[dict]:
             select(secret_ballots.c.id).where(*option_not_in_poll(secret_ballots)), "keys"),
         ("voter", " in poll_voters whose poll is gone"): (
             select(poll_voters.c.topic_id).where(poll_gone(poll_voters)), "poll ids"),
+        ("invite", " whose poll is gone"): (select(invites.c.id).where(poll_gone(invites)), "row ids"),
         ("poll option", " whose poll is gone"): (select(polls.c.id).where(poll_gone(polls)), "row ids"),
         ("poll option", " whose option is gone"): (select(polls.c.id).where(
             ~select(options.c.id).where(options.c.id == polls.c.option_id).exists()), "row ids"),

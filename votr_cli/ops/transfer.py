@@ -2,17 +2,18 @@
 
 This is how a team moves from one database to another (`votr export > all.json`, then
 `votr --db postgresql+psycopg://… import all.json`), and an operator's backup. The
-document, version 3, is declared by the JSON Schema export.schema.json beside this
+document, version 4, is declared by the JSON Schema export.schema.json beside this
 module; in short:
 
-    {"format": "votr-export", "version": 3, "exported_at": "…Z", "schema": "0005",
+    {"format": "votr-export", "version": 4, "exported_at": "…Z", "schema": "0006",
      "options": [{"id": "<uuid>", "name": "…", "date_created": "…Z"}],
      "polls": [{"id": "k3v9x2ab", "title": "…", "status": true, "close_date": null,
                 "date_created": "…Z", "kind": "ranked", "method": "irv",
                 "min_choices": 1, "max_choices": 3, "allow_change": false, "results": "always",
-                "secret": false, "quorum": null, "voter_count": 2,
+                "secret": false, "quorum": null, "invite_only": false, "voter_count": 2,
                 "options": [{"option": "<uuid>", "vote_count": 1, "adopted_count": 0}, …],
-                "ballots": [{"voter": "ann", "options": ["<uuid>", …], "date_created": "…Z"}, …]}]}
+                "ballots": [{"voter": "ann", "options": ["<uuid>", …], "date_created": "…Z"}, …],
+                "invites": [{"voter": "Ann", "invited_at": "…Z", "token_hash": "<64 hex>"}, …]}]}
 
 - `schema` is the database's schema revision at export (SCHEMA_HEAD).
 - `status` is the stored flag (a poll past its close date still says true, as in the
@@ -38,7 +39,12 @@ module; in short:
 Version 1 (votr before poll kinds) is the same without kind, method, min_choices,
 max_choices, voter_count and the ballots' options and scores: every poll of it is a
 single poll counted by plurality. Version 2 (before ballot policies) has no policies:
-every poll of it takes the defaults. Import reads all three; export writes version 3.
+every poll of it takes the defaults. Version 3 (before invites) has no invite_only and
+no invites: no poll of it is invite-only. Import reads all four; export writes version 4.
+
+- `invite_only` and `invites` (version 4): the voters invited to the poll, sorted by
+  voter, each with the SHA-256 of their link's token. No token is stored, so none is
+  exported: a hash signs nobody in, and the links sent keep working after an import.
 
 Import checks the whole document before it writes anything, then writes it in one
 transaction. Polls are matched by public id: a poll that is not in the database is
@@ -71,15 +77,15 @@ from votr_cli.core import polls as rules
 from votr_cli.core import text
 from votr_cli.db.database import Database
 from votr_cli.core.errors import DatabaseProblem, InvalidInput, Refused
-from votr_cli.db.tables import (SCHEMA_HEAD, SECRET_ID_LENGTH, VOTER_LENGTH, ballots, options, poll_voters, polls,
-                                secret_ballots, topics)
+from votr_cli.db.tables import (SCHEMA_HEAD, SECRET_ID_LENGTH, VOTER_LENGTH, ballots, invites, options, poll_voters,
+                                polls, secret_ballots, topics)
 from votr_cli.db.chunks import KEYS_PER_QUERY, batched
 from votr_cli.core.when import iso_utc, utcnow
 from votr_cli.ops import files
 
 FORMAT = "votr-export"
-VERSION = 3  # what export writes
-READABLE_VERSIONS = (1, 2, 3)  # what import reads
+VERSION = 4  # what export writes
+READABLE_VERSIONS = (1, 2, 3, 4)  # what import reads
 MAX_PROBLEMS_SHOWN = 10
 # The largest count every backend's INTEGER column holds (a signed 32-bit integer); the
 # schema's limit, which tests/unit/test_export_schema.py holds equal to this.
@@ -129,6 +135,11 @@ def _export(conn: Connection, strict: bool = True) -> dict:
         topic = by_id[row.topic_id]
         voters[row.topic_id].append(_ballot_document(topic, row, choices[row.topic_id], public_option, strict))
     secret_voters, secret_choices = _secret_parts(conn, by_id, choices, public_option, strict)
+    invited = defaultdict(list)
+    for row in conn.execute(select(invites.c.topic_id, invites.c.voter_name, invites.c.invited_at,
+                                   invites.c.token_hash).order_by(invites.c.topic_id, invites.c.voter)):
+        invited[row.topic_id].append({"voter": row.voter_name, "invited_at": iso_utc(row.invited_at),
+                                      "token_hash": row.token_hash})
     poll_documents = []
     for topic in topic_rows:
         document = {
@@ -136,13 +147,14 @@ def _export(conn: Connection, strict: bool = True) -> dict:
             "close_date": iso_utc(topic.close_date), "date_created": iso_utc(topic.date_created),
             "kind": topic.kind, "method": topic.method, "min_choices": topic.min_choices,
             "max_choices": topic.max_choices, "allow_change": bool(topic.allow_change), "results": topic.results,
-            "secret": bool(topic.secret), "quorum": topic.quorum, "voter_count": topic.voter_count,
-            "options": choices[topic.id]}
+            "secret": bool(topic.secret), "quorum": topic.quorum, "invite_only": bool(topic.invite_only),
+            "voter_count": topic.voter_count, "options": choices[topic.id]}
         if topic.secret:
             document["voters"] = secret_voters[topic.id]
             document["ballots"] = secret_choices[topic.id]
         else:
             document["ballots"] = voters[topic.id]
+        document["invites"] = invited[topic.id]
         poll_documents.append(document)
     return {
         "format": FORMAT, "version": VERSION, "exported_at": iso_utc(utcnow()), "schema": SCHEMA_HEAD,
@@ -412,6 +424,7 @@ class _Checker:
         self.version = version
         self.option_ids: set[str] = set()
         self.option_names: dict[str, str] = {}
+        self.token_hashes: set[str] = set()
         self.uncounted = False
 
     def usable(self, path: JsonPath) -> bool:
@@ -520,7 +533,32 @@ class _Checker:
         elif self.version >= 3 and "voters" in item:
             self.add(path + ("voters",), "only a secret poll lists its voters apart from its ballots: this "
                                          "poll's ballots name their voters")
-        return {**normal, "ballots": ballots, "stored": stored}
+        return {**normal, "ballots": ballots, "invites": self.invites(item, path), "stored": stored}
+
+    def invites(self, item: dict, path: JsonPath) -> list[dict]:
+        """A poll's invites (version 4), sorted by voter as export writes them: each voter
+        by `create`'s rules and named once, each token hash in no other invite."""
+        if self.version < 4:
+            return []
+        found: dict[str, dict] = {}
+        for here, given in self.items(item.get("invites", []), path + ("invites",)):
+            name, when, digest = (self.field(given, here, key) for key in ("voter", "invited_at", "token_hash"))
+            try:
+                display = text.clean(name, "voter", text.MAX_VOTER) if isinstance(name, str) else None
+            except InvalidInput as exc:
+                self.add(here + ("voter",), exc.message)
+                continue
+            when = self.date(given, here, "invited_at")
+            if display is None or when is None or not isinstance(digest, str):
+                continue
+            key = text.voter_name(display)
+            if key in found:
+                self.add(here + ("voter",), f"{key!r} is invited twice to this poll")
+            elif digest in self.token_hashes:
+                self.add(here + ("token_hash",), "this token hash is another invite's too")
+            found[key] = {"voter": display, "invited_at": when, "token_hash": digest}
+            self.token_hashes.add(digest)
+        return [found[key] for key in sorted(found)]
 
     def policy(self, item: dict, path: JsonPath) -> dict | None:
         """The poll's ballot policies, by the rules `create` applies (core/polls.py,
@@ -530,6 +568,8 @@ class _Checker:
         if not all(self.usable(path + (key,)) for key in rules.Policy._fields):
             return None  # refused by the schema
         given = {key: item.get(key, default) for key, default in rules.DEFAULT_POLICY._asdict().items()}
+        if self.version < 4:
+            given["invite_only"] = False  # invites came with version 4
         try:
             return rules.ballot_policy(**given)._asdict()
         except InvalidInput as exc:
@@ -829,6 +869,7 @@ def _import(conn: Connection, document: dict) -> dict:
     option_plan = _plan_options(conn, document["options"])
     _refuse_taken_titles(document["polls"], existing_topics.values())
     poll_plan = _plan_polls(conn, document["polls"], option_plan.target)
+    _refuse_taken_token_hashes(conn, poll_plan, existing_topics)
     _write_options(conn, option_plan)
     _write_polls(conn, poll_plan, existing_topics)
     return {"polls": poll_plan.counts, "options": option_plan.counts}
@@ -877,6 +918,20 @@ def _refuse_taken_titles(document_polls: list[dict], existing_topics) -> None:
                                     f", so poll {poll['id']} cannot be imported; nothing was imported")
 
 
+def _refuse_taken_token_hashes(conn: Connection, plan: _PollPlan, existing_topics: dict) -> None:
+    """An invite whose token hash an invite of another poll has (one the import keeps)
+    is refused: a token signs one voter in to one poll."""
+    replaced = {existing_topics[poll["id"]].id for poll in plan.replaced}
+    wanted = {invite["token_hash"]: poll["id"] for poll in plan.added + plan.replaced for invite in poll["invites"]}
+    for group in batched(sorted(wanted), KEYS_PER_QUERY):
+        for row in conn.execute(select(invites.c.token_hash, invites.c.topic_id, topics.c.public_id)
+                                .join_from(invites, topics, topics.c.id == invites.c.topic_id)
+                                .where(invites.c.token_hash.in_(group))):
+            if row.topic_id not in replaced:
+                raise Refused(f"cannot import poll {wanted[row.token_hash]}: one of its invites has the token "
+                              f"hash of an invite to poll {row.public_id}; nothing was imported")
+
+
 def _plan_polls(conn: Connection, document_polls: list[dict], target_option: dict[str, str]) -> _PollPlan:
     """Polls are matched by public id: new ones are added, different ones replaced,
     identical ones (compared as `_export` shows them) skipped."""
@@ -913,6 +968,7 @@ def _write_polls(conn: Connection, plan: _PollPlan, existing_topics: dict) -> No
             conn.execute(delete(ballots).where(ballots.c.topic_id.in_(group)))
             conn.execute(delete(secret_ballots).where(secret_ballots.c.topic_id.in_(group)))
             conn.execute(delete(poll_voters).where(poll_voters.c.topic_id.in_(group)))
+            conn.execute(delete(invites).where(invites.c.topic_id.in_(group)))
             conn.execute(delete(polls).where(polls.c.topic_id.in_(group)))
         conn.execute(update(topics).where(topics.c.id == bindparam("row_id")).values(
             {column: bindparam(column) for column in TOPIC_COLUMNS}),
@@ -953,6 +1009,12 @@ def _write_choices_and_ballots(conn: Connection, changed: list[dict]) -> None:
     secrets.SystemRandom().shuffle(rows)
     if rows:
         conn.execute(insert(secret_ballots), rows)
+    rows = [{"topic_id": topic_id[poll["id"]], "voter": text.voter_name(invite["voter"]),
+             "voter_name": invite["voter"], "token_hash": invite["token_hash"],
+             "invited_at": _stored(invite["invited_at"])}
+            for poll in changed for invite in poll["invites"]]
+    if rows:
+        conn.execute(insert(invites), rows)
 
 
 def _as_exported(poll: dict, target_option: dict[str, str]) -> dict:
@@ -978,7 +1040,7 @@ def _same(current: dict, wanted: dict) -> bool:
 
 # The columns of topics that an import writes, beside its public id.
 TOPIC_COLUMNS = ("title", "title_key", "status", "close_date", "date_created", "kind", "method", "min_choices",
-                 "max_choices", "voter_count", "allow_change", "results", "secret", "quorum")
+                 "max_choices", "voter_count", "allow_change", "results", "secret", "quorum", "invite_only")
 
 
 def _topic_values(poll: dict) -> dict:
@@ -987,4 +1049,4 @@ def _topic_values(poll: dict) -> dict:
             "kind": poll["kind"], "method": poll["method"], "min_choices": poll["min_choices"],
             "max_choices": poll["max_choices"], "voter_count": poll["voter_count"],
             "allow_change": poll["allow_change"], "results": poll["results"], "secret": poll["secret"],
-            "quorum": poll["quorum"]}
+            "quorum": poll["quorum"], "invite_only": poll["invite_only"]}

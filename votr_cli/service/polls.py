@@ -25,6 +25,7 @@ from sqlalchemy.exc import IntegrityError
 
 from votr_cli.core import ballots as ballot_rules
 from votr_cli.core import counting
+from votr_cli.core import invites as invite_rules
 from votr_cli.core import polls as rules
 from votr_cli.core import text
 from votr_cli.core.errors import InvalidInput, VotrError
@@ -34,7 +35,8 @@ from votr_cli.db import ballot_reader
 from votr_cli.db.chunks import KEYS_PER_QUERY, batched
 from votr_cli.db.database import Database, WriteConflict
 from votr_cli.db.dialect import driver_value, insert_ignoring_duplicates, insert_many, needs_row_locks
-from votr_cli.db.tables import SECRET_ID_LENGTH, ballots, options, poll_voters, polls, secret_ballots, topics
+from votr_cli.db.tables import (SECRET_ID_LENGTH, ballots, invites, options, poll_voters, polls, secret_ballots,
+                                topics)
 
 STATUSES = ("open", "closed", "all")
 # A batch suggests close titles for this many distinct unknown poll references, at most.
@@ -55,7 +57,7 @@ def _shape(topic) -> rules.Shape:
 
 
 def _policy(topic) -> rules.Policy:
-    return rules.Policy(topic.allow_change, topic.results, topic.secret, topic.quorum)
+    return rules.Policy(topic.allow_change, topic.results, topic.secret, topic.quorum, topic.invite_only)
 
 
 def _poll_document(topic, option_rows: Sequence, now: dt.datetime, winners: list[str] | None = None,
@@ -70,7 +72,7 @@ def _poll_document(topic, option_rows: Sequence, now: dt.datetime, winners: list
 _TOPIC_COLUMNS = (topics.c.id, topics.c.public_id, topics.c.title, topics.c.status, topics.c.close_date,
                   topics.c.kind, topics.c.method, topics.c.min_choices, topics.c.max_choices,
                   topics.c.voter_count, topics.c.allow_change, topics.c.results, topics.c.secret,
-                  topics.c.quorum)
+                  topics.c.quorum, topics.c.invite_only)
 # Where _listed_documents finds a listing row's values (the listing adds an option's name
 # and count after the poll's columns).
 _KIND_AT, _VOTER_COUNT_AT, _ALLOW_CHANGE_AT, _NAME_AT = 5, 9, 10, len(_TOPIC_COLUMNS)
@@ -226,7 +228,7 @@ def _listed_documents(rows, now: dt.datetime, winners: dict[int, list[str]], vot
     shapes: dict[tuple, rules.Shape] = {}
     policies: dict[tuple, rules.Policy] = {}
     shape_at = slice(_KIND_AT, _KIND_AT + 4)
-    policy_at = slice(_ALLOW_CHANGE_AT, _ALLOW_CHANGE_AT + 4)
+    policy_at = slice(_ALLOW_CHANGE_AT, _ALLOW_CHANGE_AT + len(rules.Policy._fields))
     topic, choices = None, []
 
     def document() -> dict:
@@ -276,6 +278,7 @@ def ballot_paper(db: Database, ref: str, voter: str) -> dict:
     voter_key = text.voter_name(voter)
     with db.reading() as conn:
         topic = _find_topic(conn, ref)
+        _check_invited(conn, topic, voter_key)
         if not rules.is_open(topic.status, topic.close_date, utcnow()):
             raise rules.closed(topic.title)
         voted = _has_voted(conn, topic, voter_key)
@@ -356,12 +359,13 @@ def completion_options(db: Database, ref: str, typed: Sequence[str], prefix: str
 def create_poll(db: Database, title: str, option_names: Sequence[str], close_date: dt.datetime | None = None,
                 *, kind: str = "single", method: str | None = None, min_choices: int | None = None,
                 max_choices: int | None = None, allow_change: bool = False, results: str = "always",
-                secret: bool = False, quorum: int | None = None) -> dict:
+                secret: bool = False, quorum: int | None = None, invite_only: bool = False) -> dict:
     """Create an open poll; `close_date` (naive UTC) closes it then. `kind`, `method` and
     the bounds of a ballot's choices as core/polls.poll_shape takes them; the ballot
-    policies as core/polls.ballot_policy does."""
+    policies as core/polls.ballot_policy does. `invite_only`: only the voters invited
+    with service/invites.invite may vote."""
     poll = rules.new_poll(title, option_names, kind, method, min_choices, max_choices)
-    policy = rules.ballot_policy(allow_change, results, secret, quorum)
+    policy = rules.ballot_policy(allow_change, results, secret, quorum, invite_only)
 
     def work(conn: Connection) -> dict:
         now = utcnow()
@@ -523,12 +527,34 @@ def vote(db: Database, ref: str, options: Sequence[str] | str, voter: str, score
         topic = _find_topic(conn, target.ref, lock=needs_row_locks(conn))
         verdict = _judge(topic, target, _choice_finder(conn, topic.id), now,
                          known_options=lambda: _option_names(conn, topic.id))
+        _check_invited(conn, topic, voter_key)  # after the ballot's own checks, as in a batch
         message = _cast(conn, topic, verdict, voter_key, now)
         if topic.secret:
             _shuffle_secret_ballots(conn, topic.id)
         return {"message": message, "poll": _poll_by_topic_id(conn, topic.id, now, voter_key)}
 
     return db.write(work)
+
+
+def _check_invited(conn: Connection, topic, voter_key: str) -> None:
+    """An invite-only poll takes only the ballots of the voters it invited (NotInvited)."""
+    if not topic.invite_only:
+        return
+    found = conn.execute(select(invites.c.id).where(invites.c.topic_id == topic.id,
+                                                    invites.c.voter == voter_key)).first()
+    if found is None:
+        raise invite_rules.not_invited(topic.title, voter_key)
+
+
+def _invited_voters(conn: Connection, topic_ids: Iterable[int]) -> dict[int, set[str]]:
+    """The invited voters (normalised names) of these polls, by topic id; every poll asked
+    for has its set, empty when nobody is invited."""
+    invited: dict[int, set[str]] = {topic_id: set() for topic_id in topic_ids}
+    for group in batched(sorted(invited), TOPICS_PER_QUERY):
+        rows = conn.execute(select(invites.c.topic_id, invites.c.voter).where(invites.c.topic_id.in_(group)))
+        for topic_id, voter in rows:
+            invited[topic_id].add(voter)
+    return invited
 
 
 def _cast(conn: Connection, topic, verdict: _Verdict, voter_key: str, now: dt.datetime) -> str:
@@ -931,6 +957,8 @@ class _BatchRun:
         self.secret_polls: set[int] = set()
         self.missing: dict[str, VotrError] = {}  # the error of each unknown poll reference
         self.candidates: dict = {}  # the polls that unknown references are compared with
+        # Invite-only polls' invited voters, by topic id.
+        self.invited: dict[int, set[str]] = {}
         if progress and rejected:
             progress(len(rejected))
 
@@ -961,6 +989,8 @@ class _BatchRun:
             self.choices.update(_choices_of(self.conn, {topic.id for topic in found.values()}))
             self.topics_by_ref.update({ref: found.get(ref) for ref in unknown})
             self.topics_by_id.update({topic.id: topic for topic in found.values()})
+            self.invited.update(_invited_voters(
+                self.conn, {topic.id for topic in found.values() if topic.invite_only} - self.invited.keys()))
 
     def _cast_one_by_one(self) -> None:
         for number, verdict, voter_key in self.one_by_one:
@@ -982,6 +1012,7 @@ class _BatchRun:
         numbers, rows, increments = [], [], []
         verdicts, voted, refused, created = self.verdicts, self.voted, self.refused, self.created
         with_policies = {topic.id for topic in self.topics_by_id.values() if topic.secret or topic.allow_change}
+        invited = self.invited
         for number, target, voter_key in round_requests:
             verdict = verdicts.get(target)
             if verdict is None:
@@ -990,6 +1021,9 @@ class _BatchRun:
                 refused[number] = verdict
                 continue
             topic_id = verdict.topic_id
+            if topic_id in invited and voter_key not in invited[topic_id]:
+                refused[number] = invite_rules.not_invited(self.topics_by_id[topic_id].title, voter_key)
+                continue
             if topic_id in with_policies:
                 self.one_by_one.append((number, verdict, voter_key))
                 continue
