@@ -26,7 +26,7 @@ from collections.abc import Callable
 from flask import Blueprint, Response, g, make_response, render_template, request
 from werkzeug.exceptions import HTTPException
 
-from votr_cli.core.errors import InvalidInput, NotFound, VotrError
+from votr_cli.core.errors import InvalidInput, NotFound, NotInvited, VotrError
 from votr_cli.db.database import Database
 from votr_cli.service import polls as service
 
@@ -55,10 +55,9 @@ def ordinal(n: int) -> str:
 def _status_for(error: VotrError) -> int:
     """The API's status for the error; an invite link or an invite-only poll that
     refuses the visitor is 403."""
-    from votr_cli.core import errors
     from votr_cli.frontends.http import status_for
 
-    if isinstance(error, getattr(errors, "NotInvited", ())):
+    if isinstance(error, NotInvited):
         return 403
     return status_for(error)
 
@@ -120,7 +119,6 @@ def blueprint(database: Database, secret: bytes | None = None) -> Blueprint:
             return None
         known = g.setdefault("votr_signed_in", {})
         if poll_ref not in known:
-            from votr_cli.core.errors import NotInvited
             from votr_cli.service import invites
 
             try:
