@@ -56,7 +56,9 @@ def pytest_configure(config):
 
 # Tests that behave the same on every backend: tests/unit touch no database, and
 # tests/terminal test what votr shows a terminal (formats, prompts, completion scripts).
-SQLITE_PASS_ONLY = ("tests/unit/", "tests/terminal/")
+# tests/browser drive the voting pages, which call the same service functions as the
+# HTTP API (tested on every backend in tests/api): one pass keeps the suite fast.
+SQLITE_PASS_ONLY = ("tests/unit/", "tests/terminal/", "tests/browser/")
 
 
 def pytest_collection_modifyitems(config, items):

@@ -146,3 +146,22 @@ def test_installed_votr_migrates_from_any_folder(installed_votr, database_url, t
     run("db-upgrade")
     assert json.loads(run("list", "--json")) == {"Polls": []}
     assert not list(elsewhere.iterdir()), "nothing is written to the working folder"
+
+
+@pytest.mark.slow
+def test_installed_votr_ships_the_voting_pages(installed_votr):
+    """`votr serve`'s templates, stylesheet and script are package data: every file of
+    the source tree's templates/ and static/ is in the installed package."""
+    source = REPO / "votr_cli" / "frontends"
+    wanted = sorted(str(path.relative_to(source)) for folder in ("templates", "static")
+                    for path in (source / folder).iterdir())
+    assert "templates/ballot.html" in wanted and "static/votr.css" in wanted
+    listing = subprocess.run(
+        [str(installed_votr.parent / "python"), "-c",
+         "import importlib.resources as r, sys; base = r.files('votr_cli.frontends');"
+         "print('\\n'.join(sorted(f'{d}/{p.name}' for d in ('templates', 'static') for p in (base / d).iterdir())));"
+         "print(base, file=sys.stderr)"],
+        capture_output=True, text=True, timeout=120, cwd=installed_votr.parent)
+    assert listing.returncode == 0, listing.stderr
+    assert "site-packages" in listing.stderr  # the installed copy, not the source tree
+    assert listing.stdout.split() == wanted

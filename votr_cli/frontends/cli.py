@@ -864,15 +864,19 @@ def reopen(obj: Context, poll: str, closes_at: str | None):
                    "CORS headers. Repeatable. Other origins are refused (403).")
 @click.option("--idle-timeout", type=click.IntRange(1, 3600), default=30, show_default=True,
               metavar="SECONDS", help="Close a connection that has sent nothing for SECONDS.")
+@click.option("--trusted-proxy", metavar="ADDRESS", default=None,
+              help="A reverse proxy at ADDRESS terminates TLS: believe its X-Forwarded-Proto "
+                   "(the voting pages' cookies are then Secure).")
 @votr_command
 def serve(obj: Context, host: str, port: int, token: str | None, allowed_hosts: tuple[str, ...],
-          cors_origins: tuple[str, ...], idle_timeout: int):
+          cors_origins: tuple[str, ...], idle_timeout: int, trusted_proxy: str | None):
     """Serve the Votr REST API (the original web app's endpoints) over HTTP.
 
     Needs the api extra: pip install 'votr-cli[api]'. Runs on waitress, a production
     WSGI server, until Ctrl-C or SIGTERM. Reads are open to every client that can reach
     it; with a token, creating, voting, closing and reopening need it. The OpenAPI
-    document is at /api/openapi.json.
+    document is at /api/openapi.json. Browsers vote on the pages at / (the open
+    polls) and /p/POLL (a ballot; its results at /p/POLL/results).
 
     \b
     Examples:
@@ -896,7 +900,8 @@ def serve(obj: Context, host: str, port: int, token: str | None, allowed_hosts: 
         click.echo(line, err=True)
 
     urls = api.serve(obj.database(), host, port, token or settings.env("VOTR_API_TOKEN"), announce,
-                     allowed_hosts=allowed_hosts, cors_origins=cors_origins, idle_timeout=idle_timeout)
+                     allowed_hosts=allowed_hosts, cors_origins=cors_origins, idle_timeout=idle_timeout,
+                     trusted_proxy=trusted_proxy)
     return output.Result(output.REPORT, {"message": f"votr serve stopped ({', '.join(urls)})", "urls": urls})
 
 

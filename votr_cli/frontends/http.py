@@ -177,13 +177,17 @@ def _json_body(*, required: bool) -> dict:
 def create_app(database: Database, token: str | None, access: Access) -> Flask:
     """The WSGI application. One Database (one engine and its connection pool) serves
     every worker thread; SQLAlchemy engines are safe to share between threads."""
-    app = Flask("votr_cli.frontends.http")
+    # The voting pages' blueprint serves templates/ and static/ (web.py).
+    app = Flask("votr_cli.frontends.http", static_folder=None)
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
     app.json.sort_keys = False  # keep the contract's key order: id, title, status, …
     _guard(app, token, access)
     _add_cors_headers(app, access)
     _handle_errors(app)
     _route(app, database)
+    from votr_cli.frontends import web
+
+    app.register_blueprint(web.blueprint(database))
     return app
 
 
@@ -222,7 +226,9 @@ def _guard(app: Flask, token: str | None, access: Access) -> None:
 
     @app.before_request
     def require_token_for_writes():
-        if expected_token is None or request.method in READ_METHODS:
+        # The voting pages' forms carry a CSRF token instead (web.py): voters have no
+        # admin token.
+        if expected_token is None or request.method in READ_METHODS or request.blueprint == "web":
             return None
         scheme, _, given = request.headers.get("Authorization", "").partition(" ")
         # WSGI hands headers over as latin-1 text: encoding back gives the bytes sent.
@@ -235,7 +241,7 @@ def _guard(app: Flask, token: str | None, access: Access) -> None:
     def require_json_for_writes():
         # An HTML form can only send form or text types, so a cross-site form cannot
         # write. Unknown paths and methods keep their 404 and 405.
-        if request.method in READ_METHODS or request.routing_exception is not None:
+        if request.method in READ_METHODS or request.routing_exception is not None or request.blueprint == "web":
             return None
         if request.mimetype != "application/json":
             raise UnsupportedMediaType("a write needs the header Content-Type: application/json")
@@ -393,7 +399,7 @@ def check_token(token: str | None, host: str, port: int) -> None:
 
 def serve(database: Database, host: str, port: int, token: str | None, announce: Callable[[str], None], *,
           allowed_hosts: Iterable[str] = (), cors_origins: Iterable[str] = (),
-          idle_timeout: int = IDLE_TIMEOUT_SECONDS) -> list[str]:
+          idle_timeout: int = IDLE_TIMEOUT_SECONDS, trusted_proxy: str | None = None) -> list[str]:
     """Serve until SIGINT or SIGTERM; return the URLs that were served.
 
     The schema is checked (and an empty database created) before the first request, in
@@ -417,7 +423,11 @@ def serve(database: Database, host: str, port: int, token: str | None, announce:
             channel_timeout=idle_timeout, cleanup_interval=1,
             # Checked against Content-Length before the body is read, and counted for a
             # chunked body; waitress refuses a body of this size or more.
-            max_request_body_size=MAX_BODY_BYTES + 1)
+            max_request_body_size=MAX_BODY_BYTES + 1,
+            # Only a reverse proxy named with --trusted-proxy may say the client came over
+            # HTTPS (the pages' cookies are Secure then); anyone else's X-Forwarded-* is removed.
+            **({"trusted_proxy": trusted_proxy, "trusted_proxy_headers": {"x-forwarded-proto"}}
+               if trusted_proxy else {}))
     except OSError as exc:
         raise InvalidInput(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
     listening = getattr(server, "effective_listen", None) or [(server.effective_host, server.effective_port)]
