@@ -565,7 +565,7 @@ ENDPOINTS = (
              request_body={"required": True, "content": _json(_ref("Invite"))}),
     Endpoint("/api/poll/{poll}/invites", "get", "listInvites",
              "The voters invited, when, and whether they voted (admin token only)",
-             ("200", "The invites, never their tokens.", _ref("InviteList")), ("401", "404", *READ_ERRORS),
+             ("200", "The invites, never their tokens.", _ref("InviteList")), ("400", "401", "404", *READ_ERRORS),
              write=True, parameters=(POLL_PARAMETER,)),
     Endpoint("/api/poll/{poll}/invites/{voter}", "delete", "uninvite",
              "Revoke a voter's invite; a ballot they cast stays (admin token only)",
