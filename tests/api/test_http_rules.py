@@ -132,7 +132,8 @@ def test_new_poll_fields_are_strict_json_types():
     base = {"title": "t", "options": ["a", "b"]}
     assert http_models.NEW_POLL.read(base) == {**base, "close_date": None, "kind": None, "method": None,
                                                    "min_choices": None, "max_choices": None, "allow_change": None,
-                                                   "results": None, "secret": None, "quorum": None}
+                                                   "results": None, "secret": None, "quorum": None,
+                                                   "invite_only": None}
     read = http_models.NEW_POLL.read({**base, "kind": "ranked", "method": "schulze", "min_choices": 1,
                                       "max_choices": 2})
     assert (read["kind"], read["method"], read["min_choices"], read["max_choices"]) == ("ranked", "schulze", 1, 2)

@@ -51,7 +51,8 @@ def test_every_endpoint_keeps_to_the_openapi_document(start_server, mode, backen
     assert {operation.label for operation in operations} == {
         "GET /api/polls", "POST /api/polls", "GET /api/polls/options", "GET /api/poll/{poll}",
         "PATCH /api/poll/vote", "DELETE /api/poll/vote", "POST /api/poll/{poll}/close",
-        "POST /api/poll/{poll}/reopen",
+        "POST /api/poll/{poll}/reopen", "POST /api/poll/{poll}/invites", "GET /api/poll/{poll}/invites",
+        "DELETE /api/poll/{poll}/invites/{voter}",
     }
     for operation in operations:
         strategies = [operation.as_strategy(generation_mode=mode)]

@@ -24,12 +24,14 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 import waitress
-from flask import Flask, Response, current_app, request
+from flask import Flask, Response, current_app, g, request
 from werkzeug.exceptions import Forbidden, HTTPException, Unauthorized, UnsupportedMediaType
 
-from votr_cli.core.errors import DatabaseBusy, DatabaseProblem, InvalidInput, NotFound, Refused, VotrError
+from votr_cli.core.errors import (DatabaseBusy, DatabaseProblem, InvalidInput, NotFound, NotInvited, Refused,
+                                  VotrError)
+from votr_cli.core import text
 from votr_cli.db.database import Database
-from votr_cli.frontends.http_models import NEW_POLL, REOPEN, UNVOTE, VOTE, openapi_document
+from votr_cli.frontends.http_models import INVITE, NEW_POLL, REOPEN, UNVOTE, VOTE, openapi_document
 from votr_cli.service import polls as service
 
 # A poll of a thousand long options fits with room to spare; anything bigger is refused
@@ -43,6 +45,11 @@ WORKER_THREADS = 4
 CONNECTION_LIMIT = 500
 IDLE_TIMEOUT_SECONDS = 30
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+# The views that need the admin token, reads included (invites say who may vote); a server
+# without one refuses them.
+ADMIN_ENDPOINTS = frozenset({"create_invites", "list_invites", "uninvite"})
+# The views where a bearer token other than the admin's is a voter's invite token.
+INVITE_TOKEN_ENDPOINTS = frozenset({"vote", "unvote"})
 # What a cross-origin page allowed by --cors-origin may send.
 CORS_METHODS = "GET, POST, PATCH, DELETE, OPTIONS"
 CORS_HEADERS = "Authorization, Content-Type"
@@ -55,6 +62,7 @@ STATUS_BY_ERROR: dict[type[VotrError], int] = {
     InvalidInput: 400,
     NotFound: 404,
     Refused: 409,
+    NotInvited: 403,  # its one message never says whether an invite token exists
     DatabaseBusy: 503,
     DatabaseProblem: 500,
     VotrError: 400,
@@ -226,16 +234,32 @@ def _guard(app: Flask, token: str | None, access: Access) -> None:
 
     @app.before_request
     def require_token_for_writes():
-        # The voting pages' forms carry a CSRF token instead (web.py): voters have no
-        # admin token.
-        if expected_token is None or request.method in READ_METHODS or request.blueprint == "web":
+        # Which token is which: the admin token first (constant time); on the vote
+        # endpoints any other bearer token is an invite token, which the view checks
+        # and which grants nothing else. The voting pages' forms carry a CSRF token
+        # instead (web.py): voters have no admin token.
+        g.invite_token = None
+        if request.method == "OPTIONS" or request.blueprint == "web":
             return None
         scheme, _, given = request.headers.get("Authorization", "").partition(" ")
         # WSGI hands headers over as latin-1 text: encoding back gives the bytes sent.
         given_bytes = given.strip().encode("latin-1", errors="replace")
-        if scheme.lower() != "bearer" or not hmac.compare_digest(given_bytes, expected_token):
-            raise Unauthorized("missing or wrong token: send the header Authorization: Bearer TOKEN")
-        return None
+        bearer = scheme.lower() == "bearer" and bool(given.strip())
+        is_admin = expected_token is not None and bearer and hmac.compare_digest(given_bytes, expected_token)
+        if request.endpoint in ADMIN_ENDPOINTS:
+            if expected_token is None:
+                raise Forbidden("invites need a server started with an admin token (--token or VOTR_API_TOKEN)")
+            if not is_admin:
+                raise Unauthorized("missing or wrong token: send the header Authorization: Bearer TOKEN")
+            return None
+        if is_admin:
+            return None
+        if bearer and request.endpoint in INVITE_TOKEN_ENDPOINTS:
+            g.invite_token = given.strip()
+            return None
+        if expected_token is None or request.method in READ_METHODS:
+            return None
+        raise Unauthorized("missing or wrong token: send the header Authorization: Bearer TOKEN")
 
     @app.before_request
     def require_json_for_writes():
@@ -315,6 +339,21 @@ def _viewer() -> str | None:
     return request.args.get("voter")
 
 
+def _ballot_voter(database: Database, poll: str, named: str | None) -> str:
+    """Whose ballot: the invite token's voter when the request carried one (a body naming
+    another voter is refused), else the voter the body names."""
+    if g.invite_token is None:
+        if named is None:
+            raise text.empty("voter")
+        return named
+    from votr_cli.service import invites as invite_service
+
+    holder = invite_service.voter_for_token(database, poll, g.invite_token)
+    if named is not None and text.voter_name(named) != text.voter_name(holder):
+        raise NotInvited("an invite token votes only as the voter it was given to")
+    return holder
+
+
 def _route(app: Flask, database: Database) -> None:
     """The endpoints: each turns its request into one service call."""
 
@@ -336,7 +375,8 @@ def _route(app: Flask, database: Database) -> None:
                                      kind=poll["kind"] or "single", method=poll["method"],
                                      min_choices=poll["min_choices"], max_choices=poll["max_choices"],
                                      allow_change=bool(poll["allow_change"]), results=poll["results"] or "always",
-                                     secret=bool(poll["secret"]), quorum=poll["quorum"])
+                                     secret=bool(poll["secret"]), quorum=poll["quorum"],
+                                     invite_only=bool(poll["invite_only"]))
         return as_json(result, 201, {"Location": f"/api/poll/{result['poll']['id']}"})
 
     @app.get("/api/polls/options")
@@ -356,12 +396,41 @@ def _route(app: Flask, database: Database) -> None:
         # Exactly one of option, options and scores was given; whether it fits the poll's
         # kind is the service's rule, as on the command line.
         options = [ballot["option"]] if ballot["option"] is not None else ballot["options"] or []
-        return as_json(service.vote(database, poll, options, ballot["voter"], scores=ballot["scores"]))
+        voter = _ballot_voter(database, poll, ballot["voter"])
+        return as_json(service.vote(database, poll, options, voter, scores=ballot["scores"]))
 
     @app.delete("/api/poll/vote")
     def unvote():
         ballot = UNVOTE.read(_json_body(required=True))
-        return as_json(service.unvote(database, ballot["poll_id"] or ballot["poll_title"], ballot["voter"]))
+        poll = ballot["poll_id"] or ballot["poll_title"]
+        return as_json(service.unvote(database, poll, _ballot_voter(database, poll, ballot["voter"])))
+
+    @app.post("/api/poll/<path:poll>/invites")
+    def create_invites(poll: str):
+        from votr_cli.core import invites as invite_rules
+        from votr_cli.service import invites as invite_service
+
+        wanted = INVITE.read(_json_body(required=True))
+        # The server knows where it is reached: the request's own URL, unless
+        # VOTR_BASE_URL or the body says otherwise.
+        base = invite_rules.base_url(wanted["base_url"] or os.environ.get("VOTR_BASE_URL") or request.host_url)
+        made = invite_service.invite(database, poll, wanted["voters"])
+        return as_json({"invites": [{"voter": entry["voter"], "token": entry["token"],
+                                     "url": invite_rules.invite_url(base, entry["poll"], entry["token"])}
+                                    for entry in made]}, 201)
+
+    @app.get("/api/poll/<path:poll>/invites")
+    def list_invites(poll: str):
+        from votr_cli.service import invites as invite_service
+
+        return as_json({"invites": invite_service.list_invites(database, poll)})
+
+    @app.delete("/api/poll/<path:poll>/invites/<voter>")
+    def uninvite(poll: str, voter: str):
+        from votr_cli.service import invites as invite_service
+
+        _json_body(required=False)
+        return as_json(invite_service.uninvite(database, poll, voter))
 
     @app.post("/api/poll/<path:poll>/close")
     def close_poll(poll: str):

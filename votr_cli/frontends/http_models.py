@@ -398,7 +398,9 @@ NEW_POLL = Body(
             FlagField("secret", "Who voted and what was chosen are stored with nothing to pair them "
                                 "(default false). Not with allow_change."),
             CountField("quorum", "The fewest voters for the poll to have winners (default null: none).",
-                       maximum=MAX_QUORUM)),
+                       maximum=MAX_QUORUM),
+            FlagField("invite_only", "Only the voters invited (POST /api/poll/{poll}/invites) may vote "
+                                     "(default false).")),
     required=("title", "options"),
 )
 VOTE = Body(
@@ -413,24 +415,50 @@ VOTE = Body(
             ScoresField("scores", "A score poll's ballot: option name -> score from 0 to 5; options it does "
                                   "not name score 0."),
             TextField("voter", "Who votes; at most 100 characters; `Ann` and `ann` are one voter. One vote "
-                               "per voter per poll.")),
-    required=("voter",),
+                               "per voter per poll. Required with the admin token (or none); with an "
+                               "invite token it may be left out, as the token names its voter, and "
+                               "naming another voter is refused (403).")),
     one_of_each=(("poll_id", "poll_title"),),
     exactly_one=("option", "options", "scores"),
 )
 UNVOTE = Body(
     fields=(TextField("poll_id", "The poll's public id (or its title).", min_length=None),
             TextField("poll_title", "The poll's exact title.", min_length=None),
-            TextField("voter", "Whose ballot to withdraw; `Ann` and `ann` are one voter.")),
-    required=("voter",),
+            TextField("voter", "Whose ballot to withdraw; `Ann` and `ann` are one voter. Required with the "
+                               "admin token (or none); with an invite token, the token's voter.")),
     one_of_each=(("poll_id", "poll_title"),),
 )
 REOPEN = Body(fields=(CloseDateField(),))
+INVITE = Body(
+    fields=(NamesField("voters", "The voters to invite, each named as a voter is; a voter invited before "
+                                 "gets a new token and the old one stops working.", min_items=1),
+            TextField("base_url", "Where the links start (http or https, no query): default VOTR_BASE_URL "
+                                  "of the server, else the URL this request reached.", nullable=True)),
+    required=("voters",),
+)
 SCHEMAS.update({"NewPoll": NEW_POLL.schema(), "Vote": VOTE.schema(), "Unvote": UNVOTE.schema(),
-                "Reopen": REOPEN.schema()})
+                "Reopen": REOPEN.schema(), "Invite": INVITE.schema()})
+SCHEMAS["InviteLinks"] = {
+    "type": "object", "required": ["invites"],
+    "properties": {"invites": {"type": "array", "items": {
+        "type": "object", "required": ["voter", "token", "url"],
+        "properties": {"voter": {"type": "string"},
+                       "token": {"type": "string", "description": "The voter's invite token: shown this once, "
+                                                                  "never stored (only its hash is)."},
+                       "url": {"type": "string", "description": "BASE/p/POLL_ID?invite=TOKEN"}}}}}}
+SCHEMAS["InviteList"] = {
+    "type": "object", "required": ["invites"],
+    "properties": {"invites": {"type": "array", "description": "In the order they were invited; never a token.",
+                               "items": {"type": "object", "required": ["voter", "invited_at", "voted"],
+                                         "properties": {"voter": {"type": "string"},
+                                                        "invited_at": {"type": "string", "format": "date-time"},
+                                                        "voted": {"type": "boolean"}}}}}}
+SCHEMAS["Uninvited"] = {"type": "object", "required": ["message", "voter", "poll"],
+                        "properties": {"message": {"type": "string"}, "voter": {"type": "string"},
+                                       "poll": {"$ref": "#/components/schemas/Poll"}}}
 
 
-INFO_DESCRIPTION = 'The original Votr web app\'s REST API, served by `votr serve` on votr\'s service layer. Every response is JSON and every error is `{"error": "..."}`, except a body refused for its size (413, plain text from the HTTP server before the body is read). A request whose Host header or Origin the server does not serve is refused (403); every write needs `Content-Type: application/json` (415 otherwise). Reads are open to any client that can reach the server; when the server was started with a token (always, when it listens beyond loopback), every write needs `Authorization: Bearer TOKEN`.'
+INFO_DESCRIPTION = 'The original Votr web app\'s REST API, served by `votr serve` on votr\'s service layer. Every response is JSON and every error is `{"error": "..."}`, except a body refused for its size (413, plain text from the HTTP server before the body is read). A request whose Host header or Origin the server does not serve is refused (403); every write needs `Content-Type: application/json` (415 otherwise). Reads are open to any client that can reach the server; when the server was started with a token (always, when it listens beyond loopback), every write needs `Authorization: Bearer TOKEN`. The invite endpoints need that admin token, reads included, and are refused (403) by a server without one. A voter holding an invite token votes with it as the bearer token on PATCH or DELETE /api/poll/vote, the body\'s `voter` then optional.'
 
 
 def _json(schema: dict) -> dict:
@@ -446,8 +474,8 @@ _RETRY_AFTER = {"Retry-After": {"description": "Seconds to wait before trying ag
 ERROR_RESPONSES: dict[str, dict] = {
     "400": {"description": 'Invalid input or malformed JSON; the message says which.', "content": _json(_ref("Error"))},
     "401": {"description": 'The server has a token and the request did not carry it: send `Authorization: Bearer TOKEN`.', "content": _json(_ref("Error"))},
-    "403": {"description": "The Host header names a host the server does not serve (see --allowed-host), or the Origin is another site's (see --cors-origin).", "content": _json(_ref("Error"))},
-    "404": {"description": 'No poll with that id or title, the poll has no such option, or the voter has no ballot to withdraw.', "content": _json(_ref("Error"))},
+    "403": {"description": "The Host header names a host the server does not serve (see --allowed-host), or the Origin is another site's (see --cors-origin); an invite-only poll refuses a voter it has not invited; an invite token that is not valid for the poll (one message, whatever the reason), or a body naming another voter than the token's; invite endpoints on a server without an admin token.", "content": _json(_ref("Error"))},
+    "404": {"description": 'No poll with that id or title, the poll has no such option, the voter has no ballot to withdraw, or no invite to revoke.', "content": _json(_ref("Error"))},
     "409": {"description": "Refused by the poll's state: it is closed, the voter has voted (and the poll does not allow changes), the poll does not allow withdrawing a vote, or the title is taken.", "content": _json(_ref("Error"))},
     "413": {"description": 'The request body is over 1 MiB (refused from Content-Length before it is read, or as a chunked body reaches the limit).',
             "content": {"text/plain": {"schema": {"type": "string"}}, **_json(_ref("Error"))}},
@@ -530,6 +558,22 @@ ENDPOINTS = (
     Endpoint("/api/poll/{poll}/reopen", "post", "reopenPoll", "Reopen a poll, with no close date unless one is given",
              ("200", "The poll is open.", _ref("PollMessage")), ("404", *WRITE_ERRORS), write=True,
              parameters=(POLL_PARAMETER,), request_body={"required": False, "content": _json(_ref("Reopen"))}),
+    Endpoint("/api/poll/{poll}/invites", "post", "invite",
+             "Invite voters: a new secret link for each (admin token only)",
+             ("201", "One link per voter, in the order given.", _ref("InviteLinks")), ("404", *WRITE_ERRORS),
+             write=True, parameters=(POLL_PARAMETER,),
+             request_body={"required": True, "content": _json(_ref("Invite"))}),
+    Endpoint("/api/poll/{poll}/invites", "get", "listInvites",
+             "The voters invited, when, and whether they voted (admin token only)",
+             ("200", "The invites, never their tokens.", _ref("InviteList")), ("400", "401", "404", *READ_ERRORS),
+             write=True, parameters=(POLL_PARAMETER,)),
+    Endpoint("/api/poll/{poll}/invites/{voter}", "delete", "uninvite",
+             "Revoke a voter's invite; a ballot they cast stays (admin token only)",
+             ("200", "The invite was revoked (message \"Invite revoked\").", _ref("Uninvited")),
+             ("404", *WRITE_ERRORS), write=True,
+             parameters=(POLL_PARAMETER, {"name": "voter", "in": "path", "required": True,
+                                          "description": "The invited voter, as named when invited.",
+                                          "schema": {"type": "string", "minLength": 1}})),
     Endpoint("/api/openapi.json", "get", "openapi", "This document",
              ("200", "The OpenAPI document.", {"type": "object"}), ("403",)),
 )
@@ -547,7 +591,11 @@ def openapi_document() -> dict:
         "paths": paths,
         "components": {
             "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer", "description":
-                                               "The token given to `votr serve` (--token or VOTR_API_TOKEN)."}},
+                                               "The admin token given to `votr serve` (--token or VOTR_API_TOKEN): every write, and the "
+                                               "invite endpoints. On PATCH and DELETE /api/poll/vote, any other "
+                                               "bearer token is read as a voter's invite token (from POST "
+                                               "/api/poll/{poll}/invites), which casts or withdraws that voter's "
+                                               "ballot and grants nothing else."}},
             "schemas": SCHEMAS,
         },
     }
