@@ -191,23 +191,6 @@ def _cells(row: Iterable[Any]) -> list[str]:
 
 
 @contextlib.contextmanager
-def progress(description: str, total: int) -> Iterator[Callable[[int], None] | None]:
-    """A rich progress bar on stderr when it is a terminal; nothing at all otherwise.
-
-    Yields the function to call with the number of steps done since the last call.
-    """
-    if not wants_rich(sys.stderr) or _dumb_terminal():  # a bar redraws itself: no dumb terminal
-        yield None
-        return
-    from rich.console import Console
-    from rich.progress import Progress
-
-    with Progress(console=Console(stderr=True), transient=True) as bar:
-        task = bar.add_task(description, total=total)
-        yield lambda steps: bar.advance(task, steps)
-
-
-@contextlib.contextmanager
 def progress_steps() -> Iterator[Callable[[str, int | None, str], Callable[[int], None]] | None]:
     """One progress display on stderr for work done in steps (reading a file, then
     voting), when stderr is a terminal; None otherwise.
@@ -216,7 +199,7 @@ def progress_steps() -> Iterator[Callable[[str, int | None, str], Callable[[int]
     it is not known: the count is shown instead, in `unit`, singular) and returns the function to
     call with the number of units done since the last call.
     """
-    if not wants_rich(sys.stderr):
+    if not wants_rich(sys.stderr) or _dumb_terminal():  # a bar redraws itself: no dumb terminal
         yield None
         return
     from rich.console import Console
@@ -231,14 +214,15 @@ def progress_steps() -> Iterator[Callable[[str, int | None, str], Callable[[int]
         def step(description: str, total: int | None, unit: str) -> Callable[[int], None]:
             for task in current:
                 bar.update(task, visible=False)
-            task = bar.add_task(printable(description), total=total, amount="  0%" if total else f"0 {unit}s")
+            task = bar.add_task(printable(description), total=total,
+                                amount="  0%" if total else f"0 {noun_for(0, unit)}")
             current.append(task)
 
             def advance(done: int) -> None:
                 bar.advance(task, done)
                 completed = bar.tasks[-1].completed
                 bar.update(task, amount=f"{100 * completed / total:3.0f}%" if total
-                           else f"{completed:,.0f} {unit}{'' if completed == 1 else 's'}")
+                           else f"{completed:,.0f} {noun_for(completed, unit)}")
 
             return advance
 
