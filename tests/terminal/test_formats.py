@@ -15,7 +15,7 @@ import pexpect
 import pytest
 
 from tests.conftest import votr_executable
-from votr_cli.frontends import output
+from votr_cli.frontends import formats, output
 
 LUNCH = 'Lunch, "today"'
 WIDE = {"COLUMNS": "100"}  # rich tables written to a pipe are as wide as COLUMNS says
@@ -273,7 +273,7 @@ def test_json_with_another_format_is_a_usage_error(votr, polls, command, other):
 
 @pytest.mark.parametrize("command", [["list"], ["show", LUNCH], ["options"]])
 def test_no_format_writes_escape_sequences_to_a_pipe(votr, polls, command):
-    for each in output.FORMATS:
+    for each in formats.FORMATS:
         written = run(votr, *command, "--format", each)
         assert "\x1b" not in written and written, each
 
@@ -299,7 +299,15 @@ def test_only_list_show_and_options_have_format(votr):
 def test_the_cli_offers_every_format_output_knows():
     from votr_cli.frontends import cli
 
-    assert cli.FORMATS == output.FORMATS
+    for command in ("list", "show", "options"):
+        choice = next(param for param in cli.main.commands[command].params if param.name == "output_format")
+        assert tuple(choice.type.choices) == formats.FORMATS
+
+
+def test_a_json_format_in_any_case_makes_usage_errors_json(votr):
+    done = votr("list", "--status", "bogus", "--format", "NDJSON")
+    assert done.exit_code == 2 and done.stdout == ""
+    assert "'bogus' is not one of" in done.error()
 
 
 @pytest.mark.parametrize("each", ["json", "ndjson"])

@@ -18,6 +18,7 @@ import click
 from votr_cli import __version__
 from votr_cli.core.errors import DatabaseProblem, InvalidInput, NotFound, Refused, VotrError
 from votr_cli.frontends import completion
+from votr_cli.frontends.formats import FORMATS, JSON_FORMATS
 
 EXIT_CODES_HELP = """\b
 Exit codes: 0 done, 1 invalid input, 2 usage error, 3 poll or option not
@@ -28,9 +29,6 @@ not be written, 130 interrupted (Ctrl-C; the line on stderr says what was
 recorded)."""
 
 
-# The output formats of `votr list`, `show` and `options`: output.FORMATS, written out
-# here so that `votr --help` need not import the output module.
-FORMATS = ("table", "plain", "json", "ndjson", "csv", "tsv")
 
 VIEWER_HELP = ("Whose view [env: VOTR_VOTER; default: your login name]: a poll created with "
                "--results voted shows its counts before close only to those who voted.")
@@ -103,7 +101,7 @@ def votr_command(fn=None, *, formats: bool = False):
                                    f"not both", click.get_current_context())
         # None: stdout decides (a table on a terminal, plain lines otherwise).
         output_format = "json" if as_json else output_format
-        as_json = output_format in output.JSON_FORMATS  # how errors are written
+        as_json = output_format in JSON_FORMATS  # how errors are written
         result = None
         try:
             result = fn(obj, **kwargs)
@@ -300,19 +298,16 @@ class JsonUsageError(click.ClickException):
         output.error(self.format_message(), as_json=True)
 
 
-# The options that ask for JSON output: --json, and --format json/ndjson where a command has it.
-JSON_FORMATS = ("json", "ndjson")
-
-
 def _wants_json(given: list[str]) -> bool:
     """Whether the command line asks for JSON, read from the arguments as given (a usage
     error may come before click has read them)."""
     for index, arg in enumerate(given):
         if arg == "--":
             return False
-        if arg == "--json" or (arg.startswith("--format=") and arg.partition("=")[2] in JSON_FORMATS):
+        # --json, or --format json/ndjson, in any case as click's choice takes it.
+        if arg == "--json" or (arg.startswith("--format=") and arg.partition("=")[2].lower() in JSON_FORMATS):
             return True
-        if arg == "--format" and index + 1 < len(given) and given[index + 1] in JSON_FORMATS:
+        if arg == "--format" and index + 1 < len(given) and given[index + 1].lower() in JSON_FORMATS:
             return True
     return False
 

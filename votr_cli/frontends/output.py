@@ -2,7 +2,7 @@
 
 Commands return a Result: their data and the renderer that shows that kind of data.
 Each kind of result has one renderer, which holds all of its forms; `render` picks the
-form (the format, FORMATS), so every command behaves alike:
+form (the format, frontends/formats.py), so every command behaves alike:
 
 - `json` (`--json`): exactly one JSON document on stdout; errors as {"error": …} on stderr.
 - `table`, the default on a terminal: rich tables and bars, in colour unless NO_COLOR is
@@ -39,10 +39,6 @@ from typing import Any
 from votr_cli.core.errors import InvalidInput
 from votr_cli.core.text import counted, escape_for_json, noun_for, printable
 
-# Every format `render` knows; `votr list`, `show` and `options` offer all of them.
-FORMATS = ("table", "plain", "json", "ndjson", "csv", "tsv")
-# The formats whose errors are {"error": …} on stderr: a reader of JSON gets JSON.
-JSON_FORMATS = ("json", "ndjson")
 
 
 class FormatRefused(InvalidInput):
@@ -139,7 +135,7 @@ def _stdout():
 
 
 def render(result: Result, as_json: bool = False, output_format: str | None = None) -> None:
-    """Write the result in `output_format`, one of FORMATS, or "json" when `as_json`;
+    """Write the result in `output_format`, one of formats.FORMATS, or "json" when `as_json`;
     with neither, stdout chooses: "table" on a terminal, "plain" otherwise."""
     out = _stdout()
     renderer = result.renderer
