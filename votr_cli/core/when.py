@@ -111,7 +111,10 @@ def close_phrase(moment: dt.datetime, now: dt.datetime) -> str:
 
 
 def from_iso_utc(value: str) -> dt.datetime:
-    """The naive UTC moment of an `iso_utc` string ("2026-12-01T18:00:00Z")."""
+    """The naive UTC moment of an ISO-8601 date-time: an `iso_utc` string
+    ("2026-12-01T18:00:00Z"), one with another offset, or a naive one, read as UTC.
+    ValueError for a date that does not exist; OverflowError when the offset moves it
+    outside the years 1 to 9999."""
     moment = dt.datetime.fromisoformat(value.removesuffix("Z"))
     if moment.tzinfo is not None:
         moment = moment.astimezone(dt.timezone.utc).replace(tzinfo=None)

@@ -80,7 +80,7 @@ from votr_cli.core.errors import DatabaseProblem, InvalidInput, Refused
 from votr_cli.db.tables import (SCHEMA_HEAD, SECRET_ID_LENGTH, VOTER_LENGTH, ballots, invites, options, poll_voters,
                                 polls, secret_ballots, topics)
 from votr_cli.db.chunks import KEYS_PER_QUERY, batched
-from votr_cli.core.when import iso_utc, utcnow
+from votr_cli.core.when import from_iso_utc, iso_utc, utcnow
 from votr_cli.ops import files
 
 FORMAT = "votr-export"
@@ -811,16 +811,13 @@ class _Checker:
         if value is None:
             return None
         try:
-            moment = dt.datetime.fromisoformat(value[:-1] + "+00:00" if value.endswith("Z") else value)
+            moment = from_iso_utc(value)
         except ValueError:  # the schema checked the shape: this is a day or hour that does not exist
             self.add(path + (key,), f"is not a real date-time: {text.quoted(value)}")
             return None
-        if moment.tzinfo is not None:
-            try:
-                moment = moment.astimezone(dt.timezone.utc).replace(tzinfo=None)
-            except OverflowError:  # the UTC time falls before year 1 or after year 9999
-                self.add(path + (key,), f"is outside the years 1 to 9999 in UTC: {text.quoted(value)}")
-                return None
+        except OverflowError:  # the UTC time falls before year 1 or after year 9999
+            self.add(path + (key,), f"is outside the years 1 to 9999 in UTC: {text.quoted(value)}")
+            return None
         return iso_utc(moment)
 
 
