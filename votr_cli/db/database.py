@@ -13,7 +13,6 @@ WriteConflict because a concurrent writer got in first.
 from __future__ import annotations
 
 import contextlib
-import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -24,6 +23,7 @@ from sqlalchemy.exc import DBAPIError
 
 from votr_cli.core.errors import DatabaseBusy, DatabaseProblem
 from votr_cli.db import dialect, driver_errors, engine, schema
+from votr_cli.db.group_commit import QueueTimeout, WriteQueue
 
 T = TypeVar("T")
 
@@ -53,12 +53,13 @@ class Database:
         self.busy_timeout = busy_timeout
         self.create_folder = create_folder
         self._engine: Engine | None = None
+        self._writes: Engine | None = None
         self._schema_checked = False
         # SQLite has one writer at a time; threads of this process that would wait for it
-        # (votr serve's workers) queue here instead, and the next one starts as soon as
-        # the last commits, where SQLite's busy handler would sleep and poll. Other
-        # processes still wait through the busy timeout.
-        self._sqlite_writer = threading.Lock() if self.is_sqlite else None
+        # (votr serve's workers) queue here instead, where SQLite's busy handler would
+        # sleep and poll, and those that waited share a commit (db/group_commit.py).
+        # Other processes still wait through the busy timeout.
+        self._write_queue = WriteQueue(self._write_transaction) if self.is_sqlite else None
 
     # -- where it is -----------------------------------------------------------------
 
@@ -96,6 +97,14 @@ class Database:
         if self._engine is None:
             self._engine = self._make_engine(foreign_keys=True)
         return self._engine
+
+    @property
+    def _write_engine(self) -> Engine:
+        """The engine, sharing its pool, whose connections begin write transactions
+        (BEGIN IMMEDIATE on SQLite): made once, not for every write."""
+        if self._writes is None:
+            self._writes = self.engine.execution_options(votr_write=True)
+        return self._writes
 
     def migration_engine(self) -> Engine:
         """A separate engine for schema changes; the caller disposes of it.
@@ -147,12 +156,7 @@ class Database:
             self._ensure_schema()
             for attempt in range(1, WRITE_ATTEMPTS + 1):
                 try:
-                    # The turn is taken once the pool has given a connection, and given
-                    # up before it goes back: only the transaction waits in line.
-                    with self.engine.connect() as conn, self._writer_turn():
-                        conn = conn.execution_options(votr_write=True)
-                        with conn.begin():
-                            return work(conn)
+                    return self._write_once(work)
                 except WriteConflict as exc:
                     if attempt == WRITE_ATTEMPTS:
                         raise DatabaseBusy(exc.message) from None
@@ -162,20 +166,25 @@ class Database:
                 time.sleep(RETRY_PAUSE_SECONDS * 2**attempt)
         raise AssertionError("unreachable")
 
-    @contextlib.contextmanager
-    def _writer_turn(self) -> Iterator[None]:
-        """On SQLite, this process's turn to write: waited for no longer than the busy timeout."""
-        lock = self._sqlite_writer
-        if lock is None:
-            yield
-            return
-        if not lock.acquire(timeout=self.busy_timeout):
-            raise DatabaseBusy(f"database is busy: other writes of this process held it for more than "
-                               f"{self.busy_timeout:g} s (raise VOTR_BUSY_TIMEOUT to wait longer)")
+    @property
+    def writes_waiting(self) -> int:
+        """SQLite: this process's writes in line for the writer, the running ones included."""
+        return 0 if self._write_queue is None else self._write_queue.waiting
+
+    def _write_once(self, work: Callable[[Connection], T]) -> T:
+        if self._write_queue is None:
+            with self._write_transaction() as conn:
+                return work(conn)
         try:
-            yield
-        finally:
-            lock.release()
+            return self._write_queue.run(work, self.busy_timeout)
+        except QueueTimeout:
+            raise DatabaseBusy(f"database is busy: other writes of this process held it for more than "
+                               f"{self.busy_timeout:g} s (raise VOTR_BUSY_TIMEOUT to wait longer)") from None
+
+    @contextlib.contextmanager
+    def _write_transaction(self) -> Iterator[Connection]:
+        with self._write_engine.connect() as conn, conn.begin():
+            yield conn
 
     @contextlib.contextmanager
     def translated_errors(self) -> Iterator[None]:
