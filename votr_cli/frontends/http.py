@@ -4,14 +4,15 @@ The endpoints, their paths and their JSON are the old app's, so its clients (cha
 dashboards, the React front end) keep working; the status codes are now the right ones.
 Every rule lives in the service and core layers: this module only turns HTTP requests
 into service calls (parsing `close_date` into a datetime, as the CLI parses
-`--closes-at`) and votr's errors into statuses, in one table. Flask and waitress come from the optional `api` extra and are
-imported by this module alone, which cli.py imports inside `votr serve` only.
+`--closes-at`) and votr's errors into statuses, in one table. Flask and waitress come
+from the optional `api` extra and are imported by this module alone, which cli.py
+imports inside `votr serve` only. The busiest request, a vote, is answered by a thin
+WSGI layer in front of Flask when it needs nothing Flask adds (_FastVotes).
 """
 
 from __future__ import annotations
 
 import hmac
-from http import HTTPStatus
 import ipaddress
 import json
 import logging
@@ -22,6 +23,7 @@ import socket
 import sys
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from http import HTTPStatus
 from urllib.parse import urlsplit
 
 import waitress
