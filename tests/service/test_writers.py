@@ -193,3 +193,14 @@ def test_a_write_that_gives_up_waiting_is_never_run(tmp_path):
     assert isinstance(outcomes["late"], DatabaseBusy)
     assert "late" not in option_names(db) and db.writes_waiting == 0
     db.dispose()
+
+
+def test_a_write_refused_by_the_database_in_a_group_leaves_the_others_to_commit(line_db):
+    line = Line(line_db)
+    line.send("a", lambda: line_db.write(insert_option("a")))
+    line.send("again", lambda: line_db.write(insert_option("a")))  # the same unique key: refused by SQLite
+    line.send("c", lambda: line_db.write(insert_option("c")))
+    outcomes = line.finish()
+    assert outcomes["a"] == "a" and outcomes["c"] == "c"
+    assert isinstance(outcomes["again"], DatabaseProblem)
+    assert option_names(line_db).count("a") == 1 and "c" in option_names(line_db)
