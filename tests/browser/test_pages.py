@@ -133,7 +133,13 @@ def test_ranking_by_number_selects_in_the_order_given(votr, site, page, shots):
     recorded = shown(votr, poll)
     assert recorded["tally"]["ranking"] == [["cid"], ["ann"], ["bob"]]
     assert counts(recorded) == {"ann": 0, "bob": 0, "cid": 1}
-    # Two options at one rank: refused in the page, nothing recorded.
+    page.goto(f"{site.url}/p/{poll}/results")
+    assert page.locator("ol.ranking li").all_inner_texts() == ["cid", "ann", "bob"]
+
+
+def test_two_options_at_one_rank_are_refused_without_javascript(votr, site, new_context):
+    poll = create(votr, "Chair", "ann", "bob", "cid", "--kind", "ranked")
+    page = new_context(java_script_enabled=False).new_page()
     page.goto(f"{site.url}/p/{poll}")
     page.get_by_label("Your name").fill("eve")
     page.get_by_label("bob").select_option(label="1st")
@@ -141,9 +147,32 @@ def test_ranking_by_number_selects_in_the_order_given(votr, site, page, shots):
     url = f"{site.url}/p/{poll}"
     assert status_of(page, url, lambda: page.get_by_role("button", name="Vote", exact=True).click()) == 400
     assert "both ranked 1st" in page.get_by_role("alert").inner_text()
-    assert shown(votr, poll)["voter_count"] == 1
-    page.goto(f"{site.url}/p/{poll}/results")
-    assert page.locator("ol.ranking li").all_inner_texts() == ["cid", "ann", "bob"]
+    assert shown(votr, poll)["voter_count"] == 0
+
+
+def test_with_javascript_a_rank_given_moves_the_option_and_the_others_make_room(votr, site, page, shots):
+    poll = create(votr, "Chair", "ann", "bob", "cid", "dee", "--kind", "ranked")
+    page.goto(f"{site.url}/p/{poll}")
+    ranks = lambda: [page.get_by_label(name).input_value() for name in ("ann", "bob", "cid", "dee")]  # noqa: E731
+    page.get_by_label("dee").select_option(label="4th")  # nothing ranked before it: no rank is skipped
+    assert ranks() == ["", "", "", "1"]
+    page.get_by_label("bob").select_option(label="1st")
+    page.get_by_label("ann").select_option(label="1st")  # ann first: bob and dee move down
+    assert ranks() == ["1", "2", "", "3"]
+    page.get_by_label("cid").select_option(label="2nd")
+    assert ranks() == ["1", "3", "2", "4"]
+    page.get_by_label("dee").select_option(label="1st")  # a move up: the ones above make room
+    assert ranks() == ["2", "4", "3", "1"]
+    page.get_by_label("ann").select_option(label="not ranked")  # no gap is left
+    assert ranks() == ["", "3", "2", "1"]
+    expect(page.get_by_role("status")).to_have_text("Your ranking: 1st dee, 2nd cid, 3rd bob.")
+    shots(page, "ranking-moved")
+    page.get_by_label("Your name").fill("eve")
+    page.get_by_role("button", name="Vote", exact=True).click()
+    assert page.locator("#message").inner_text() == "Thank you for voting"
+    recorded = votr("show", poll, "--json").json()["Polls"][0]
+    assert counts(recorded) == {"ann": 0, "bob": 0, "cid": 0, "dee": 1}
+    assert recorded["voter_count"] == 1
 
 
 def test_irv_rounds_are_a_table(votr, site, page, shots):
