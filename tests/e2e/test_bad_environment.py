@@ -1,5 +1,8 @@
 """Input and environments that once ended in exit 70 (a bug): each is now its documented
 exit code with one clear line, and nothing is written. Real processes.
+
+Most are refused before any database is reached, or name a URL or SQLite file of their
+own: they run in the SQLite pass only. A schema ahead is tested on every backend.
 """
 
 from __future__ import annotations
@@ -9,6 +12,8 @@ import stat
 
 import pytest
 from tests.sql import set_revision
+
+pytestmark = pytest.mark.backends("sqlite")
 
 HUGE = "9" * 5000
 
@@ -78,6 +83,7 @@ def test_busy_timeout_garbage_is_exit_1(votr_proc, value):
     assert_one_line(votr_proc("list", env={"VOTR_BUSY_TIMEOUT": value}), 1, "VOTR_BUSY_TIMEOUT")
 
 
+@pytest.mark.backends("sqlite", "postgresql", "mysql")
 @pytest.mark.parametrize("command", [["db-upgrade"], ["db-upgrade", "0002"], ["db-downgrade", "-1"],
                                      ["db-downgrade", "base"]])
 def test_a_schema_ahead_is_refused_by_upgrade_and_downgrade_without_a_backup(votr_proc, votr_env, tmp_path,

@@ -20,7 +20,8 @@ from pathlib import Path
 import pytest
 
 # Tests of what votr does with its tables, not of how it creates them (tests/conftest.py).
-pytestmark = pytest.mark.schema_at_head
+# The benchmark makes SQLite files of its own whatever the backend: the SQLite pass only.
+pytestmark = [pytest.mark.schema_at_head, pytest.mark.backends("sqlite")]
 
 REPO = Path(__file__).resolve().parents[2]
 FIGURES = ["votr --help", "votr --version", "votr vote", "votr create", "votr vote --batch",

@@ -2,8 +2,8 @@
 or half-written.
 
 The disk is a real one: a small tmpfs mounted for the test (the suite runs as root; where
-mounting is not permitted these tests are skipped). SQLite files only, so they run in
-every backend's pass, as test_faults.py's do.
+mounting is not permitted these tests are skipped). SQLite files only, whatever the
+backend: they run in the SQLite pass only (a server's full disk is the server's to report).
 """
 
 from __future__ import annotations
@@ -14,6 +14,8 @@ import subprocess
 from pathlib import Path
 
 import pytest
+
+pytestmark = pytest.mark.backends("sqlite")
 
 DISK_FULL = "is full"
 
