@@ -89,3 +89,10 @@ def base_url(value: str) -> str:
 def invite_url(base: str, poll_id: str, token: str) -> str:
     """The link that signs a voter in to a poll's page: BASE/p/<poll id>?invite=<token>."""
     return f"{base_url(base)}/p/{quote(poll_id, safe='')}?invite={quote(token, safe='')}"
+
+
+def invite_links(base: str, made: list[dict]) -> list[dict]:
+    """The invites the service made ({"voter", "token", "poll"}) as `votr invite --json`
+    and the API give them: {"voter", "token", "url"}, in the same order."""
+    return [{"voter": entry["voter"], "token": entry["token"],
+             "url": invite_url(base, entry["poll"], entry["token"])} for entry in made]

@@ -768,9 +768,7 @@ def invite(obj: Context, poll: str, voters: tuple[str, ...], base_url: str | Non
 
     base = invite_rules.base_url(base_url or settings.env("VOTR_BASE_URL") or invite_rules.DEFAULT_BASE_URL)
     made = service.invite(obj.database(), poll, list(voters))
-    links = [{"voter": entry["voter"], "token": entry["token"],
-              "url": invite_rules.invite_url(base, entry["poll"], entry["token"])} for entry in made]
-    return output.Result(output.INVITE_LINKS, {"invites": links})
+    return output.Result(output.INVITE_LINKS, {"invites": invite_rules.invite_links(base, made)})
 
 
 @main.command()

@@ -496,9 +496,7 @@ def _route(app: Flask, database: Database) -> None:
         # VOTR_BASE_URL or the body says otherwise.
         base = invite_rules.base_url(wanted["base_url"] or os.environ.get("VOTR_BASE_URL") or request.host_url)
         made = invite_service.invite(database, poll, wanted["voters"])
-        return as_json({"invites": [{"voter": entry["voter"], "token": entry["token"],
-                                     "url": invite_rules.invite_url(base, entry["poll"], entry["token"])}
-                                    for entry in made]}, 201)
+        return as_json({"invites": invite_rules.invite_links(base, made)}, 201)
 
     @app.get("/api/poll/<path:poll>/invites")
     def list_invites(poll: str):
