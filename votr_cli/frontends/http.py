@@ -196,14 +196,16 @@ def create_app(database: Database, token: str | None, access: Access) -> Flask:
     # The voting pages' blueprint serves templates/ and static/ (web.py).
     app = Flask("votr_cli.frontends.http", static_folder=None)
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
-    _guard(app, token, access)
+    # The admin token as the bytes a request's is compared with (constant time), once.
+    expected_token = token.encode("utf-8") if token else None
+    _guard(app, expected_token, access)
     _add_cors_headers(app, access)
     _handle_errors(app)
     _route(app, database)
     from votr_cli.frontends import web
 
     app.register_blueprint(web.blueprint(database))
-    app.wsgi_app = _FastVotes(app.wsgi_app, database, token, access)  # Flask's way to wrap its app
+    app.wsgi_app = _FastVotes(app.wsgi_app, database, expected_token, access)  # Flask's way to wrap its app
     return app
 
 
@@ -219,10 +221,10 @@ class _FastVotes:
     as it answers everything else.
     """
 
-    def __init__(self, flask_app, database: Database, token: str | None, access: Access):
+    def __init__(self, flask_app, database: Database, expected_token: bytes | None, access: Access):
         self.flask_app = flask_app
         self.database = database
-        self.expected_token = token.encode("utf-8") if token else None
+        self.expected_token = expected_token
         self.access = access
 
     def __call__(self, environ, start_response):
@@ -270,11 +272,10 @@ def as_json(payload, status: int = 200, headers: dict | None = None) -> Response
     return Response(_ENCODER.encode(payload) + "\n", status, headers, mimetype="application/json")
 
 
-def _guard(app: Flask, token: str | None, access: Access) -> None:
+def _guard(app: Flask, expected_token: bytes | None, access: Access) -> None:
     """Who may call, checked before any view runs, in this order: Host and Origin, a
     preflight's answer, the token, a JSON content type for writes. One hook rather than
     four: each request property is read once (every vote passes here)."""
-    expected_token = token.encode("utf-8") if token else None
 
     @app.before_request
     def check_request():
