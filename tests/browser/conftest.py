@@ -57,6 +57,9 @@ class Shots:
 
     def __call__(self, page, name: str, **kwargs) -> Path:
         path = self.folder / f"{len(self.taken):02d}-{name}.png"
+        # A click that submits a form starts a navigation; Chromium cannot photograph a
+        # page between documents, so wait until the new one has loaded.
+        page.wait_for_load_state("load")
         page.screenshot(path=str(path), **kwargs)
         self.taken.append(path)
         return path
