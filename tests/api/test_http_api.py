@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import os
 import signal
 import subprocess
@@ -154,6 +156,8 @@ def test_every_error_is_json_with_the_fitting_status(server):
         assert response.headers["Content-Type"] == "application/json", case
         assert error in response.json()["error"], case
         assert "Traceback" not in response.text, case
+        # One form for every answer, whoever raised it: compact, with a closing newline.
+        assert response.text == json.dumps(response.json(), separators=(",", ":")) + "\n", case
 
 
 def test_sixteen_concurrent_clients_lose_no_vote(start_server):

@@ -373,7 +373,7 @@ def _handle_errors(app: Flask) -> None:
             message = f"no endpoint at {request.path}; the API is described at /api/openapi.json"
         elif error.code == 413:
             message = f"request body is larger than {MAX_BODY_BYTES // 1024} KiB"
-        response.set_data(json.dumps({"error": message}))
+        response.set_data(_ENCODER.encode({"error": message}) + "\n")
         response.content_type = "application/json"
         if error.code == 401:
             response.headers["WWW-Authenticate"] = 'Bearer realm="votr"'
