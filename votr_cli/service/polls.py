@@ -763,17 +763,20 @@ class _RememberedText:
 
 def _find_topics(conn: Connection, refs: set[str], lock: bool) -> dict[str, Any]:
     """Polls by public id, else by exact title, as _find_topic does, for many refs at once."""
+    # As _Topic tuples, not SQLAlchemy rows: a batch reads a poll's fields for each of its
+    # distinct ballots, and a row's attribute costs several times a namedtuple's.
     found: dict[str, Any] = {}
     for group in batched(sorted(refs), TOPICS_PER_QUERY):
-        for topic in conn.execute(_topics_query(topics.c.public_id.in_(group), lock)):
+        for row in conn.execute(_topics_query(topics.c.public_id.in_(group), lock)):
+            topic = _Topic(*row)
             found[topic.public_id] = topic
     by_title: dict[str, list[str]] = collections.defaultdict(list)  # "Lunch" and "lunch" share a key
     for ref in refs - found.keys():
         by_title[text.key(ref)].append(ref)
     for group in batched(sorted(by_title), TOPICS_PER_QUERY):
         query = _topics_query(topics.c.title_key.in_(group), lock).add_columns(topics.c.title_key)
-        for topic in conn.execute(query):
-            found.update(dict.fromkeys(by_title[topic.title_key], topic))
+        for *columns, title_key in conn.execute(query):
+            found.update(dict.fromkeys(by_title[title_key], _Topic(*columns)))
     return found
 
 
