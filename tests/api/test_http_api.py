@@ -319,3 +319,24 @@ def test_the_cli_does_not_import_flask():
     probe = "import sys, votr_cli.frontends.cli; print('flask' in sys.modules or 'waitress' in sys.modules)"
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "False"
+
+
+BROWSER_ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+
+
+def test_a_browser_at_an_unknown_address_gets_a_page_and_a_client_gets_json(server):
+    for path in ("/p/", "/p/x/y", "/nothing-here"):
+        page = server.get(path, headers={"Accept": BROWSER_ACCEPT})
+        assert page.status_code == 404, path
+        assert page.headers["Content-Type"] == "text/html; charset=utf-8", path
+        assert f"There is no page at {path}." in page.text, path
+        assert "default-src 'none'" in page.headers["Content-Security-Policy"], path
+        for client in ({}, {"Accept": "application/json"}, {"Accept": "*/*"}):
+            answer = server.get(path, headers=client)
+            assert (answer.status_code, answer.json()) == (404, {
+                "error": f"no endpoint at {path}; the API is described at /api/openapi.json"}), (path, client)
+    # The API's addresses answer JSON to browsers too, and so does a write anywhere.
+    api = server.get("/api/nothing-here", headers={"Accept": BROWSER_ACCEPT})
+    assert (api.status_code, api.headers["Content-Type"]) == (404, "application/json")
+    post = server.post("/nothing-here", headers={"Accept": BROWSER_ACCEPT}, data=b"{}")
+    assert (post.status_code, post.headers["Content-Type"]) == (404, "application/json")

@@ -390,6 +390,14 @@ def test_an_unknown_poll_is_a_404_page(site, page):
     assert "no poll" in page.get_by_role("alert").inner_text().lower()
 
 
+def test_a_mistyped_address_is_a_page_not_raw_json(site, page):
+    response = page.goto(f"{site.url}/p/")
+    assert response.status == 404
+    assert page.get_by_role("alert").inner_text() == "There is no page at /p/."
+    page.get_by_role("link", name="All open polls").click()
+    page.wait_for_url(f"{site.url}/")
+
+
 def test_docs_screenshot(votr, site, page, shots):
     """The README's picture of a ballot; VOTR_UPDATE_DOCS=1 writes it to docs/ballot.png."""
     poll = create(votr, "Team lunch on Friday", "pizza", "sushi", "salad bar", "tacos", "--kind", "ranked",

@@ -366,6 +366,10 @@ def _handle_errors(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
+        if error.code == 404 and _wants_a_page():
+            from votr_cli.frontends import web
+
+            return web.not_found_page()
         # Keep the headers werkzeug chose (Allow on a 405), replace its HTML page.
         response = error.get_response()
         message = error.description or error.name
@@ -382,6 +386,13 @@ def _handle_errors(app: Flask) -> None:
     @app.errorhandler(Exception)
     def unexpected_error(error: Exception):
         return as_json(*_unexpected_reply(error, request.method, request.path))
+
+
+def _wants_a_page() -> bool:
+    """A browser asking for an address outside the API: it prefers HTML to JSON (a
+    client that accepts anything, such as curl, gets the API's JSON)."""
+    return (not request.path.startswith("/api/") and request.method in ("GET", "HEAD")
+            and request.accept_mimetypes.best_match(["application/json", "text/html"]) == "text/html")
 
 
 def _error_reply(error: VotrError, method: str, path: str) -> tuple[dict, int, dict | None]:

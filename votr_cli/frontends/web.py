@@ -47,6 +47,25 @@ KIND_HELP = {
 }
 
 
+def _with_security_headers(response: Response) -> Response:
+    response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    # "no-referrer" would make Chromium send `Origin: null` with the forms, which the
+    # Host and Origin guard refuses; "same-origin" still keeps addresses (an invite
+    # token) from other sites.
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    response.headers.setdefault("Cache-Control", "no-store")
+    return response
+
+
+def not_found_page() -> Response:
+    """The page a browser gets at an address that is neither a page nor the API's (a
+    mistyped or cut link): the API's JSON 404 would show it raw JSON."""
+    html = render_template("message.html", heading="Page not found",
+                           message=f"There is no page at {request.path}.")
+    return _with_security_headers(make_response(html, 404))
+
+
 def ordinal(n: int) -> str:
     suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
     return f"{n}{suffix}"
@@ -134,16 +153,7 @@ def blueprint(database: Database, secret: bytes | None = None) -> Blueprint:
 
     # -- the pages ---------------------------------------------------------------------
 
-    @pages.after_request
-    def security_headers(response: Response) -> Response:
-        response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
-        response.headers["X-Content-Type-Options"] = "nosniff"
-        # "no-referrer" would make Chromium send `Origin: null` with the forms, which the
-        # Host and Origin guard refuses; "same-origin" still keeps addresses (an invite
-        # token) from other sites.
-        response.headers.setdefault("Referrer-Policy", "same-origin")
-        response.headers.setdefault("Cache-Control", "no-store")
-        return response
+    pages.after_request(_with_security_headers)
 
     @pages.errorhandler(PageRefused)
     def refused(error: PageRefused):
