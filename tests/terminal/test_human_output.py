@@ -63,14 +63,15 @@ def flowing(screen: str) -> str:
 
 
 @pytest.fixture
-def polls(votr_proc):
-    """A poll closing in the summer of 2099, one closing in three days, one closed now."""
-    assert votr_proc("create", LONG_TITLE, "Arsenal", "Spurs", "--closes-at", SUMMER).exit_code == 0
-    assert votr_proc("create", "Lunch?", "pizza", "soup", "--closes-at", "3d").exit_code == 0
-    assert votr_proc("vote", "Lunch?", "pizza", "--voter", "ann").exit_code == 0
-    assert votr_proc("create", "Winter", "yes", "no", "--closes-at", WINTER).exit_code == 0
-    assert votr_proc("create", "Done", "yes", "no").exit_code == 0
-    assert votr_proc("close", "Done").exit_code == 0
+def polls(votr):
+    """A poll closing in the summer of 2099, one closing in three days, one closed now.
+    Made in-process (the same database): what is tested is the output of real processes."""
+    assert votr("create", LONG_TITLE, "Arsenal", "Spurs", "--closes-at", SUMMER).exit_code == 0
+    assert votr("create", "Lunch?", "pizza", "soup", "--closes-at", "3d").exit_code == 0
+    assert votr("vote", "Lunch?", "pizza", "--voter", "ann").exit_code == 0
+    assert votr("create", "Winter", "yes", "no", "--closes-at", WINTER).exit_code == 0
+    assert votr("create", "Done", "yes", "no").exit_code == 0
+    assert votr("close", "Done").exit_code == 0
 
 
 # -- dates: local time, TZ, the relative phrase ------------------------------------------
