@@ -162,3 +162,31 @@ def test_invite_tokens_vote_on_a_server_without_an_admin_token(start_server, vot
     voted = server.patch("/api/poll/vote", headers=bearer(token), json={"poll_id": poll, "option": "city"})
     assert voted.status_code == 200, voted.text
     assert query(database_url, "SELECT voter FROM ballots") == [("ann",)]
+
+
+def test_an_invite_link_redirects_with_its_cookie_or_moves_on_from_a_page_when_opened_from_another_site(admin):
+    poll = make_poll(admin, invite_only=True)
+    link = invite(admin, poll, "ann")["ann"]["url"]
+    path = urlsplit(link).path + "?" + urlsplit(link).query
+
+    # A client that does not say where it comes from, or a browser opening it from this
+    # site or from nowhere (a typed or pasted address): a 303 to the ballot.
+    for came_from in ({}, {"Sec-Fetch-Site": "none"}, {"Sec-Fetch-Site": "same-origin"}):
+        moved = admin.get(path, auth=False, headers=came_from, allow_redirects=False)
+        assert moved.status_code == 303, came_from
+        assert moved.headers["Location"] == f"/p/{poll}", came_from
+        assert moved.headers["Referrer-Policy"] == "no-referrer"
+        cookies = moved.raw.headers.getlist("Set-Cookie")
+        invite_cookie, = [c for c in cookies if c.startswith("votr_invite=")]
+        assert {"HttpOnly", "SameSite=Strict", f"Path=/p/{poll}"} <= {part.strip() for part in invite_cookie.split(";")}
+    # From another site (a web mail): the page that moves on by itself, with the same cookie.
+    page = admin.get(path, auth=False, headers={"Sec-Fetch-Site": "cross-site"}, allow_redirects=False)
+    assert page.status_code == 200
+    assert f'<meta http-equiv="refresh" content="0; url=/p/{poll}">' in page.text
+    assert page.headers["Referrer-Policy"] == "no-referrer"
+    assert any(c.startswith("votr_invite=") for c in page.raw.headers.getlist("Set-Cookie"))
+    # A forged token is refused either way, with no cookie.
+    for came_from in ({}, {"Sec-Fetch-Site": "cross-site"}):
+        refused = admin.get(f"/p/{poll}?invite=forged", auth=False, headers=came_from, allow_redirects=False)
+        assert refused.status_code == 403
+        assert not any(c.startswith("votr_invite=") for c in refused.raw.headers.getlist("Set-Cookie"))

@@ -23,7 +23,7 @@ import hmac
 import secrets
 from collections.abc import Callable
 
-from flask import Blueprint, Response, g, make_response, render_template, request
+from flask import Blueprint, Response, g, make_response, redirect, render_template, request
 from werkzeug.exceptions import HTTPException
 
 from votr_cli.core.errors import InvalidInput, NotFound, NotInvited, VotrError
@@ -199,19 +199,23 @@ def blueprint(database: Database, secret: bytes | None = None) -> Blueprint:
         """An invite link: check its token, keep it in a cookie for this poll's pages, and
         send the browser on to the ballot, so the token leaves the address bar.
 
-        The cookie is SameSite=Strict, and a link is usually opened from another site (a
-        mail, a chat): Chromium does not send a Strict cookie set during a cross-site
-        navigation on a redirect that follows from it. So this is a small page that moves
-        on by itself (a meta refresh, which is a navigation from this site; a link for
-        browsers that do not follow it), not a redirect."""
+        The cookie is SameSite=Strict. Chromium does not send a Strict cookie set during
+        a navigation from another site (a link in a web mail or chat) on a redirect that
+        follows from it. A browser says where a navigation comes from (Sec-Fetch-Site),
+        so one coming from another site gets a small page that moves on by itself (a
+        meta refresh, a navigation from this site; a link for browsers that do not
+        follow it). Every other client gets a 303 redirect."""
         from votr_cli.service import invites
 
         voter = invites.voter_for_token(database, poll_ref, token)  # NotInvited: the 403 page
         poll = service.show_poll(database, poll_ref)
         target = f"/p/{poll['id']}"
-        response = render("signin.html", poll=poll, voter=voter, target=target)
+        if request.headers.get("Sec-Fetch-Site") == "cross-site":
+            response = render("signin.html", poll=poll, voter=voter, target=target)
+        else:
+            response = redirect(target, 303)
         response.set_cookie(INVITE_COOKIE, token, httponly=True, samesite="Strict", secure=secure(), path=target)
-        # The token is in this page's address: no Referer leaves with it, even to this site.
+        # The token is in this address: no Referer leaves with it, even to this site.
         response.headers["Referrer-Policy"] = "no-referrer"
         return response
 
