@@ -54,6 +54,8 @@ def _vote_requests(invite_token: str) -> list[tuple[str, dict, bytes | str]]:
         ("an invite token naming another voter", {**JSON, "Authorization": f"Bearer {invite_token}"},
          body(poll_title="Invited", option="yes", voter="mallory")),
         ("a forged invite token", {**JSON, "Authorization": "Bearer forged"}, body(poll_title="Invited", option="yes")),
+        ("the operator naming an invited voter", admin, body(poll_title="Invited", option="no", voter="ivy")),
+        ("the operator naming a voter not invited", admin, body(poll_title="Invited", option="no", voter="zed")),
         ("no token", JSON, body(poll_title="Lunch", option="sushi", voter="hal")),
         ("a form's content type", {**admin, "Content-Type": "text/plain"},
          body(poll_title="Lunch", option="sushi", voter="hal")),
@@ -69,7 +71,7 @@ ANSWERED_BELOW_FLASK = {
     "a charset in the content type", "non-ASCII text", "an unknown poll", "an unknown option", "a closed poll",
     "ranked choices", "a ranking with a repeat", "option and options", "no voter", "a voter of the wrong type",
     "not JSON", "a JSON array", "invalid UTF-8", "an invite token", "an invite token naming another voter",
-    "a forged invite token",
+    "a forged invite token", "the operator naming an invited voter", "the operator naming a voter not invited",
 }
 
 
@@ -82,7 +84,7 @@ def _side(url: str, *, fast: bool):
                                   ("Invited", ["yes", "no"], {"invite_only": True})):
         service.create_poll(database, title, options, **extra)
     service.close_poll(database, "Closed")
-    (invite,) = invite_service.invite(database, "Invited", ["ann"])
+    invite, _ = invite_service.invite(database, "Invited", ["ann", "ivy"])
     app = api.create_app(database, TOKEN, api.Access.build([("127.0.0.1", 8000)], "127.0.0.1"))
     if not fast:
         app.wsgi_app = app.wsgi_app.flask_app

@@ -153,6 +153,26 @@ def test_an_invite_only_poll_refuses_uninvited_voters_and_changes_nothing(db):
     assert polls.vote(db, "Venue", "lake", "Ann")["message"] == "Thank you for voting"
 
 
+def test_an_invite_only_poll_refuses_a_voter_the_caller_only_names(db):
+    """An API client without a token names its voter: in an invite-only poll that is not
+    enough, even for an invited voter; in an ordinary poll it is."""
+    polls.create_poll(db, "Venue", ["lake", "city"], invite_only=True, allow_change=True)
+    polls.create_poll(db, "Open", ["a", "b"], allow_change=True)
+    service.invite(db, "Venue", ["ann"])
+
+    with pytest.raises(NotInvited) as raised:
+        polls.vote(db, "Venue", "lake", "ann", voter_proven=False)
+    assert raised.value.message == "poll 'Venue' is invite-only: a ballot in it needs the voter's invite token"
+    assert polls.show_poll(db, "Venue")["voter_count"] == 0
+    assert polls.vote(db, "Venue", "lake", "ann")["message"] == "Thank you for voting"
+    with pytest.raises(NotInvited):
+        polls.unvote(db, "Venue", "ann", voter_proven=False)
+    assert polls.show_poll(db, "Venue")["voter_count"] == 1
+
+    assert polls.vote(db, "Open", "a", "bob", voter_proven=False)["message"] == "Thank you for voting"
+    assert polls.unvote(db, "Open", "bob", voter_proven=False)["message"] == "Your vote was withdrawn"
+
+
 def test_invites_to_a_poll_that_is_not_invite_only_change_nothing_about_voting(db):
     polls.create_poll(db, "Open", ["a", "b"])
     service.invite(db, "Open", ["ann"])

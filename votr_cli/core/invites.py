@@ -58,6 +58,12 @@ def not_invited(poll_title: str, voter_key: str) -> NotInvited:
     return NotInvited(f"poll {poll_title!r} is invite-only and {voter_key!r} is not invited")
 
 
+def unproven_voter(poll_title: str) -> NotInvited:
+    """A ballot in an invite-only poll from a caller who only names its voter (an API
+    client without a token): anyone could name an invited voter."""
+    return NotInvited(f"poll {poll_title!r} is invite-only: a ballot in it needs the voter's invite token")
+
+
 def no_invite(poll_title: str, voter_key: str) -> NotFound:
     return NotFound(f"{voter_key!r} has no invite to poll {poll_title!r}")
 

@@ -232,12 +232,12 @@ class _FastVotes:
         if length is None:
             return self.flask_app(environ, start_response)
         try:
-            invite_token = _check_token(self.expected_token, environ.get("HTTP_AUTHORIZATION", ""), "vote", "PATCH")
+            caller = _check_token(self.expected_token, environ.get("HTTP_AUTHORIZATION", ""), "vote", "PATCH")
         except HTTPException:  # Flask answers it, with its headers
             return self.flask_app(environ, start_response)
         headers = None
         try:
-            payload = _vote(self.database, _parse_json_body(environ["wsgi.input"].read(length), True), invite_token)
+            payload = _vote(self.database, _parse_json_body(environ["wsgi.input"].read(length), True), caller)
             status = 200
         except VotrError as error:
             payload, status, headers = _error_reply(error, "PATCH", environ["PATH_INFO"])
@@ -286,12 +286,12 @@ def _guard(app: Flask, expected_token: bytes | None, access: Access) -> None:
             response = app.make_default_options_response()
             response.status_code = 204
             return response
-        g.invite_token = None
+        g.caller = ANONYMOUS
         if method == "OPTIONS" or request.blueprint == "web":
             # The voting pages' forms carry a CSRF token instead (web.py): voters have no
             # admin token, and a form cannot send JSON.
             return None
-        g.invite_token = _check_token(expected_token, headers.get("Authorization", ""), request.endpoint, method)
+        g.caller = _check_token(expected_token, headers.get("Authorization", ""), request.endpoint, method)
         # An HTML form can only send form or text types, so a cross-site form cannot
         # write. Unknown paths and methods keep their 404 and 405.
         if method not in READ_METHODS and request.routing_exception is None and request.mimetype != "application/json":
@@ -310,11 +310,30 @@ def _refuse_other_hosts_and_origins(access: Access, headers) -> None:
                         f"start the server with --cors-origin ORIGIN to allow one")
 
 
-def _check_token(expected_token: bytes | None, authorization: str, endpoint: str | None, method: str) -> str | None:
-    """Refuse a request that lacks the token its endpoint needs; the invite token it
-    carries, if any. Which token is which: the admin token first (constant time); on the
-    vote endpoints any other bearer token is an invite token, which the view checks and
-    which grants nothing else."""
+@dataclass(frozen=True)
+class Caller:
+    """Who sent a request, as its bearer token says: the operator (the admin token), a
+    voter (an invite token, which the view checks), or nobody in particular."""
+
+    admin: bool = False
+    invite_token: str | None = None
+
+    @property
+    def proves_voter(self) -> bool:
+        """The operator may vote for any voter, an invite token for its own; a client
+        without a token only names one, which an invite-only poll refuses."""
+        return self.admin or self.invite_token is not None
+
+
+ANONYMOUS = Caller()
+OPERATOR = Caller(admin=True)
+
+
+def _check_token(expected_token: bytes | None, authorization: str, endpoint: str | None, method: str) -> Caller:
+    """Refuse a request that lacks the token its endpoint needs; who sent it. Which token
+    is which: the admin token first (constant time); on the vote endpoints any other
+    bearer token is an invite token, which the view checks and which grants nothing
+    else."""
     scheme, _, given = authorization.partition(" ")
     given = given.strip()
     # WSGI hands headers over as latin-1 text: encoding back gives the bytes sent.
@@ -326,13 +345,13 @@ def _check_token(expected_token: bytes | None, authorization: str, endpoint: str
             raise Forbidden("invites need a server started with an admin token (--token or VOTR_API_TOKEN)")
         if not is_admin:
             raise Unauthorized("missing or wrong token: send the header Authorization: Bearer TOKEN")
-        return None
+        return OPERATOR
     if is_admin:
-        return None
+        return OPERATOR
     if bearer and endpoint in INVITE_TOKEN_ENDPOINTS:
-        return given
+        return Caller(invite_token=given)
     if expected_token is None or method in READ_METHODS:
-        return None
+        return ANONYMOUS
     raise Unauthorized("missing or wrong token: send the header Authorization: Bearer TOKEN")
 
 
@@ -426,22 +445,22 @@ def _viewer() -> str | None:
     return request.args.get("voter")
 
 
-def _ballot_voter(database: Database, poll: str, named: str | None, invite_token: str | None) -> str:
+def _ballot_voter(database: Database, poll: str, named: str | None, caller: Caller) -> str:
     """Whose ballot: the invite token's voter when the request carried one (a body naming
     another voter is refused), else the voter the body names."""
-    if invite_token is None:
+    if caller.invite_token is None:
         if named is None:
             raise text.empty("voter")
         return named
     from votr_cli.service import invites as invite_service
 
-    holder = invite_service.voter_for_token(database, poll, invite_token)
+    holder = invite_service.voter_for_token(database, poll, caller.invite_token)
     if named is not None and text.voter_name(named) != text.voter_name(holder):
         raise NotInvited("an invite token votes only as the voter it was given to")
     return holder
 
 
-def _vote(database: Database, body: dict, invite_token: str | None) -> dict:
+def _vote(database: Database, body: dict, caller: Caller) -> dict:
     """PATCH /api/poll/vote: a ballot from its JSON body."""
     ballot = VOTE.read(body)
     # The old app's clients name the poll by title; newer ones may use its id.
@@ -449,8 +468,8 @@ def _vote(database: Database, body: dict, invite_token: str | None) -> dict:
     # Exactly one of option, options and scores was given; whether it fits the poll's
     # kind is the service's rule, as on the command line.
     options = [ballot["option"]] if ballot["option"] is not None else ballot["options"] or []
-    voter = _ballot_voter(database, poll, ballot["voter"], invite_token)
-    return service.vote(database, poll, options, voter, scores=ballot["scores"])
+    voter = _ballot_voter(database, poll, ballot["voter"], caller)
+    return service.vote(database, poll, options, voter, scores=ballot["scores"], voter_proven=caller.proves_voter)
 
 
 def _route(app: Flask, database: Database) -> None:
@@ -490,13 +509,14 @@ def _route(app: Flask, database: Database) -> None:
     @app.patch("/api/poll/vote")
     def vote():
         # Most votes are answered by _FastVotes before Flask sees them; the same call.
-        return as_json(_vote(database, _json_body(required=True), g.invite_token))
+        return as_json(_vote(database, _json_body(required=True), g.caller))
 
     @app.delete("/api/poll/vote")
     def unvote():
         ballot = UNVOTE.read(_json_body(required=True))
         poll = ballot["poll_id"] or ballot["poll_title"]
-        return as_json(service.unvote(database, poll, _ballot_voter(database, poll, ballot["voter"], g.invite_token)))
+        voter = _ballot_voter(database, poll, ballot["voter"], g.caller)
+        return as_json(service.unvote(database, poll, voter, voter_proven=g.caller.proves_voter))
 
     @app.post("/api/poll/<path:poll>/invites")
     def create_invites(poll: str):

@@ -97,7 +97,8 @@ SCHEMAS = {'Poll': {'type': 'object',
                                                            '(and tally) are null for whoever asked.'},
                          'invite_only': {'type': 'boolean',
                                          'description': 'Only invited voters may vote (votr invite); another '
-                                                        'voter is refused.'}}},
+                                                        'voter is refused. Over the API a ballot needs the '
+                                                        "voter's invite token, or the admin token."}}},
  'PollList': {'type': 'object',
               'required': ['Polls'],
               'properties': {'Polls': {'type': 'array', 'items': {'$ref': '#/components/schemas/Poll'}}}},
@@ -399,8 +400,9 @@ NEW_POLL = Body(
                                 "(default false). Not with allow_change."),
             CountField("quorum", "The fewest voters for the poll to have winners (default null: none).",
                        maximum=MAX_QUORUM),
-            FlagField("invite_only", "Only the voters invited (POST /api/poll/{poll}/invites) may vote "
-                                     "(default false).")),
+            FlagField("invite_only", "Only the voters invited (POST /api/poll/{poll}/invites) may vote, "
+                                     "over the API with their invite token or the admin token (default "
+                                     "false).")),
     required=("title", "options"),
 )
 VOTE = Body(

@@ -535,9 +535,12 @@ class _Choice(NamedTuple):
     name_key: str
 
 
-def vote(db: Database, ref: str, options: Sequence[str] | str, voter: str, scores=None) -> dict:
+def vote(db: Database, ref: str, options: Sequence[str] | str, voter: str, scores=None, *,
+         voter_proven: bool = True) -> dict:
     """One voter's ballot. `options`: the options chosen (ranked polls: most preferred
-    first; score polls: OPTION=SCORE pairs, or give `scores` as (name, score) pairs)."""
+    first; score polls: OPTION=SCORE pairs, or give `scores` as (name, score) pairs).
+    `voter_proven`: False when the caller only names the voter (an API client with no
+    token), which an invite-only poll refuses."""
     voter_key = text.voter_name(voter)
     target = _ballot_target(ref, options, scores)
 
@@ -550,7 +553,7 @@ def vote(db: Database, ref: str, options: Sequence[str] | str, voter: str, score
         choices = _POLL_CHOICES.rows(conn, {"topic_id": topic.id})
         by_key = {choice.name_key: choice for choice in choices}
         verdict = _judge(topic, target, by_key.get, now, known_options=lambda: [c.name for c in choices])
-        _check_invited(conn, topic, voter_key)  # after the ballot's own checks, as in a batch
+        _check_invited(conn, topic, voter_key, voter_proven)  # after the ballot's own checks, as in a batch
         applied = collections.Counter()
         message = _cast(conn, topic, verdict, voter_key, now, applied)
         if topic.secret:
@@ -567,10 +570,13 @@ def vote(db: Database, ref: str, options: Sequence[str] | str, voter: str, score
     return db.write(work)
 
 
-def _check_invited(conn: Connection, topic, voter_key: str) -> None:
-    """An invite-only poll takes only the ballots of the voters it invited (NotInvited)."""
+def _check_invited(conn: Connection, topic, voter_key: str, voter_proven: bool = True) -> None:
+    """An invite-only poll takes only the ballots of the voters it invited, from callers
+    who proved who votes (NotInvited)."""
     if not topic.invite_only:
         return
+    if not voter_proven:
+        raise invite_rules.unproven_voter(topic.title)
     found = conn.execute(select(invites.c.id).where(invites.c.topic_id == topic.id,
                                                     invites.c.voter == voter_key)).first()
     if found is None:
@@ -666,8 +672,9 @@ def _shuffle_secret_ballots(conn: Connection, topic_id: int) -> None:
                 [(_secret_key(), topic_id, option_id, choices) for option_id, choices in kept])
 
 
-def unvote(db: Database, ref: str, voter: str) -> dict:
-    """Withdraw the voter's ballot, in a poll that allows changes."""
+def unvote(db: Database, ref: str, voter: str, *, voter_proven: bool = True) -> dict:
+    """Withdraw the voter's ballot, in a poll that allows changes (`voter_proven` as for
+    `vote`)."""
     voter_key = text.voter_name(voter)
     display = rules.poll_ref(ref)
 
@@ -678,6 +685,8 @@ def unvote(db: Database, ref: str, voter: str) -> dict:
             raise rules.closed(topic.title)
         if not topic.allow_change:
             raise rules.changes_not_allowed(topic.title)
+        if topic.invite_only and not voter_proven:
+            raise invite_rules.unproven_voter(topic.title)
         old = _ballot_of(conn, topic.id, voter_key)
         if old is None:
             raise rules.no_ballot(topic.title, voter_key)
