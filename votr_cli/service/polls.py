@@ -575,12 +575,18 @@ def _check_invited(conn: Connection, topic, voter_key: str, voter_proven: bool =
     who proved who votes (NotInvited)."""
     if not topic.invite_only:
         return
-    if not voter_proven:
-        raise invite_rules.unproven_voter(topic.title)
+    _check_voter_proven(topic, voter_proven)
     found = conn.execute(select(invites.c.id).where(invites.c.topic_id == topic.id,
                                                     invites.c.voter == voter_key)).first()
     if found is None:
         raise invite_rules.not_invited(topic.title, voter_key)
+
+
+def _check_voter_proven(topic, voter_proven: bool) -> None:
+    """An invite-only poll's ballot, cast or withdrawn, comes from a caller who proved
+    who votes (NotInvited otherwise)."""
+    if topic.invite_only and not voter_proven:
+        raise invite_rules.unproven_voter(topic.title)
 
 
 def _invited_voters(conn: Connection, topic_ids: Iterable[int]) -> dict[int, set[str]]:
@@ -685,8 +691,7 @@ def unvote(db: Database, ref: str, voter: str, *, voter_proven: bool = True) -> 
             raise rules.closed(topic.title)
         if not topic.allow_change:
             raise rules.changes_not_allowed(topic.title)
-        if topic.invite_only and not voter_proven:
-            raise invite_rules.unproven_voter(topic.title)
+        _check_voter_proven(topic, voter_proven)
         old = _ballot_of(conn, topic.id, voter_key)
         if old is None:
             raise rules.no_ballot(topic.title, voter_key)
