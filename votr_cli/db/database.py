@@ -54,6 +54,7 @@ class Database:
         self.create_folder = create_folder
         self._engine: Engine | None = None
         self._writes: Engine | None = None
+        self._snapshots: Engine | None = None
         self._schema_checked = False
         # SQLite has one writer at a time; threads of this process that would wait for it
         # (votr serve's workers) queue here instead, where SQLite's busy handler would
@@ -106,6 +107,22 @@ class Database:
             self._writes = self.engine.execution_options(votr_write=True)
         return self._writes
 
+    @property
+    def snapshot_engine(self) -> Engine:
+        """The engine, sharing its pool, whose transactions read from one snapshot.
+
+        A read of a poll takes several statements (the poll, its options, its ballots).
+        Under READ COMMITTED, votr's isolation on PostgreSQL and MariaDB, each statement
+        sees the commits made before it began, so a vote committed between two of them
+        would show half of itself. REPEATABLE READ reads every statement from the
+        snapshot of the first; a transaction that only reads is never aborted for it.
+        SQLite's read transactions already keep one snapshot.
+        """
+        if self._snapshots is None:
+            self._snapshots = (self.engine if self.is_sqlite
+                               else self.engine.execution_options(isolation_level="REPEATABLE READ"))
+        return self._snapshots
+
     def migration_engine(self) -> Engine:
         """A separate engine for schema changes; the caller disposes of it.
 
@@ -127,10 +144,11 @@ class Database:
 
     @contextlib.contextmanager
     def reading(self) -> Iterator[Connection]:
-        """A read transaction on an up-to-date schema (created first if empty)."""
+        """A read transaction, from one snapshot, on an up-to-date schema (created first
+        if empty)."""
         with self.translated_errors():
             self._ensure_schema()
-            with self.engine.connect() as conn, conn.begin():
+            with self.snapshot_engine.connect() as conn, conn.begin():
                 yield conn
 
     @contextlib.contextmanager
@@ -146,7 +164,7 @@ class Database:
                 yield None
                 return
             self._schema_checked = True
-            with self.engine.connect() as conn, conn.begin():
+            with self.snapshot_engine.connect() as conn, conn.begin():
                 yield conn
 
     def write(self, work: Callable[[Connection], T]) -> T:

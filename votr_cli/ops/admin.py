@@ -320,8 +320,7 @@ def _consistency(db: Database, problems: list[dict]) -> dict:
 
     from votr_cli.db.tables import secret_ballots
 
-    engine = db.engine if db.is_sqlite else db.engine.execution_options(isolation_level="REPEATABLE READ")
-    with engine.connect() as conn, conn.begin():
+    with db.snapshot_engine.connect() as conn, conn.begin():
         shapes = _poll_settings(conn)
         problems += shapes.problems
         problems += _policies(conn)
