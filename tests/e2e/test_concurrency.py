@@ -15,6 +15,7 @@ import os
 import signal
 import sqlite3
 import subprocess
+import sys
 import time
 from collections import Counter
 from pathlib import Path
@@ -24,6 +25,9 @@ import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
 from tests.conftest import votr_executable
+from votr_cli.frontends import settings
+from votr_cli.ops import transfer
+from votr_cli.service import polls as service
 
 PROCESSES = 16
 ROUNDS = 3
@@ -398,3 +402,39 @@ def test_voters_killed_at_random_moments_leave_counters_equal_to_ballots(votr, p
     assert set(ballots) >= survivors and all(number == 1 for number in ballots.values())
     assert sum(counts(votr, poll["id"]).values()) == sum(ballots.values())
     assert_database_is_clean(votr)
+
+
+# -- reading while others write ---------------------------------------------------------
+
+# A writer process: votes as voter-<n> for as long as the test lets it, as fast as it can.
+VOTING_LOOP = """
+import sys
+from votr_cli.frontends import settings
+from votr_cli.service import polls
+db = settings.database(None)
+for number in range(int(sys.argv[2])):
+    polls.vote(db, sys.argv[1], ["red", "blue"], f"{sys.argv[3]}-{number}")
+"""
+
+
+def test_an_export_taken_while_votes_land_is_one_moment(votr_env, procs):
+    """Each export read while two processes vote holds counters and voter counts that
+    are exactly what its ballots give. Read statement by statement (READ COMMITTED), the
+    counters would include votes whose ballots came after them, or miss some."""
+    db = settings.database(None)
+    poll = service.create_poll(db, "Moment", ["red", "green", "blue"], kind="multiple")["poll"]
+    writers = [subprocess.Popen([sys.executable, "-c", VOTING_LOOP, poll["id"], "400", f"w{n}"],
+                                env=procs.env, stderr=subprocess.PIPE, text=True) for n in range(2)]
+    seen = set()
+    try:
+        while any(writer.poll() is None for writer in writers):
+            exported = transfer.export_document(db)["polls"][0]
+            ballots = len(exported["ballots"])
+            counters = [option["vote_count"] for option in exported["options"]]
+            assert counters == [ballots, 0, ballots] and exported["voter_count"] == ballots
+            seen.add(ballots)
+    finally:
+        errors = [writer.communicate(timeout=PATIENCE)[1] for writer in writers]
+        db.dispose()
+    assert errors == ["", ""] and [writer.returncode for writer in writers] == [0, 0]
+    assert len(seen) > 3, seen  # the exports really were taken while votes landed
