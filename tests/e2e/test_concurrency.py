@@ -406,7 +406,8 @@ def test_voters_killed_at_random_moments_leave_counters_equal_to_ballots(votr, p
 
 # -- reading while others write ---------------------------------------------------------
 
-# A writer process: votes as voter-<n> for as long as the test lets it, as fast as it can.
+# A writer process: casts COUNT ballots as PREFIX-0, PREFIX-1, …, one after another, as fast
+# as it can (arguments: POLL COUNT PREFIX).
 VOTING_LOOP = """
 import sys
 from votr_cli.frontends import settings
